@@ -1,0 +1,449 @@
+//! Segmentation: text to the fewest SMS-SUBMIT user data parts (TS 23.040
+//! §9.2.3.24.1 concatenation, TS 23.038 §6.2.1.2 national shifts).
+//!
+//! GSM 7-bit is used when every character is in the default alphabet or its
+//! extension table, UCS-2 otherwise. One part holds 160 septets or 70 UTF-16
+//! units; with a concatenation header 153 / 67 (8-bit reference) or 152 / 66
+//! (16-bit). A character's code units always stay in one part, so an escape
+//! pair or a surrogate pair never straddles two. Filling parts greedily in
+//! order gives the fewest parts for a given encoding.
+
+use super::dcs::Alphabet;
+use super::error::EncodeError;
+use super::gsm7::{Charset, Code, ESC, Language};
+use super::udh::{Concat, Ie, Udh};
+use super::userdata::{Body, MAX_OCTETS, MAX_SEPTETS, UserData, fill_bits};
+
+/// How to split a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Concatenation reference, chosen by the caller (per recipient, so
+    /// parts of different messages are never mixed up).
+    pub reference: u16,
+    /// Use the 16-bit reference element (IEI 0x08).
+    pub ref16: bool,
+    /// National languages whose shift tables may be used when that gives
+    /// fewer parts than the default alphabet or UCS-2. Empty: never.
+    pub national: Vec<Language>,
+    /// Most parts allowed (a concatenated message has at most 255).
+    pub max_parts: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            reference: 0,
+            ref16: false,
+            national: Vec::new(),
+            max_parts: 255,
+        }
+    }
+}
+
+/// The encoding chosen for a text and how many parts it takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plan {
+    pub alphabet: Alphabet,
+    pub charset: Charset,
+    pub parts: usize,
+}
+
+/// Splits `text` into the user data of each part, headers included.
+pub fn split(text: &str, opts: &Options) -> Result<Vec<UserData>, EncodeError> {
+    if text.is_empty() {
+        return Err(EncodeError::EmptyText);
+    }
+    // The common case: one part in the default alphabet, with no per-character
+    // bookkeeping.
+    let mut septets = Vec::new();
+    let default_ok = Charset::DEFAULT.encode(text, &mut septets).is_ok();
+    if default_ok && septets.len() <= MAX_SEPTETS {
+        return Ok(vec![UserData {
+            udh: None,
+            body: Body::Gsm7 {
+                septets,
+                charset: Charset::DEFAULT,
+            },
+        }]);
+    }
+    let plan = plan_with(text, opts, default_ok)?;
+    if plan.parts > opts.max_parts.min(255) {
+        return Err(EncodeError::TooManyParts {
+            needed: plan.parts,
+            max: opts.max_parts.min(255),
+        });
+    }
+    let shifts = shift_ies(plan.charset);
+    let chunks = match plan.alphabet {
+        Alphabet::Ucs2 => ucs2_chunks(text, unit_capacity(plan.parts, opts.ref16)),
+        _ => gsm7_chunks(
+            text,
+            plan.charset,
+            septet_capacity(plan.parts, opts.ref16, &shifts),
+        )
+        .ok_or(EncodeError::NotGsm7(first_unencodable(text, plan.charset)))?,
+    };
+    let total = chunks.len();
+    Ok(chunks
+        .into_iter()
+        .enumerate()
+        .map(|(i, body)| {
+            let mut ies = Vec::with_capacity(3);
+            if total > 1 {
+                ies.push(Ie::Concat(Concat {
+                    reference: if opts.ref16 {
+                        opts.reference
+                    } else {
+                        opts.reference & 0xFF
+                    },
+                    total: total as u8,
+                    sequence: i as u8 + 1,
+                    wide: opts.ref16,
+                }));
+            }
+            ies.extend(shifts.iter().cloned());
+            UserData {
+                udh: (!ies.is_empty()).then_some(Udh { ies }),
+                body,
+            }
+        })
+        .collect())
+}
+
+/// The encoding and part count [`split`] would use, without building parts.
+pub fn plan(text: &str, opts: &Options) -> Result<Plan, EncodeError> {
+    if text.is_empty() {
+        return Err(EncodeError::EmptyText);
+    }
+    let default_ok = text
+        .chars()
+        .all(|c| Charset::DEFAULT.encode_char(c).is_some());
+    plan_with(text, opts, default_ok)
+}
+
+fn plan_with(text: &str, opts: &Options, default_ok: bool) -> Result<Plan, EncodeError> {
+    let base = if default_ok {
+        Plan {
+            alphabet: Alphabet::Gsm7,
+            charset: Charset::DEFAULT,
+            parts: gsm7_parts(text, Charset::DEFAULT, opts.ref16).unwrap_or(usize::MAX),
+        }
+    } else {
+        Plan {
+            alphabet: Alphabet::Ucs2,
+            charset: Charset::DEFAULT,
+            parts: ucs2_parts(text, opts.ref16),
+        }
+    };
+    let mut best = base;
+    for &lang in &opts.national {
+        for charset in candidates(lang) {
+            if let Some(parts) = gsm7_parts(text, charset, opts.ref16) {
+                // Only a strictly lower count justifies a shift table.
+                if parts < best.parts {
+                    best = Plan {
+                        alphabet: Alphabet::Gsm7,
+                        charset,
+                        parts,
+                    };
+                }
+            }
+        }
+    }
+    Ok(best)
+}
+
+/// The table combinations worth trying for a language.
+fn candidates(lang: Language) -> Vec<Charset> {
+    let mut v = vec![Charset {
+        locking: None,
+        single: Some(lang),
+    }];
+    if lang.locking_shift().is_some() {
+        v.push(Charset {
+            locking: Some(lang),
+            single: Some(lang),
+        });
+        v.push(Charset {
+            locking: Some(lang),
+            single: None,
+        });
+    }
+    v
+}
+
+fn shift_ies(cs: Charset) -> Vec<Ie> {
+    let mut v = Vec::new();
+    if let Some(l) = cs.single {
+        v.push(Ie::SingleShift(l.code()));
+    }
+    if let Some(l) = cs.locking {
+        v.push(Ie::LockingShift(l.code()));
+    }
+    v
+}
+
+fn header_octets(concat: bool, ref16: bool, shifts: usize) -> usize {
+    let ies = if concat { 5 + usize::from(ref16) } else { 0 } + 3 * shifts;
+    if ies == 0 { 0 } else { 1 + ies }
+}
+
+/// Septets of text a part holds.
+fn septet_capacity(parts: usize, ref16: bool, shifts: &[Ie]) -> usize {
+    let h = header_octets(parts > 1, ref16, shifts.len());
+    MAX_SEPTETS - (h * 8 + fill_bits(h)) / 7
+}
+
+/// UTF-16 units of text a part holds.
+fn unit_capacity(parts: usize, ref16: bool) -> usize {
+    (MAX_OCTETS - header_octets(parts > 1, ref16, 0)) / 2
+}
+
+/// Parts for a 7-bit text, or None when a character has no code.
+fn gsm7_parts(text: &str, cs: Charset, ref16: bool) -> Option<usize> {
+    let shifts = shift_ies(cs);
+    let mut costs = Vec::with_capacity(text.len());
+    for c in text.chars() {
+        costs.push(cs.encode_char(c)?.len());
+    }
+    Some(greedy_count(
+        &costs,
+        septet_capacity(1, ref16, &shifts),
+        septet_capacity(2, ref16, &shifts),
+    ))
+}
+
+fn ucs2_parts(text: &str, ref16: bool) -> usize {
+    let costs: Vec<usize> = text.chars().map(char::len_utf16).collect();
+    greedy_count(&costs, unit_capacity(1, ref16), unit_capacity(2, ref16))
+}
+
+/// Parts needed for items of the given sizes: one part if all fit in
+/// `single`, else greedy parts of `multi`.
+fn greedy_count(costs: &[usize], single: usize, multi: usize) -> usize {
+    let total: usize = costs.iter().sum();
+    if total <= single {
+        return 1;
+    }
+    let mut parts = 1;
+    let mut used = 0;
+    for &c in costs {
+        if used + c > multi {
+            parts += 1;
+            used = 0;
+        }
+        used += c;
+    }
+    parts
+}
+
+fn gsm7_chunks(text: &str, cs: Charset, cap: usize) -> Option<Vec<Body>> {
+    let mut chunks = Vec::new();
+    let mut cur: Vec<u8> = Vec::with_capacity(cap);
+    for c in text.chars() {
+        let code = cs.encode_char(c)?;
+        if cur.len() + code.len() > cap {
+            chunks.push(std::mem::replace(&mut cur, Vec::with_capacity(cap)));
+        }
+        match code {
+            Code::Single(s) => cur.push(s),
+            Code::Escaped(s) => cur.extend_from_slice(&[ESC, s]),
+        }
+    }
+    chunks.push(cur);
+    Some(
+        chunks
+            .into_iter()
+            .map(|septets| Body::Gsm7 {
+                septets,
+                charset: cs,
+            })
+            .collect(),
+    )
+}
+
+fn ucs2_chunks(text: &str, cap_units: usize) -> Vec<Body> {
+    let mut chunks = Vec::new();
+    let mut cur: Vec<u8> = Vec::with_capacity(cap_units * 2);
+    let mut buf = [0u16; 2];
+    for c in text.chars() {
+        let units = c.encode_utf16(&mut buf);
+        if cur.len() / 2 + units.len() > cap_units {
+            chunks.push(std::mem::replace(
+                &mut cur,
+                Vec::with_capacity(cap_units * 2),
+            ));
+        }
+        for u in units.iter() {
+            cur.extend_from_slice(&u.to_be_bytes());
+        }
+    }
+    chunks.push(cur);
+    chunks.into_iter().map(Body::Ucs2).collect()
+}
+
+fn first_unencodable(text: &str, cs: Charset) -> char {
+    text.chars()
+        .find(|&c| cs.encode_char(c).is_none())
+        .unwrap_or(char::REPLACEMENT_CHARACTER)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(parts: &[UserData]) -> String {
+        parts.iter().filter_map(UserData::text).collect()
+    }
+
+    #[test]
+    fn part_count_table() {
+        let a = |n| "a".repeat(n);
+        let kana = |n| "あ".repeat(n);
+        // (name, text, ref16, alphabet, parts)
+        let cases: Vec<(&str, String, bool, Alphabet, usize)> = vec![
+            ("160 gsm fits one", a(160), false, Alphabet::Gsm7, 1),
+            ("161 gsm needs two", a(161), false, Alphabet::Gsm7, 2),
+            (
+                "306 gsm is two parts of 153",
+                a(306),
+                false,
+                Alphabet::Gsm7,
+                2,
+            ),
+            ("307 gsm needs three", a(307), false, Alphabet::Gsm7, 3),
+            (
+                "304 gsm fits two 16-bit parts of 152",
+                a(304),
+                true,
+                Alphabet::Gsm7,
+                2,
+            ),
+            (
+                "305 gsm needs three 16-bit parts",
+                a(305),
+                true,
+                Alphabet::Gsm7,
+                3,
+            ),
+            (
+                "80 euros fit one (160 septets)",
+                "€".repeat(80),
+                false,
+                Alphabet::Gsm7,
+                1,
+            ),
+            (
+                "81 euros need two",
+                "€".repeat(81),
+                false,
+                Alphabet::Gsm7,
+                2,
+            ),
+            ("70 kana fit one", kana(70), false, Alphabet::Ucs2, 1),
+            ("71 kana need two", kana(71), false, Alphabet::Ucs2, 2),
+            (
+                "134 kana are two parts of 67",
+                kana(134),
+                false,
+                Alphabet::Ucs2,
+                2,
+            ),
+            ("135 kana need three", kana(135), false, Alphabet::Ucs2, 3),
+            (
+                "132 kana fit two 16-bit parts of 66",
+                kana(132),
+                true,
+                Alphabet::Ucs2,
+                2,
+            ),
+            (
+                "35 emoji fit one (70 units)",
+                "😀".repeat(35),
+                false,
+                Alphabet::Ucs2,
+                1,
+            ),
+            (
+                "one cedilla forces ucs2",
+                format!("{}ç", a(69)),
+                false,
+                Alphabet::Ucs2,
+                1,
+            ),
+        ];
+        for (name, text, ref16, alphabet, parts) in cases {
+            let opts = Options {
+                ref16,
+                ..Options::default()
+            };
+            let got = split(&text, &opts).unwrap();
+            assert_eq!(got.len(), parts, "{name}");
+            let p = plan(&text, &opts).unwrap();
+            assert_eq!((p.alphabet, p.parts), (alphabet, parts), "{name} plan");
+            assert_eq!(texts(&got), text, "{name} text");
+            for ud in &got {
+                let mut enc = Vec::new();
+                ud.encode(&mut enc)
+                    .unwrap_or_else(|e| panic!("{name}: {e}"));
+            }
+        }
+    }
+
+    #[test]
+    fn escape_pair_never_straddles() {
+        // 152 'a' then '€': the escape pair would start at septet 153 of
+        // part one, so it moves whole to part two.
+        let text = format!("{}€{}", "a".repeat(152), "b".repeat(10));
+        let parts = split(&text, &Options::default()).unwrap();
+        assert_eq!(parts.len(), 2);
+        let first = parts[0].text().unwrap();
+        assert_eq!(first, "a".repeat(152));
+        assert_eq!(parts[1].text().unwrap(), format!("€{}", "b".repeat(10)));
+    }
+
+    #[test]
+    fn surrogate_pair_never_straddles() {
+        // 66 units then a pair: 68 > 67, so the pair opens part two.
+        let text = format!("{}😀{}", "あ".repeat(66), "い".repeat(10));
+        let parts = split(&text, &Options::default()).unwrap();
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[0].text().unwrap(), "あ".repeat(66));
+        assert_eq!(parts[1].text().unwrap(), format!("😀{}", "い".repeat(10)));
+    }
+
+    #[test]
+    fn concat_headers_number_the_parts() {
+        let opts = Options {
+            reference: 0x1234,
+            ..Options::default()
+        };
+        let parts = split(&"x".repeat(400), &opts).unwrap();
+        let seq: Vec<_> = parts
+            .iter()
+            .map(|p| p.udh.as_ref().and_then(Udh::concat).unwrap())
+            .map(|c| (c.reference, c.total, c.sequence, c.wide))
+            .collect();
+        assert_eq!(
+            seq,
+            vec![
+                (0x34, 3, 1, false),
+                (0x34, 3, 2, false),
+                (0x34, 3, 3, false)
+            ]
+        );
+    }
+
+    #[test]
+    fn errors() {
+        assert_eq!(split("", &Options::default()), Err(EncodeError::EmptyText));
+        let opts = Options {
+            max_parts: 2,
+            ..Options::default()
+        };
+        assert_eq!(
+            split(&"a".repeat(307), &opts),
+            Err(EncodeError::TooManyParts { needed: 3, max: 2 })
+        );
+    }
+}
