@@ -1,13 +1,28 @@
 //! The command line (clap). `main.rs` only calls [`main`].
+
+mod pdu;
+
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
 #[command(name = "smsgate", version, about = "SMS appliance for GSM/LTE modems")]
-pub struct Cli {}
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Decode and encode SMS PDUs (TS 23.040) as modems print and take them.
+    #[command(subcommand)]
+    Pdu(pdu::PduCommand),
+}
 
 pub fn main() -> ExitCode {
-    let _cli = Cli::parse();
-    ExitCode::SUCCESS
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Pdu(cmd) => pdu::run(cmd),
+    }
 }

@@ -7,6 +7,7 @@ pub mod dcs;
 pub mod error;
 pub mod gsm7;
 pub mod pdumode;
+pub mod reassembly;
 pub mod segment;
 pub mod semioctet;
 pub mod timestamp;

@@ -22,6 +22,24 @@ pub enum Language {
 }
 
 impl Language {
+    pub const ALL: [Language; 13] = [
+        Language::Turkish,
+        Language::Spanish,
+        Language::Portuguese,
+        Language::Bengali,
+        Language::Gujarati,
+        Language::Hindi,
+        Language::Kannada,
+        Language::Malayalam,
+        Language::Oriya,
+        Language::Punjabi,
+        Language::Tamil,
+        Language::Telugu,
+        Language::Urdu,
+    ];
+    pub fn name(self) -> &'static str {
+        "stub"
+    }
     pub fn from_code(code: u8) -> Option<Language> {
         let _ = code;
         None
