@@ -16,8 +16,16 @@ use smsgate::sms::userdata::{Body, MAX_OCTETS, MAX_SEPTETS};
 /// extension characters, Latin accents, kana, kanji, full-width forms and
 /// emoji, and now and then anything at all.
 fn text() -> impl Strategy<Value = String> {
-    let gsm = prop::sample::select("abcXYZ 0123456789.,!?@£$¥èéΔΩ€[]{}|^~\\\n".chars().collect::<Vec<_>>());
-    let wide = prop::sample::select("あいうアイウ漢字ＳＴＯＰ１２ç😀👍🏽🇯🇵".chars().collect::<Vec<_>>());
+    let gsm = prop::sample::select(
+        "abcXYZ 0123456789.,!?@£$¥èéΔΩ€[]{}|^~\\\n"
+            .chars()
+            .collect::<Vec<_>>(),
+    );
+    let wide = prop::sample::select(
+        "あいうアイウ漢字ＳＴＯＰ１２ç😀👍🏽🇯🇵"
+            .chars()
+            .collect::<Vec<_>>(),
+    );
     let ch = prop_oneof![8 => gsm, 2 => wide, 1 => any::<char>()];
     prop::collection::vec(ch, 1..700).prop_map(|v| v.into_iter().collect())
 }

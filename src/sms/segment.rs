@@ -438,13 +438,21 @@ mod tests {
     fn national_shift_only_when_asked_and_only_when_fewer_parts() {
         let turkish = "Ağaç ışığı şöyle düşünür: Gülşen İstanbul'da. ".repeat(4);
         let plain = split(&turkish, &Options::default()).unwrap();
-        assert!(matches!(plain[0].body, Body::Ucs2(_)), "no shift unless asked");
+        assert!(
+            matches!(plain[0].body, Body::Ucs2(_)),
+            "no shift unless asked"
+        );
         let opts = Options {
             national: vec![Language::Turkish],
             ..Options::default()
         };
         let shifted = split(&turkish, &opts).unwrap();
-        assert!(shifted.len() < plain.len(), "{} < {}", shifted.len(), plain.len());
+        assert!(
+            shifted.len() < plain.len(),
+            "{} < {}",
+            shifted.len(),
+            plain.len()
+        );
         let cs = match &shifted[0].body {
             Body::Gsm7 { charset, .. } => *charset,
             other => panic!("{other:?}"),
@@ -458,7 +466,11 @@ mod tests {
         // A text the default alphabet holds never takes a shift table.
         let english = "Plain text costs nothing extra. ".repeat(8);
         let parts = split(&english, &opts).unwrap();
-        assert!(parts.iter().all(|p| p.udh.as_ref().is_none_or(|u| u.charset().is_default())));
+        assert!(
+            parts
+                .iter()
+                .all(|p| p.udh.as_ref().is_none_or(|u| u.charset().is_default()))
+        );
     }
 
     #[test]
