@@ -48,10 +48,12 @@ fn encode(text: &str, da: &Address) -> Vec<String> {
 fn texts() -> [(&'static str, String); 3] {
     let gsm160: String = "Your appointment at Sakura Dental is confirmed for Tue 14:30. Reply C to cancel, R to reschedule. Questions? Call 03-1234-5678. Thank you!!!!!!!!!!!!!!!!!!!!!"
         .chars()
+        .cycle()
         .take(160)
         .collect();
     let jp70: String = "お問い合わせありがとうございます。担当者が確認のうえ、営業時間内に折り返しご連絡いたします。今しばらくお待ちください。よろしくお願いします"
         .chars()
+        .cycle()
         .take(70)
         .collect();
     let mixed: String =
