@@ -233,9 +233,11 @@ fn user_data_fields(dcs: Dcs, ud: &UserData, m: &mut Map<String, Value>) {
         );
     }
     m.insert("encoding".into(), json!(alphabet.name()));
-    let concat = ud.udh.as_ref().and_then(Udh::concat).map(|c| {
-        json!({"reference": c.reference, "total": c.total, "sequence": c.sequence, "wide": c.wide})
-    });
+    let concat = ud
+        .udh
+        .as_ref()
+        .and_then(Udh::concat)
+        .map(|c| json!({"reference": c.reference, "total": c.total, "sequence": c.sequence}));
     m.insert("concat".into(), json!(concat));
     m.insert("class".into(), json!(dcs.class()));
     if let Some(w) = dcs.message_waiting() {
