@@ -31,14 +31,6 @@ pub enum ParseError {
         /// The prefix or kind of line that was expected.
         expected: &'static str,
     },
-    /// A line did not start with the prefix it was parsed for.
-    #[error("expected a {expected} line, got {line:?}")]
-    WrongPrefix {
-        /// The expected prefix, e.g. `+CMGS`.
-        expected: &'static str,
-        /// The start of the line.
-        line: String,
-    },
     /// A required field was absent or empty.
     #[error("{field} is missing")]
     MissingField {
@@ -97,14 +89,6 @@ pub fn info_args<'a>(line: &'a str, prefix: &str) -> Option<&'a str> {
         .strip_prefix(prefix)?
         .strip_prefix(':')
         .map(str::trim)
-}
-
-/// Like [`info_args`] but an error naming the prefix when it does not match.
-pub(crate) fn expect_args<'a>(line: &'a str, prefix: &'static str) -> Result<&'a str, ParseError> {
-    info_args(line, prefix).ok_or_else(|| ParseError::WrongPrefix {
-        expected: prefix,
-        line: snippet(line),
-    })
 }
 
 /// One argument of a comma-separated list.
@@ -192,17 +176,6 @@ pub(crate) fn opt_number<T: std::str::FromStr>(
     }
 }
 
-/// The argument at `i`, or an error naming the field.
-pub(crate) fn nth<'a>(
-    list: &[Arg<'a>],
-    i: usize,
-    field: &'static str,
-) -> Result<Arg<'a>, ParseError> {
-    list.get(i)
-        .copied()
-        .ok_or(ParseError::MissingField { field })
-}
-
 /// Whether `s` is a non-empty string of hex digits (a PDU line, 27.005 §4).
 pub(crate) fn is_hex(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit())
@@ -211,6 +184,9 @@ pub(crate) fn is_hex(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// (name, input, expected (text, quoted) per argument).
+    type ArgsCase = (&'static str, &'static str, &'static [(&'static str, bool)]);
 
     fn texts(input: &str) -> Vec<(&str, bool)> {
         args(input)
@@ -221,7 +197,7 @@ mod tests {
 
     #[test]
     fn argument_lists() {
-        let cases: &[(&str, &str, &[(&str, bool)])] = &[
+        let cases: &[ArgsCase] = &[
             ("plain", "1,2", &[("1", false), ("2", false)]),
             ("empty input is one empty arg", "", &[("", false)]),
             (
@@ -291,8 +267,8 @@ mod tests {
     #[test]
     fn errors_are_bounded() {
         let long = "x".repeat(5000);
-        match expect_args(&long, "+CSQ") {
-            Err(ParseError::WrongPrefix { line, .. }) => assert_eq!(line.len(), SNIPPET),
+        match invalid("<pdu>", &long) {
+            ParseError::InvalidField { value, .. } => assert_eq!(value.len(), SNIPPET),
             other => panic!("unexpected {other:?}"),
         }
     }

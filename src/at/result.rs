@@ -737,6 +737,9 @@ pub fn classify_cms(code: u16, vendor: &[(u16, CmsClass)]) -> CmsClass {
 mod tests {
     use super::*;
 
+    /// (name, code, vendor table, expected class).
+    type ClassCase = (&'static str, u16, &'static [(u16, CmsClass)], CmsClass);
+
     fn cme(code: Option<u16>, text: Option<&str>) -> FinalResult {
         FinalResult::CmeError(CmeError {
             code,
@@ -938,7 +941,7 @@ mod tests {
     #[test]
     fn cms_classes() {
         let none: &[(u16, CmsClass)] = &[];
-        let cases: &[(&str, u16, &[(u16, CmsClass)], CmsClass)] = &[
+        let cases: &[ClassCase] = &[
             ("unassigned number", 1, none, P),
             ("network out of order", 38, none, T),
             ("TP-PID range start", 128, none, P),

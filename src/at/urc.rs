@@ -810,6 +810,9 @@ impl SignalQuality {
 mod tests {
     use super::*;
 
+    /// (name, line, expected kind and trailing line count).
+    type ClassifyCase = (&'static str, &'static str, Option<(UrcKind, usize)>);
+
     const PDU: &str =
         "0791448720003023240DD0E474D81C0EBB010000111011315214000BE474D81C0EBB5DE3771B";
 
@@ -833,7 +836,7 @@ mod tests {
 
     #[test]
     fn classify_headers() {
-        let cases: &[(&str, &str, Option<(UrcKind, usize)>)] = &[
+        let cases: &[ClassifyCase] = &[
             (
                 "GAMMU +CMTI SM",
                 "+CMTI: \"SM\",1",
