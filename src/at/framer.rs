@@ -217,7 +217,7 @@ impl Framer {
             }
             match token(input) {
                 Ok((remaining, tok)) => {
-                    let used = input.len() - remaining.len();
+                    let used = input.len().saturating_sub(remaining.len());
                     let frame = match tok {
                         Token::Blank => None,
                         Token::Prompt => Some(Frame::Prompt),

@@ -21,7 +21,7 @@ const SNIPPET: usize = 64;
 /// The error of the pure AT layer: a response, URC or result line that could not be understood,
 /// or a command argument that cannot be put on the wire.
 ///
-/// Every variant carries at most a [`SNIPPET`]-sized excerpt of the input, so an error's size
+/// Every variant carries at most a 64-character excerpt of the input, so an error's size
 /// does not depend on what the modem sent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseError {
