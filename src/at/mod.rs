@@ -7,10 +7,12 @@
 //! wire form, prefix, timeout and response parser; [`result`] holds the final result codes and
 //! the `+CMS ERROR` classification. Errors of this layer are [`ParseError`].
 
+pub mod client;
 pub mod command;
 pub mod framer;
 pub mod parse;
 pub mod result;
+pub mod trace;
 pub mod urc;
 
 pub use parse::ParseError;
