@@ -9,4 +9,5 @@
 
 pub mod at;
 pub mod cli;
+pub mod modem;
 pub mod sms;

@@ -48,6 +48,10 @@ pub enum Error {
     },
     #[error("the modem connection is closed")]
     Closed,
+    /// The connection ended after the PDU was written: a send's outcome is
+    /// unknown.
+    #[error("the modem connection closed after the PDU was written")]
+    ClosedAfterPayload,
     #[error("{0}")]
     Cme(CmeError),
     #[error("{0}")]
@@ -238,7 +242,12 @@ impl Actor {
             match step {
                 Step::Read(Ok(0)) | Step::Read(Err(_)) => {
                     if let Some(c) = self.current.take() {
-                        let _ = c.req.reply.send(Err(Error::Closed));
+                        let e = if c.payload_sent {
+                            Error::ClosedAfterPayload
+                        } else {
+                            Error::Closed
+                        };
+                        let _ = c.req.reply.send(Err(e));
                     }
                     self.flush_backlog().await;
                     return;

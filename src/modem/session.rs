@@ -1,0 +1,352 @@
+//! A session with one modem over an open port: resync, init, identity,
+//! health, send, list, read and delete. The field tools use it directly; the
+//! modem actor runs one and replaces it on recovery.
+
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::at::client::{self, Client};
+use crate::at::command::{
+    At, AtCommand, Ate0, Atz, Ccid, CeregRead, CfunSet, Cgmi, Cgmm, Cgmr, CgregRead, Cgsn, Cimi,
+    Cmee, Cmgd, Cmgf, Cmgl, Cmgr, Cmgs, Cnma, Cnmi, CopsRead, CpinRead, CpinSet, CpmsSet, CregRead,
+    CscaRead, CscaSet, Csq, ListedMessage, MessageStat, StoredMessage,
+};
+use crate::at::result::CmsClass;
+use crate::at::urc::{PinState, Registration, Urc, any_registered};
+
+use super::Error;
+use super::port::Port;
+use super::quirks::{self, Quirks};
+
+/// What the modem says it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Identity {
+    pub manufacturer: String,
+    pub model: String,
+    pub revision: String,
+    pub imei: String,
+    pub imsi: Option<String>,
+    pub iccid: Option<String>,
+}
+
+/// Network state.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Health {
+    /// `+CSQ` rssi 0..=31; None when unknown (99).
+    pub rssi: Option<u8>,
+    /// dBm from rssi.
+    pub signal_dbm: Option<i16>,
+    pub registered: bool,
+    pub operator: Option<String>,
+}
+
+/// Settings init applies.
+#[derive(Debug, Clone, Default)]
+pub struct InitConfig {
+    pub pin: Option<String>,
+    /// SMSC to set (`AT+CSCA`), overriding the SIM's.
+    pub smsc: Option<String>,
+    /// Force a quirks entry by name instead of detecting it.
+    pub model: Option<String>,
+}
+
+/// What init found out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Setup {
+    pub identity: Identity,
+    pub storage: String,
+    /// `<ds>` of the `AT+CNMI` the modem accepted: 0 none, 1 `+CDS`, 2 `+CDSI`.
+    pub ds: u8,
+    pub smsc: Option<String>,
+}
+
+/// How a failed send should be treated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{detail}")]
+pub struct SendError {
+    pub class: CmsClass,
+    /// `+CMS ERROR` code, if the modem gave one.
+    pub code: Option<u16>,
+    pub detail: String,
+}
+
+pub struct Session {
+    pub client: Client,
+    pub urcs: mpsc::Receiver<Urc>,
+    pub quirks: &'static Quirks,
+    task: JoinHandle<()>,
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Retries for a command the SIM may answer "busy" while it starts.
+const SIM_BUSY_RETRIES: u32 = 10;
+
+impl Session {
+    pub fn new(port: Port, name: &str) -> Session {
+        let traced = crate::at::trace::Traced::new(port, name);
+        let (client, urcs, task) = Client::spawn(traced, client::Options::default());
+        Session {
+            client,
+            urcs,
+            quirks: &quirks::GENERIC,
+            task,
+        }
+    }
+
+    pub async fn cmd<C>(&self, c: &C) -> Result<C::Response, client::Error>
+    where
+        C: AtCommand + Clone + Send + 'static,
+    {
+        self.client.send(c).await
+    }
+
+    /// Leaves a half-typed PDU (ESC) and waits until `AT` answers OK.
+    pub async fn resync(&self, tries: u32) -> Result<(), Error> {
+        let _ = self.client.raw("\x1b", Duration::from_millis(300)).await;
+        let mut last = None;
+        for _ in 0..tries.max(1) {
+            match self.cmd(&At).await {
+                Ok(()) => return Ok(()),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(Error::NoAnswer(
+            last.map_or_else(String::new, |e| e.to_string()),
+        ))
+    }
+
+    /// The whole set-up (modems.md §1): echo off, numeric errors, SIM PIN,
+    /// PDU mode, storage, new-message indications, SMSC, identity.
+    pub async fn init(&mut self, cfg: &InitConfig) -> Result<Setup, Error> {
+        self.resync(5).await?;
+        // ATZ restores the stored profile, which may turn echo and CMEE back
+        // on: both are set after it.
+        let _ = self.cmd(&Atz).await;
+        self.cmd(&Ate0).await.map_err(Error::at("ATE0"))?;
+        let _ = self.cmd(&Cmee(1)).await;
+        let manufacturer = self.cmd(&Cgmi).await.unwrap_or_default();
+        let model = self.cmd(&Cgmm).await.unwrap_or_default();
+        self.quirks = cfg
+            .model
+            .as_deref()
+            .and_then(quirks::by_name)
+            .unwrap_or_else(|| quirks::detect(&manufacturer, &model));
+        self.unlock(cfg.pin.as_deref()).await?;
+        for line in self.quirks.extra_init {
+            let _ = self.client.raw(line, Duration::from_secs(5)).await;
+        }
+        self.cmd(&Cmgf::PDU).await.map_err(Error::at("AT+CMGF=0"))?;
+        let storage = self.select_storage().await?;
+        let ds = self.select_cnmi().await?;
+        let smsc = match &cfg.smsc {
+            Some(s) => {
+                let set = CscaSet::new(s, None).map_err(|e| Error::Config(e.to_string()))?;
+                self.cmd(&set).await.map_err(Error::at("AT+CSCA"))?;
+                Some(s.clone())
+            }
+            None => self.cmd(&CscaRead).await.ok().flatten().map(|s| s.address),
+        };
+        let identity = Identity {
+            manufacturer,
+            model,
+            revision: self.cmd(&Cgmr).await.unwrap_or_default(),
+            imei: self.cmd(&Cgsn).await.unwrap_or_default(),
+            imsi: self.cmd(&Cimi).await.ok(),
+            iccid: self.iccid().await,
+        };
+        Ok(Setup {
+            identity,
+            storage,
+            ds,
+            smsc,
+        })
+    }
+
+    /// The SIM state, retried while the SIM is busy starting.
+    pub async fn pin_state(&self) -> Result<PinState, Error> {
+        let mut last = String::new();
+        for _ in 0..SIM_BUSY_RETRIES {
+            match self.cmd(&CpinRead).await {
+                Ok(s) => return Ok(s),
+                Err(client::Error::Cme(e)) if matches!(e.code, Some(14) | Some(515)) => {
+                    last = e.to_string();
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(client::Error::Cme(e)) if matches!(e.code, Some(10) | Some(13)) => {
+                    return Err(Error::Sim(e.to_string()));
+                }
+                Err(e) => return Err(Error::at("AT+CPIN?")(e)),
+            }
+        }
+        Err(Error::Sim(last))
+    }
+
+    async fn unlock(&self, pin: Option<&str>) -> Result<(), Error> {
+        match self.pin_state().await? {
+            PinState::Ready => Ok(()),
+            PinState::SimPin => {
+                let pin = pin.ok_or(Error::PinRequired)?;
+                let set = CpinSet::new(pin).map_err(|e| Error::Config(e.to_string()))?;
+                // A rejected PIN is never retried: a few tries lock the SIM.
+                self.cmd(&set)
+                    .await
+                    .map_err(|e| Error::PinRejected(e.to_string()))?;
+                for _ in 0..SIM_BUSY_RETRIES {
+                    if self.pin_state().await? == PinState::Ready {
+                        return Ok(());
+                    }
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(Error::Sim("SIM not ready after the PIN".into()))
+            }
+            other => Err(Error::Sim(format!("SIM wants {other:?}"))),
+        }
+    }
+
+    async fn select_storage(&self) -> Result<String, Error> {
+        let mut last = String::new();
+        for mem in self.quirks.storage {
+            let set = CpmsSet::new(mem, Some(mem), Some(mem))
+                .map_err(|e| Error::Config(e.to_string()))?;
+            match self.cmd(&set).await {
+                Ok(_) => return Ok((*mem).to_owned()),
+                Err(e) => last = e.to_string(),
+            }
+        }
+        Err(Error::Unsupported(format!("no usable SMS storage: {last}")))
+    }
+
+    async fn select_cnmi(&self) -> Result<u8, Error> {
+        let mut last = String::new();
+        for &(mode, mt, bm, ds, bfr) in self.quirks.cnmi {
+            match self
+                .cmd(&Cnmi {
+                    mode,
+                    mt,
+                    bm,
+                    ds,
+                    bfr,
+                })
+                .await
+            {
+                Ok(()) => return Ok(ds),
+                Err(e) => last = e.to_string(),
+            }
+        }
+        Err(Error::Unsupported(format!(
+            "no AT+CNMI setting accepted: {last}"
+        )))
+    }
+
+    async fn iccid(&self) -> Option<String> {
+        for form in self.quirks.ccid {
+            if let Ok(id) = self.cmd(&Ccid(*form)).await {
+                return Some(id);
+            }
+        }
+        None
+    }
+
+    /// Signal, registration (any of CREG, CGREG, CEREG counts) and operator.
+    pub async fn health(&self) -> Result<Health, Error> {
+        let sq = self.cmd(&Csq).await.map_err(Error::at("AT+CSQ"))?;
+        let mut regs: Vec<Registration> = Vec::new();
+        if let Ok(r) = self.cmd(&CregRead).await {
+            regs.push(r);
+        }
+        if let Ok(r) = self.cmd(&CgregRead).await {
+            regs.push(r);
+        }
+        if let Ok(r) = self.cmd(&CeregRead).await {
+            regs.push(r);
+        }
+        let operator = self.cmd(&CopsRead).await.ok().and_then(|o| o.oper);
+        Ok(Health {
+            rssi: sq.rssi,
+            signal_dbm: sq.rssi_dbm(),
+            registered: any_registered(&regs),
+            operator,
+        })
+    }
+
+    /// Sends one part: `AT+CMGS`, the prompt, the PDU. Returns TP-MR.
+    pub async fn send_pdu(&self, tpdu_len: usize, pdu_hex: &str) -> Result<u8, SendError> {
+        let cmd = Cmgs::new(tpdu_len as u16, pdu_hex).map_err(|e| SendError {
+            class: CmsClass::Permanent,
+            code: None,
+            detail: e.to_string(),
+        })?;
+        self.cmd(&cmd).await.map_err(|e| self.classify(e))
+    }
+
+    fn classify(&self, e: client::Error) -> SendError {
+        let (class, code) = match &e {
+            client::Error::Cms(c) => (c.class(self.quirks.cms_vendor), c.code),
+            // The PDU went out and no answer came: it may have been sent.
+            client::Error::Timeout {
+                payload_sent: true, ..
+            }
+            | client::Error::ClosedAfterPayload => (CmsClass::OutcomeUnknown, None),
+            // Nothing was sent: safe to try again, on this modem or another.
+            client::Error::Timeout { .. } | client::Error::Closed | client::Error::Io(_) => {
+                (CmsClass::DeviceState, None)
+            }
+            _ => (CmsClass::Temporary, None),
+        };
+        SendError {
+            class,
+            code,
+            detail: e.to_string(),
+        }
+    }
+
+    pub async fn list(&self) -> Result<Vec<ListedMessage>, Error> {
+        self.cmd(&Cmgl(MessageStat::All))
+            .await
+            .map_err(Error::at("AT+CMGL=4"))
+    }
+
+    pub async fn read(&self, index: u32) -> Result<Option<StoredMessage>, Error> {
+        self.cmd(&Cmgr(index)).await.map_err(Error::at("AT+CMGR"))
+    }
+
+    pub async fn delete(&self, index: u32) -> Result<(), Error> {
+        self.cmd(&Cmgd {
+            index,
+            delflag: None,
+        })
+        .await
+        .map_err(Error::at("AT+CMGD"))
+    }
+
+    /// Acknowledges a directly routed `+CMT` / `+CDS` (needed with
+    /// `AT+CSMS=1`; harmless `+CMS ERROR: 340` otherwise).
+    pub async fn ack(&self) {
+        let _ = self.cmd(&Cnma).await;
+    }
+
+    /// Radio off and on (`AT+CFUN=0`, `AT+CFUN=1`).
+    pub async fn radio_cycle(&self) -> Result<(), Error> {
+        let _ = self.cmd(&CfunSet { fun: 0, rst: None }).await;
+        self.cmd(&CfunSet { fun: 1, rst: None })
+            .await
+            .map_err(Error::at("AT+CFUN=1"))
+    }
+
+    /// Module reset (`AT+CFUN=1,1`). USB modems re-enumerate after it.
+    pub async fn reset(&self) -> Result<(), Error> {
+        self.cmd(&CfunSet {
+            fun: 1,
+            rst: Some(1),
+        })
+        .await
+        .map_err(Error::at("AT+CFUN=1,1"))
+    }
+}
