@@ -1,5 +1,6 @@
 //! The command line (clap). `main.rs` only calls [`main`].
 
+mod modem;
 mod pdu;
 
 use std::process::ExitCode;
@@ -18,11 +19,15 @@ enum Command {
     /// Decode and encode SMS PDUs (TS 23.040) as modems print and take them.
     #[command(subcommand)]
     Pdu(pdu::PduCommand),
+    /// Field tools: talk to one modem directly (info, send, read, at).
+    #[command(subcommand)]
+    Modem(modem::ModemCommand),
 }
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Pdu(cmd) => pdu::run(cmd),
+        Command::Modem(cmd) => modem::run(cmd),
     }
 }
