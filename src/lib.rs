@@ -9,5 +9,6 @@
 
 pub mod at;
 pub mod cli;
+pub mod config;
 pub mod modem;
 pub mod sms;

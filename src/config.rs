@@ -1,0 +1,425 @@
+//! The TOML configuration (`smsgate serve --config PATH`), validated at
+//! start. Unknown keys and bad values stop the start with an error naming
+//! the key and its line. `smsgate.example.toml` documents every key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// A configuration error with the file, line and key it concerns.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Syntax errors, unknown keys and values of the wrong type or form;
+    /// the message names the key and the line.
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    /// A value that parses but does not make sense with the others.
+    #[error("{path}:{line}: {key}: {message}")]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        key: String,
+        message: String,
+    },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub http: Http,
+    #[serde(default)]
+    pub storage: Storage,
+    #[serde(default)]
+    pub queue: Queue,
+    #[serde(default)]
+    pub modems: Vec<Modem>,
+    #[serde(default)]
+    pub webhooks: Vec<Webhook>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Http {
+    /// Default 127.0.0.1:8080. A non-loopback address needs a token.
+    #[serde(default = "default_listen")]
+    pub listen: Spanned<SocketAddr>,
+    #[serde(default)]
+    pub tokens: Vec<Token>,
+    /// Largest request body accepted, in bytes.
+    #[serde(default = "default_max_body")]
+    pub max_body_bytes: usize,
+}
+
+impl Default for Http {
+    fn default() -> Self {
+        Http {
+            listen: default_listen(),
+            tokens: Vec::new(),
+            max_body_bytes: default_max_body(),
+        }
+    }
+}
+
+fn default_listen() -> Spanned<SocketAddr> {
+    Spanned::new(0..0, SocketAddr::from(([127, 0, 0, 1], 8080)))
+}
+
+fn default_max_body() -> usize {
+    64 * 1024
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Token {
+    /// Shows up in the audit log.
+    pub name: String,
+    pub token: Spanned<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Storage {
+    #[serde(default = "default_db")]
+    pub path: PathBuf,
+    /// Days finished messages are kept; 0 keeps them forever.
+    #[serde(default = "default_retention")]
+    pub retention_days: u32,
+}
+
+impl Default for Storage {
+    fn default() -> Self {
+        Storage {
+            path: default_db(),
+            retention_days: default_retention(),
+        }
+    }
+}
+
+fn default_db() -> PathBuf {
+    PathBuf::from("smsgate.db")
+}
+
+fn default_retention() -> u32 {
+    90
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Queue {
+    /// Attempts per recipient for temporary errors.
+    #[serde(default = "default_attempts")]
+    pub max_attempts: Spanned<u32>,
+    /// First retry delay; doubles each attempt, with jitter.
+    #[serde(default = "default_backoff")]
+    pub backoff_initial_secs: u64,
+    #[serde(default = "default_backoff_max")]
+    pub backoff_max_secs: u64,
+    /// TTL of a message that gives none.
+    #[serde(default = "default_ttl")]
+    pub default_ttl: u64,
+    /// Most parts one message may take (1..=255).
+    #[serde(default = "default_max_parts")]
+    pub max_parts: Spanned<u32>,
+}
+
+impl Default for Queue {
+    fn default() -> Self {
+        Queue {
+            max_attempts: default_attempts(),
+            backoff_initial_secs: default_backoff(),
+            backoff_max_secs: default_backoff_max(),
+            default_ttl: default_ttl(),
+            max_parts: default_max_parts(),
+        }
+    }
+}
+
+fn default_attempts() -> Spanned<u32> {
+    Spanned::new(0..0, 5)
+}
+fn default_backoff() -> u64 {
+    30
+}
+fn default_backoff_max() -> u64 {
+    3600
+}
+fn default_ttl() -> u64 {
+    24 * 3600
+}
+fn default_max_parts() -> Spanned<u32> {
+    Spanned::new(0..0, 10)
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Modem {
+    pub name: Spanned<String>,
+    /// Serial device, udev symlink, /dev/serial/by-id/..., or tcp://host:port.
+    pub device: Spanned<String>,
+    #[serde(default = "default_baud")]
+    pub baud: u32,
+    /// RTS/CTS hardware flow control.
+    #[serde(default)]
+    pub rtscts: bool,
+    pub pin: Option<String>,
+    /// SMSC override.
+    pub smsc: Option<String>,
+    /// Quirks by name (quectel, simcom, huawei, generic); detected when absent.
+    pub model: Option<String>,
+    /// Carrier throttling: most parts sent per minute; 0 is unlimited.
+    #[serde(default)]
+    pub rate_per_minute: u32,
+    #[serde(default = "default_poll")]
+    pub poll_interval_secs: u64,
+}
+
+fn default_baud() -> u32 {
+    115_200
+}
+fn default_poll() -> u64 {
+    30
+}
+
+/// Events a webhook can subscribe to.
+pub const EVENTS: &[&str] = &[
+    "message.received",
+    "message.sent",
+    "message.delivered",
+    "message.failed",
+    "modem.state",
+];
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Webhook {
+    pub url: Spanned<String>,
+    pub events: Spanned<Vec<String>>,
+    /// Key of the HMAC-SHA256 signature header.
+    pub secret: Option<String>,
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses and validates `text`; `path` only names the file in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
+        let cfg: Config = toml::from_str(text).map_err(|e| Error::Parse {
+            path: path.to_owned(),
+            message: one_line(&e.to_string()),
+        })?;
+        cfg.validate(text, path)?;
+        Ok(cfg)
+    }
+
+    fn validate(&self, text: &str, path: &Path) -> Result<(), Error> {
+        let invalid = |span: std::ops::Range<usize>, key: &str, message: String| Error::Invalid {
+            path: path.to_owned(),
+            line: line_of(text, span.start),
+            key: key.to_owned(),
+            message,
+        };
+        let listen = &self.http.listen;
+        if !listen.get_ref().ip().is_loopback() && self.http.tokens.is_empty() {
+            return Err(invalid(
+                listen.span(),
+                "http.listen",
+                format!(
+                    "{} is reachable from the network: add an [[http.tokens]] entry or listen on 127.0.0.1",
+                    listen.get_ref()
+                ),
+            ));
+        }
+        for t in &self.http.tokens {
+            if t.token.get_ref().len() < 16 {
+                return Err(invalid(
+                    t.token.span(),
+                    "http.tokens.token",
+                    format!("the token of {:?} is shorter than 16 characters", t.name),
+                ));
+            }
+        }
+        let parts = *self.queue.max_parts.get_ref();
+        if !(1..=255).contains(&parts) {
+            return Err(invalid(
+                self.queue.max_parts.span(),
+                "queue.max_parts",
+                format!("{parts} is not within 1..=255"),
+            ));
+        }
+        if *self.queue.max_attempts.get_ref() == 0 {
+            return Err(invalid(
+                self.queue.max_attempts.span(),
+                "queue.max_attempts",
+                "must be at least 1".into(),
+            ));
+        }
+        let mut names = std::collections::HashSet::new();
+        for m in &self.modems {
+            if m.name.get_ref().is_empty() || !names.insert(m.name.get_ref().clone()) {
+                return Err(invalid(
+                    m.name.span(),
+                    "modems.name",
+                    format!("{:?} is empty or used twice", m.name.get_ref()),
+                ));
+            }
+            if m.device.get_ref().is_empty() {
+                return Err(invalid(m.device.span(), "modems.device", "is empty".into()));
+            }
+            if let Some(model) = &m.model {
+                if crate::modem::quirks::by_name(model).is_none() {
+                    return Err(invalid(
+                        m.name.span(),
+                        "modems.model",
+                        format!("unknown model {model:?} (quectel, simcom, huawei, generic)"),
+                    ));
+                }
+            }
+        }
+        for w in &self.webhooks {
+            let url = w.url.get_ref();
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(invalid(
+                    w.url.span(),
+                    "webhooks.url",
+                    format!("{url:?} is not an http:// or https:// URL"),
+                ));
+            }
+            if let Some(bad) = w
+                .events
+                .get_ref()
+                .iter()
+                .find(|e| !EVENTS.contains(&e.as_str()))
+            {
+                return Err(invalid(
+                    w.events.span(),
+                    "webhooks.events",
+                    format!("unknown event {bad:?}; known: {}", EVENTS.join(", ")),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.get(..offset).map_or(0, |t| t.matches('\n').count()) + 1
+}
+
+/// toml's messages span several lines (a snippet with a caret); keep the
+/// first line and the explanation.
+fn one_line(msg: &str) -> String {
+    let lines: Vec<&str> = msg
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            !l.is_empty() && !l.starts_with('|') && !l.chars().all(|c| c == '^' || c == ' ')
+        })
+        .collect();
+    lines.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, String> {
+        Config::parse(text, Path::new("smsgate.toml")).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_example_parses() {
+        let text = include_str!("../smsgate.example.toml");
+        let cfg = parse(text).unwrap();
+        assert_eq!(cfg.modems.len(), 1);
+        assert_eq!(cfg.webhooks.len(), 1);
+    }
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        let cfg = parse("").unwrap();
+        assert_eq!(cfg.http.listen.get_ref().to_string(), "127.0.0.1:8080");
+        assert_eq!(cfg.storage.path, PathBuf::from("smsgate.db"));
+        assert_eq!(*cfg.queue.max_parts.get_ref(), 10);
+    }
+
+    #[test]
+    fn errors_name_the_key_and_line() {
+        // (name, config, substrings the one-line error must contain)
+        let cases: &[(&str, &str, &[&str])] = &[
+            (
+                "unknown key",
+                "[http]\nlisten = \"127.0.0.1:9\"\nlisen = 1\n",
+                &["line 3", "lisen"],
+            ),
+            ("unknown section", "[htp]\n", &["line 1", "htp"]),
+            (
+                "bad address",
+                "[http]\nlisten = \"localhost\"\n",
+                &["line 2", "listen"],
+            ),
+            (
+                "network address without a token",
+                "[http]\nlisten = \"0.0.0.0:8080\"\n",
+                &["smsgate.toml:2: http.listen"],
+            ),
+            (
+                "short token",
+                "[[http.tokens]]\nname = \"crm\"\ntoken = \"abc\"\n",
+                &[":3: http.tokens.token"],
+            ),
+            (
+                "max_parts zero",
+                "[queue]\nmax_parts = 0\n",
+                &[":2: queue.max_parts"],
+            ),
+            (
+                "wrong type",
+                "[queue]\nmax_attempts = \"five\"\n",
+                &["line 2", "max_attempts"],
+            ),
+            (
+                "duplicate modem",
+                "[[modems]]\nname = \"a\"\ndevice = \"/dev/x\"\n[[modems]]\nname = \"a\"\ndevice = \"/dev/y\"\n",
+                &[":5: modems.name"],
+            ),
+            (
+                "modem without device",
+                "[[modems]]\nname = \"a\"\n",
+                &["device"],
+            ),
+            (
+                "unknown event",
+                "[[webhooks]]\nurl = \"http://127.0.0.1:9/h\"\nevents = [\"message.recieved\"]\n",
+                &[":3: webhooks.events", "message.recieved"],
+            ),
+            (
+                "bad url",
+                "[[webhooks]]\nurl = \"ftp://x\"\nevents = []\n",
+                &[":2: webhooks.url"],
+            ),
+        ];
+        for (name, text, wants) in cases {
+            let err = parse(text).expect_err(name);
+            assert!(!err.contains('\n'), "{name}: one line: {err}");
+            for w in *wants {
+                assert!(err.contains(w), "{name}: {err:?} lacks {w:?}");
+            }
+        }
+    }
+}
