@@ -5,44 +5,26 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use smsgate::sms::address::Address;
-use smsgate::sms::dcs::{Alphabet, Dcs};
+use smsgate::sms::compose::{Compose, compose};
 use smsgate::sms::pdumode::{self, Pdu};
-use smsgate::sms::segment::{self, Options};
+use smsgate::sms::segment::Options;
 use smsgate::sms::timestamp::Timestamp;
-use smsgate::sms::tpdu::Submit;
-use smsgate::sms::userdata::Body;
 
 /// Segments `text` and encodes every part as a PDU-mode hex string, as the
 /// gateway does before `AT+CMGS`.
-fn encode(text: &str, da: &Address) -> Vec<String> {
-    let opts = Options {
-        reference: 42,
-        ..Options::default()
-    };
-    segment::split(text, &opts)
-        .unwrap()
-        .into_iter()
-        .map(|ud| {
-            let alphabet = match ud.body {
-                Body::Ucs2(_) => Alphabet::Ucs2,
-                _ => Alphabet::Gsm7,
-            };
-            let s = Submit {
-                rd: false,
-                srr: true,
-                rp: false,
-                mr: 0,
-                da: da.clone(),
-                pid: 0,
-                dcs: Dcs::new(alphabet, None),
-                vp: None,
-                ud,
-            };
-            let mut tpdu = Vec::with_capacity(160);
-            s.encode(&mut tpdu).unwrap();
-            Pdu { smsc: None, tpdu }.to_hex()
-        })
-        .collect()
+fn encode(text: &str, c: &Compose) -> Vec<String> {
+    compose(text, c).unwrap().iter().map(Pdu::to_hex).collect()
+}
+
+fn message() -> Compose {
+    Compose {
+        status_report: true,
+        segment: Options {
+            reference: 42,
+            ..Options::default()
+        },
+        ..Compose::to(Address::parse_number("+819012345678").unwrap())
+    }
 }
 
 fn texts() -> [(&'static str, String); 3] {
@@ -72,23 +54,23 @@ fn texts() -> [(&'static str, String); 3] {
 }
 
 fn bench_encode(c: &mut Criterion) {
-    let da = Address::parse_number("+819012345678").unwrap();
+    let c_ = message();
     let mut g = c.benchmark_group("segment_encode");
     g.throughput(Throughput::Elements(1));
     for (name, text) in texts() {
-        g.bench_function(name, |b| b.iter(|| encode(black_box(&text), &da)));
+        g.bench_function(name, |b| b.iter(|| encode(black_box(&text), &c_)));
     }
     g.finish();
 }
 
 fn bench_decode(c: &mut Criterion) {
-    let da = Address::parse_number("+819012345678").unwrap();
+    let msg = message();
     let mut g = c.benchmark_group("decode");
     g.throughput(Throughput::Elements(1));
     for (name, text) in texts() {
         // A received message: the first part as an SMS-DELIVER in hex, as
         // `+CMGR` prints it.
-        let submit_hex = encode(&text, &da).remove(0);
+        let submit_hex = encode(&text, &msg).remove(0);
         let (_, t) = pdumode::decode_hex(&submit_hex, true).unwrap();
         let smsgate::sms::Tpdu::Submit(s) = t else {
             unreachable!()

@@ -3,12 +3,12 @@
 
 use proptest::prelude::*;
 use smsgate::sms::address::Address;
-use smsgate::sms::dcs::{Alphabet, Dcs};
+use smsgate::sms::compose::{Compose, compose};
 use smsgate::sms::gsm7::Charset;
-use smsgate::sms::pdumode::{self, Pdu};
+use smsgate::sms::pdumode;
 use smsgate::sms::reassembly::{Part, Reassembler};
 use smsgate::sms::segment::{self, Options};
-use smsgate::sms::tpdu::{Direction, Submit, Tpdu};
+use smsgate::sms::tpdu::{Direction, Tpdu};
 use smsgate::sms::udh::Udh;
 use smsgate::sms::userdata::{Body, MAX_OCTETS, MAX_SEPTETS};
 
@@ -37,30 +37,17 @@ fn gsm_text() -> impl Strategy<Value = String> {
 
 /// Every part through the wire: SUBMIT, PDU-mode hex, decode, reassemble.
 fn round_trip(text: &str, opts: &Options) -> String {
-    let parts = segment::split(text, opts).expect("split");
-    let da = Address::parse_number("+819012345678").unwrap();
+    let c = Compose {
+        status_report: true,
+        segment: opts.clone(),
+        ..Compose::to(Address::parse_number("+819012345678").unwrap())
+    };
+    let pdus = compose(text, &c).expect("compose");
     let mut r = Reassembler::new(3600, 8);
     let mut done = Vec::new();
     // Push in reverse to exercise out-of-order arrival.
-    for ud in parts.into_iter().rev() {
-        let alphabet = match ud.body {
-            Body::Ucs2(_) => Alphabet::Ucs2,
-            _ => Alphabet::Gsm7,
-        };
-        let submit = Submit {
-            rd: false,
-            srr: true,
-            rp: false,
-            mr: 0,
-            da: da.clone(),
-            pid: 0,
-            dcs: Dcs::new(alphabet, None),
-            vp: None,
-            ud,
-        };
-        let mut tpdu = Vec::new();
-        submit.encode(&mut tpdu).expect("encode");
-        let hex = Pdu { smsc: None, tpdu }.to_hex();
+    for pdu in pdus.iter().rev() {
+        let hex = pdu.to_hex();
         let (_, decoded) = pdumode::decode_hex(&hex, true).expect("decode");
         let Tpdu::Submit(s) = decoded else {
             panic!("not a submit")

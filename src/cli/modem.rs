@@ -11,13 +11,13 @@ use crate::at::command::MessageStat;
 use crate::modem::port::{self, FlowControl};
 use crate::modem::{InitConfig, Session};
 use crate::sms::address::Address;
-use crate::sms::pdumode::{self, Pdu};
+use crate::sms::compose::{Compose, compose};
+use crate::sms::pdumode;
 use crate::sms::reassembly::join;
-use crate::sms::segment::{self, Options};
-use crate::sms::tpdu::{Submit, Tpdu};
+use crate::sms::segment::Options;
+use crate::sms::tpdu::Tpdu;
 use crate::sms::udh::Udh;
 use crate::sms::userdata::Body;
-use crate::sms::{Alphabet, Dcs};
 
 #[derive(Debug, Args)]
 pub struct Port {
@@ -150,42 +150,26 @@ async fn info(p: &Port) -> Result<Vec<Value>, String> {
 }
 
 async fn send(p: &Port, to: &str, status_report: bool, text: &str) -> Result<Vec<Value>, String> {
-    let da = Address::parse_number(to).map_err(|e| e.to_string())?;
-    let opts = Options {
-        reference: random_u16(),
-        ..Options::default()
+    let to = Address::parse_number(to).map_err(|e| e.to_string())?;
+    let c = Compose {
+        status_report,
+        segment: Options {
+            reference: random_u16(),
+            ..Options::default()
+        },
+        ..Compose::to(to)
     };
-    let parts = segment::split(text, &opts).map_err(|e| e.to_string())?;
+    let pdus = compose(text, &c).map_err(|e| e.to_string())?;
     let (s, _) = ready(p).await?;
     let mut references = Vec::new();
-    for ud in parts.iter().cloned() {
-        let alphabet = match ud.body {
-            Body::Ucs2(_) => Alphabet::Ucs2,
-            _ => Alphabet::Gsm7,
-        };
-        let submit = Submit {
-            rd: false,
-            srr: status_report,
-            rp: false,
-            mr: 0,
-            da: da.clone(),
-            pid: 0,
-            dcs: Dcs::new(alphabet, None),
-            vp: None,
-            ud,
-        };
-        let mut tpdu = Vec::new();
-        submit.encode(&mut tpdu).map_err(|e| e.to_string())?;
-        let pdu = Pdu { smsc: None, tpdu };
+    for (i, pdu) in pdus.iter().enumerate() {
         let mr = s
             .send_pdu(pdu.tpdu_len(), &pdu.to_hex())
             .await
-            .map_err(|e| format!("part {} of {}: {e}", references.len() + 1, parts.len()))?;
+            .map_err(|e| format!("part {} of {}: {e}", i + 1, pdus.len()))?;
         references.push(mr);
     }
-    Ok(vec![
-        json!({"parts": parts.len(), "references": references}),
-    ])
+    Ok(vec![json!({"parts": pdus.len(), "references": references})])
 }
 
 async fn read(p: &Port, delete: bool) -> Result<Vec<Value>, String> {

@@ -8,10 +8,11 @@ use clap::Subcommand;
 use serde_json::{Map, Value, json};
 
 use crate::sms::address::Address;
-use crate::sms::dcs::{Alphabet, Dcs};
+use crate::sms::compose::{Compose, compose};
+use crate::sms::dcs::Dcs;
 use crate::sms::gsm7::Language;
 use crate::sms::pdumode::{self, Pdu};
-use crate::sms::segment::{self, Options};
+use crate::sms::segment::Options;
 use crate::sms::tpdu::{Deliver, StatusReport, Submit, Tpdu};
 use crate::sms::udh::{Ie, Udh};
 use crate::sms::userdata::{Body, UserData};
@@ -215,11 +216,7 @@ fn user_data_fields(dcs: Dcs, ud: &UserData, m: &mut Map<String, Value>) {
         // The header and alphabet bits still say what it would be.
         dcs.alphabet()
     } else {
-        match ud.body {
-            Body::Gsm7 { .. } => Alphabet::Gsm7,
-            Body::Ucs2(_) => Alphabet::Ucs2,
-            Body::Data(_) => Alphabet::EightBit,
-        }
+        ud.body.alphabet()
     };
     m.insert("text".into(), json!(ud.text()));
     if let Body::Data(d) = &ud.body {
@@ -288,40 +285,21 @@ struct EncodeRequest<'a> {
 }
 
 fn encode(text: &str, req: &EncodeRequest<'_>, opts: &Options) -> Result<Vec<Pdu>, String> {
-    let da = Address::parse_number(req.to).map_err(|e| e.to_string())?;
+    let to = Address::parse_number(req.to).map_err(|e| e.to_string())?;
     let smsc = req
         .smsc
         .map(Address::parse_number)
         .transpose()
         .map_err(|e| e.to_string())?;
-    let parts = segment::split(text, opts).map_err(|e| e.to_string())?;
-    parts
-        .into_iter()
-        .map(|ud| {
-            let alphabet = match ud.body {
-                Body::Gsm7 { .. } => Alphabet::Gsm7,
-                Body::Ucs2(_) => Alphabet::Ucs2,
-                Body::Data(_) => Alphabet::EightBit,
-            };
-            let submit = Submit {
-                rd: false,
-                srr: req.status_report,
-                rp: false,
-                mr: 0,
-                da: da.clone(),
-                pid: 0,
-                dcs: Dcs::new(alphabet, req.class),
-                vp: req.validity.map(ValidityPeriod::relative_from_seconds),
-                ud,
-            };
-            let mut tpdu = Vec::new();
-            submit.encode(&mut tpdu).map_err(|e| e.to_string())?;
-            Ok(Pdu {
-                smsc: smsc.clone(),
-                tpdu,
-            })
-        })
-        .collect()
+    let c = Compose {
+        to,
+        smsc,
+        status_report: req.status_report,
+        class: req.class,
+        validity: req.validity.map(ValidityPeriod::relative_from_seconds),
+        segment: opts.clone(),
+    };
+    compose(text, &c).map_err(|e| e.to_string())
 }
 
 /// A concatenation reference that differs between runs, so two long

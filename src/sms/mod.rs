@@ -3,6 +3,7 @@
 //! TP fields, TPDUs, PDU mode, then segmentation and reassembly.
 
 pub mod address;
+pub mod compose;
 pub mod dcs;
 pub mod error;
 pub mod gsm7;

@@ -25,6 +25,15 @@ pub enum Body {
 }
 
 impl Body {
+    /// The alphabet the body is in.
+    pub fn alphabet(&self) -> Alphabet {
+        match self {
+            Body::Gsm7 { .. } => Alphabet::Gsm7,
+            Body::Ucs2(_) => Alphabet::Ucs2,
+            Body::Data(_) => Alphabet::EightBit,
+        }
+    }
+
     /// The text, for the 7-bit and UCS-2 alphabets.
     pub fn text(&self) -> Option<String> {
         let mut s = String::new();
