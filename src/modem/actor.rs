@@ -319,11 +319,35 @@ impl Actor {
         }
     }
 
-    /// Returns true when cancelled.
-    async fn sleep(&self, d: Duration) -> bool {
-        tokio::select! {
-            _ = self.cancel.cancelled() => true,
-            _ = tokio::time::sleep(d) => false,
+    /// Waits `d`, turning away requests meanwhile so callers can fail over
+    /// to another modem at once. Returns true when cancelled.
+    async fn sleep(&mut self, d: Duration) -> bool {
+        let until = tokio::time::Instant::now() + d;
+        loop {
+            tokio::select! {
+                _ = self.cancel.cancelled() => return true,
+                _ = tokio::time::sleep_until(until) => return false,
+                req = self.requests.recv() => match req {
+                    Some(r) => self.refuse(r),
+                    None => return true,
+                },
+            }
+        }
+    }
+
+    fn refuse(&self, req: Request) {
+        let why = format!("modem {} is not ready", self.cfg.name);
+        match req {
+            Request::Send { reply, .. } => {
+                let _ = reply.send(Err(SendError {
+                    class: CmsClass::DeviceState,
+                    code: None,
+                    detail: why,
+                }));
+            }
+            Request::At { reply, .. } => {
+                let _ = reply.send(Err(why));
+            }
         }
     }
 
