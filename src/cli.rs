@@ -1,6 +1,7 @@
 //! The command line (clap). `main.rs` only calls [`main`].
 
 mod pdu;
+mod sim;
 
 use std::process::ExitCode;
 
@@ -18,11 +19,14 @@ enum Command {
     /// Decode and encode SMS PDUs (TS 23.040) as modems print and take them.
     #[command(subcommand)]
     Pdu(pdu::PduCommand),
+    /// Run the modem simulator on a pseudo-terminal, or control a running one.
+    Sim(sim::SimArgs),
 }
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Pdu(cmd) => pdu::run(cmd),
+        Command::Sim(args) => sim::run(args),
     }
 }

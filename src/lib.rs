@@ -9,4 +9,5 @@
 
 pub mod at;
 pub mod cli;
+pub mod sim;
 pub mod sms;
