@@ -2,6 +2,7 @@
 
 mod modem;
 mod pdu;
+mod sim;
 
 use std::process::ExitCode;
 
@@ -22,6 +23,8 @@ enum Command {
     /// Field tools: talk to one modem directly (info, send, read, at).
     #[command(subcommand)]
     Modem(modem::ModemCommand),
+    /// Run the modem simulator on a pseudo-terminal, or control a running one.
+    Sim(sim::SimArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -29,5 +32,6 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Pdu(cmd) => pdu::run(cmd),
         Command::Modem(cmd) => modem::run(cmd),
+        Command::Sim(args) => sim::run(args),
     }
 }

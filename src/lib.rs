@@ -11,4 +11,5 @@ pub mod at;
 pub mod cli;
 pub mod config;
 pub mod modem;
+pub mod sim;
 pub mod sms;

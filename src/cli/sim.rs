@@ -1,0 +1,153 @@
+//! `smsgate sim`: run the modem simulator, or send it control requests.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use serde_json::json;
+
+use crate::sim::{SimConfig, control, profile::Profile};
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct SimArgs {
+    #[command(subcommand)]
+    command: Option<SimCommand>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+/// Run the simulator (the default when no subcommand is given).
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Where to put the symlink to the pseudo-terminal.
+    #[arg(long)]
+    link: Option<PathBuf>,
+    /// Modem profile: generic, simcom, quectel, huawei.
+    #[arg(long, default_value = "generic")]
+    profile: String,
+    /// Control socket (default: <link>.ctl).
+    #[arg(long)]
+    control: Option<PathBuf>,
+    /// SIM PIN; the SIM then starts locked.
+    #[arg(long)]
+    pin: Option<String>,
+    /// SM storage slots.
+    #[arg(long, default_value_t = 30)]
+    capacity: usize,
+    /// Network delay per send, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    delay_ms: u64,
+    /// Delay from +CMGS to the status report, in milliseconds.
+    #[arg(long, default_value_t = 100)]
+    report_delay_ms: u64,
+    /// Pace output at this baud rate (baud/10 bytes per second).
+    #[arg(long)]
+    baud: Option<u32>,
+    /// Start with echo off (ATE0).
+    #[arg(long)]
+    no_echo: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SimCommand {
+    /// Send one JSON request to a running simulator and print the response.
+    Ctl {
+        #[arg(long)]
+        control: PathBuf,
+        /// The request, e.g. '{"cmd":"state"}'.
+        json: String,
+    },
+    /// Deliver an incoming message.
+    Deliver {
+        #[arg(long)]
+        control: PathBuf,
+        /// Sender: a number or an alphanumeric name.
+        #[arg(long)]
+        from: String,
+        /// Force UCS-2.
+        #[arg(long)]
+        ucs2: bool,
+        text: String,
+    },
+    /// Print the simulator's state.
+    State {
+        #[arg(long)]
+        control: PathBuf,
+    },
+}
+
+pub fn run(args: SimArgs) -> ExitCode {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("cannot start the runtime: {e}")),
+    };
+    match args.command {
+        Some(cmd) => {
+            let (path, line) = match cmd {
+                SimCommand::Ctl { control, json } => (control, json),
+                SimCommand::Deliver {
+                    control,
+                    from,
+                    ucs2,
+                    text,
+                } => {
+                    let mut v = json!({"cmd": "deliver", "from": from, "text": text});
+                    if ucs2 {
+                        v["encoding"] = "ucs2".into();
+                    }
+                    (control, v.to_string())
+                }
+                SimCommand::State { control } => (control, json!({"cmd": "state"}).to_string()),
+            };
+            match rt.block_on(control::request(&path, &line)) {
+                Ok(resp) => {
+                    println!("{resp}");
+                    let ok = serde_json::from_str::<serde_json::Value>(&resp)
+                        .is_ok_and(|v| v.get("error").is_none());
+                    if ok {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::FAILURE
+                    }
+                }
+                Err(e) => fail(&format!("{}: {e}", path.display())),
+            }
+        }
+        None => {
+            let a = args.run;
+            let Some(link) = a.link else {
+                return fail("--link is required");
+            };
+            let Some(profile) = Profile::by_name(&a.profile) else {
+                return fail(&format!(
+                    "unknown profile {:?} (one of {})",
+                    a.profile,
+                    Profile::names().join(", ")
+                ));
+            };
+            let mut cfg = SimConfig::new(link);
+            cfg.control = a.control;
+            cfg.profile = profile;
+            cfg.pin = a.pin;
+            cfg.capacity = a.capacity;
+            cfg.send_delay = Duration::from_millis(a.delay_ms);
+            cfg.report_delay = Duration::from_millis(a.report_delay_ms);
+            cfg.baud = a.baud.filter(|b| *b > 0);
+            cfg.echo = !a.no_echo;
+            match rt.block_on(crate::sim::run_until_signal(cfg)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(&e.to_string()),
+            }
+        }
+    }
+}
+
+fn fail(msg: &str) -> ExitCode {
+    eprintln!("error: {msg}");
+    ExitCode::FAILURE
+}
