@@ -76,6 +76,9 @@ pub struct Options {
     pub quirks: FramerQuirks,
     /// Capacity of the URC channel.
     pub urc_capacity: usize,
+    /// Caps every command's timeout (each command has its own, up to 60 s
+    /// for `AT+CMGS`); for links known to be fast, and tests.
+    pub timeout_cap: Option<Duration>,
 }
 
 impl Default for Options {
@@ -83,6 +86,7 @@ impl Default for Options {
         Options {
             quirks: FramerQuirks::NONE,
             urc_capacity: 64,
+            timeout_cap: None,
         }
     }
 }
@@ -91,6 +95,7 @@ impl Default for Options {
 #[derive(Debug, Clone)]
 pub struct Client {
     tx: mpsc::Sender<Request>,
+    timeout_cap: Option<Duration>,
 }
 
 /// How the actor attributes trailing lines: a copy of what the command
@@ -114,6 +119,7 @@ impl Client {
         S: AsyncRead + AsyncWrite + Send + 'static,
     {
         let (tx, rx) = mpsc::channel(8);
+        let timeout_cap = opts.timeout_cap;
         let (urc_tx, urc_rx) = mpsc::channel(opts.urc_capacity.max(1));
         let actor = Actor {
             framer: Framer::with_quirks(opts.quirks),
@@ -125,7 +131,7 @@ impl Client {
             current: None,
         };
         let task = tokio::spawn(actor.run(stream));
-        (Client { tx }, urc_rx, task)
+        (Client { tx, timeout_cap }, urc_rx, task)
     }
 
     /// Runs a typed command and parses its response.
@@ -175,6 +181,9 @@ impl Client {
     async fn request(&self, mut req: Request) -> Result<Response, Error> {
         let (reply, rx) = oneshot::channel();
         req.reply = reply;
+        if let Some(cap) = self.timeout_cap {
+            req.timeout = req.timeout.min(cap);
+        }
         self.tx.send(req).await.map_err(|_| Error::Closed)?;
         let resp = rx.await.map_err(|_| Error::Closed)??;
         match &resp.result {

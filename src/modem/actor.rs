@@ -42,6 +42,8 @@ pub struct ModemConfig {
     /// How long a receiver may take to acknowledge a part before it is left
     /// in storage for the next sweep.
     pub ack_timeout: Duration,
+    /// Caps every AT command's timeout (see [`crate::at::client::Options`]).
+    pub command_timeout_cap: Option<Duration>,
 }
 
 impl ModemConfig {
@@ -55,6 +57,7 @@ impl ModemConfig {
             poll_interval: Duration::from_secs(30),
             backoff_max: Duration::from_secs(60),
             ack_timeout: Duration::from_secs(30),
+            command_timeout_cap: None,
         }
     }
 }
@@ -307,7 +310,13 @@ impl Actor {
                 return None;
             }
             match port::open(&self.cfg.device, self.cfg.baud, self.cfg.flow).await {
-                Ok(p) => return Some(Session::new(p, &self.cfg.name)),
+                Ok(p) => {
+                    let opts = crate::at::client::Options {
+                        timeout_cap: self.cfg.command_timeout_cap,
+                        ..Default::default()
+                    };
+                    return Some(Session::with_options(p, &self.cfg.name, opts));
+                }
                 Err(e) => {
                     self.set_state(ModemState::Recovering, Some(e.to_string()));
                     let wait = self.backoff.step(self.cfg.backoff_max);
@@ -591,13 +600,26 @@ impl Actor {
                     self.status.send_modify(|s| s.health = h);
                     self.publish().await;
                 }
-                None
             }
             Err(e) => {
                 self.note_error(&e.to_string());
-                self.check(session).await
+                return self.check(session).await;
             }
         }
+        // A module that restarted without a URC (some print none) has lost
+        // its +CNMI setting: set it up again.
+        if !session.indications_on().await {
+            tracing::warn!(modem = %self.cfg.name, "modem settings lost; re-initialising");
+            if self.init(session).await.is_err() {
+                return Some(Ended::Unresponsive);
+            }
+            self.sweep(session).await;
+        } else if session.stored_count().await > 0 {
+            // Stored messages whose indication never came (lost URC, a
+            // burst while the storage was full): pick them up.
+            self.sweep(session).await;
+        }
+        None
     }
 
     /// After a failure: is the modem still there? Probe, then re-init.

@@ -10,8 +10,8 @@ use tokio::task::JoinHandle;
 use crate::at::client::{self, Client};
 use crate::at::command::{
     At, AtCommand, Ate0, Atz, Ccid, CeregRead, CfunSet, Cgmi, Cgmm, Cgmr, CgregRead, Cgsn, Cimi,
-    Cmee, Cmgd, Cmgf, Cmgl, Cmgr, Cmgs, Cnma, Cnmi, CopsRead, CpinRead, CpinSet, CpmsSet, CregRead,
-    CscaRead, CscaSet, Csq, ListedMessage, MessageStat, StoredMessage,
+    Cmee, Cmgd, Cmgf, Cmgl, Cmgr, Cmgs, Cnma, Cnmi, CopsRead, CpinRead, CpinSet, CpmsRead, CpmsSet,
+    CregRead, CscaRead, CscaSet, Csq, ListedMessage, MessageStat, StoredMessage,
 };
 use crate::at::result::CmsClass;
 use crate::at::urc::{PinState, Registration, Urc, any_registered};
@@ -90,8 +90,12 @@ const SIM_BUSY_RETRIES: u32 = 10;
 
 impl Session {
     pub fn new(port: Port, name: &str) -> Session {
+        Self::with_options(port, name, client::Options::default())
+    }
+
+    pub fn with_options(port: Port, name: &str, opts: client::Options) -> Session {
         let traced = crate::at::trace::Traced::new(port, name);
-        let (client, urcs, task) = Client::spawn(traced, client::Options::default());
+        let (client, urcs, task) = Client::spawn(traced, opts);
         Session {
             client,
             urcs,
@@ -305,6 +309,28 @@ impl Session {
             code,
             detail: e.to_string(),
         }
+    }
+
+    /// Whether new-message indications are still on (`+CNMI` `<mt>` 1 or
+    /// 2): a restarted module forgets them. Unknown counts as on.
+    pub async fn indications_on(&self) -> bool {
+        let Ok(r) = self.client.raw("AT+CNMI?", Duration::from_secs(5)).await else {
+            return true;
+        };
+        let mt = r.lines.iter().find_map(|l| {
+            let args = l.strip_prefix("+CNMI:")?;
+            args.split(',').nth(1)?.trim().parse::<u8>().ok()
+        });
+        !matches!(mt, Some(0))
+    }
+
+    /// Messages held in the read storage (`AT+CPMS?`); 0 when unknown.
+    pub async fn stored_count(&self) -> u32 {
+        self.cmd(&CpmsRead)
+            .await
+            .ok()
+            .and_then(|v| v.first().map(|s| s.usage.used))
+            .unwrap_or(0)
     }
 
     pub async fn list(&self) -> Result<Vec<ListedMessage>, Error> {
