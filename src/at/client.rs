@@ -14,6 +14,7 @@
 //! timeout after the prompt it sends ESC so the modem abandons the half-sent
 //! PDU.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::io;
 use std::time::Duration;
@@ -104,7 +105,12 @@ type TrailingFn = Box<dyn Fn(&str) -> usize + Send>;
 
 struct Request {
     line: Vec<u8>,
-    prefix: Option<&'static str>,
+    /// Lines with this prefix belong to the response even when they look
+    /// like a URC (`+CREG:` answering `AT+CREG?`).
+    prefix: Option<Cow<'static, str>>,
+    /// Lines that are not URCs belong to the response too (commands that
+    /// answer with bare text, and raw commands).
+    take_other: bool,
     trailing: TrailingFn,
     timeout: Duration,
     payload: Option<Vec<u8>>,
@@ -149,7 +155,8 @@ impl Client {
         let lines = self
             .request(Request {
                 line,
-                prefix: cmd.prefix(),
+                prefix: cmd.prefix().map(Cow::Borrowed),
+                take_other: cmd.prefix().is_none(),
                 trailing: {
                     let c = cmd.clone();
                     Box::new(move |line: &str| c.trailing_lines(line))
@@ -167,9 +174,18 @@ impl Client {
     pub async fn raw(&self, command: &str, timeout: Duration) -> Result<Response, Error> {
         let mut line = command.as_bytes().to_vec();
         line.push(b'\r');
+        // `AT+CSQ` and `AT+CSQ=?` answer with `+CSQ:` lines.
+        let prefix = command
+            .get(2..)
+            .filter(|rest| rest.starts_with(['+', '^', '$', '#']))
+            .map(|rest| {
+                let end = rest.find(['=', '?']).unwrap_or(rest.len());
+                Cow::Owned(format!("{}:", &rest[..end]))
+            });
         self.request(Request {
             line,
-            prefix: None,
+            prefix,
+            take_other: true,
             trailing: Box::new(|_| 0),
             timeout,
             payload: None,
@@ -376,13 +392,8 @@ impl Actor {
             if line == c.echo || is_payload_echo(&line, c.req.payload.as_deref()) {
                 return;
             }
-            if let Some(prefix) = c.req.prefix {
-                if line.starts_with(prefix) {
-                    c.trailing = (c.req.trailing)(&line);
-                    c.lines.push(line);
-                    return;
-                }
-            } else if urc::classify(&line).is_none() {
+            let owned = c.req.prefix.as_deref().is_some_and(|p| line.starts_with(p));
+            if owned || (c.req.take_other && urc::classify(&line).is_none()) {
                 c.trailing = (c.req.trailing)(&line);
                 c.lines.push(line);
                 return;
