@@ -420,3 +420,63 @@ async fn status_reports_are_handed_over_with_their_reference() {
     }
     r.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_modems_side_by_side() {
+    let mut a = Rig::ready(|_| {}).await;
+    let mut b = Rig::ready(|c| c.profile = &smsgate::sim::profile::QUECTEL).await;
+    a.deliver("+81806", "to modem a").await;
+    b.deliver("+81807", "to modem b").await;
+    let (ra, rb) = tokio::join!(a.next_message(), b.next_message());
+    assert_eq!(ra.1, "to modem a");
+    assert_eq!(rb.1, "to modem b");
+    let (sa, sb) = tokio::join!(a.send("from a"), b.send("from b"));
+    assert!(sa[0].is_ok() && sb[0].is_ok());
+    assert_eq!(sent_texts(&a.state().await), vec!["from a"]);
+    assert_eq!(sent_texts(&b.state().await), vec!["from b"]);
+    a.stop().await;
+    b.stop().await;
+}
+
+/// A ser2net-style serial server: TCP on one side, the modem's port on the
+/// other.
+async fn serial_server(device: String) -> std::net::SocketAddr {
+    use tokio_serial::SerialPortBuilderExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            let Ok(mut port) = tokio_serial::new(&device, 115_200).open_native_async() else {
+                continue;
+            };
+            let _ = tokio::io::copy_bidirectional(&mut tcp, &mut port).await;
+        }
+    });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_modem_behind_a_tcp_serial_server() {
+    let dir = temp_dir();
+    let sim = Simulator::spawn(SimConfig::new(dir.join("modem")))
+        .await
+        .unwrap();
+    let addr = serial_server(sim.link().display().to_string()).await;
+    let mut mc = ModemConfig::new("remote", &format!("tcp://{addr}"));
+    mc.command_timeout_cap = Some(Duration::from_secs(2));
+    let (tx, events) = mpsc::channel(64);
+    let cancel = CancellationToken::new();
+    let (modem, task) = actor::spawn(mc, tx, None, cancel.clone());
+    let mut r = Rig {
+        sim,
+        modem,
+        events,
+        cancel,
+        task,
+    };
+    r.wait_state(ModemState::Ready).await;
+    assert!(r.send("over tcp").await.remove(0).is_ok());
+    r.deliver("+81808", "back over tcp").await;
+    assert_eq!(r.next_message().await.1, "back over tcp");
+    r.stop().await;
+}
