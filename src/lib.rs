@@ -10,3 +10,4 @@
 pub mod at;
 pub mod cli;
 pub mod sms;
+pub mod store;
