@@ -222,7 +222,7 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
     {
-        let (job, rx) = TypedJob::new(f);
+        let (job, rx) = TypedJob::boxed(f);
         {
             let jobs = self.inner.jobs.lock().map_err(|_| Error::Closed)?;
             let sender = jobs.as_ref().ok_or(Error::Closed)?;
@@ -471,7 +471,7 @@ impl Store {
 
     /// The schema version of the open database.
     pub async fn schema_version(&self) -> Result<u32, Error> {
-        self.read(|c| migrate::version(c)).await
+        self.read(migrate::version).await
     }
 }
 

@@ -38,7 +38,7 @@ where
     T: Send + 'static,
     F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
 {
-    pub(crate) fn new(f: F) -> (Box<dyn Job>, oneshot::Receiver<Result<T, Error>>) {
+    pub(crate) fn boxed(f: F) -> (Box<dyn Job>, oneshot::Receiver<Result<T, Error>>) {
         let (reply, rx) = oneshot::channel();
         let job = TypedJob {
             f: Some(f),
