@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use jiff::Timestamp;
-use smsgate::store::{InboundMessage, InboundOutcome, NewInboundPart, Store};
+use smsgate::store::{
+    Error, InboundMessage, InboundOutcome, NewEvent, NewInboundPart, NewMessage, State, Store,
+};
 
 fn temp_db(name: &str) -> PathBuf {
     static N: AtomicU32 = AtomicU32::new(0);
@@ -220,4 +222,62 @@ async fn stale_parts_are_delivered_incomplete() {
             .unwrap(),
         InboundOutcome::Stored
     );
+}
+
+#[tokio::test]
+async fn processing_is_recorded_with_replies_and_events_in_one_transaction() {
+    let path = temp_db("process");
+    let store = Store::open_at(&path, t(0)).unwrap();
+    let m = completed(
+        store
+            .insert_inbound_part(part("+1555", 0, 1, 1), t(1))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(m.processed_at, None);
+    drop(store);
+
+    // After a restart the message still waits for its rules.
+    let store = Store::open_at(&path, t(10)).unwrap();
+    let waiting = store.unprocessed_inbound(10).await.unwrap();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0].id, m.id);
+
+    let mut taken = NewMessage::new(vec!["+1999".into()], "taken");
+    taken.idempotency_key = Some("k".into());
+    store.enqueue(taken, t(10)).await.unwrap();
+    let event = NewEvent {
+        endpoint: "crm".into(),
+        kind: "message.received".into(),
+        payload: format!("{{\"id\":\"{}\"}}", m.id),
+    };
+    // A reply that conflicts fails the whole step: nothing of it is stored.
+    let mut bad = NewMessage::new(vec!["+1555".into()], "auto-reply");
+    bad.idempotency_key = Some("k".into());
+    assert!(matches!(
+        store
+            .finish_inbound(&m.id, vec![bad], vec![event.clone()], t(11))
+            .await,
+        Err(Error::Conflict { .. })
+    ));
+    assert_eq!(store.unprocessed_inbound(10).await.unwrap().len(), 1);
+    assert!(store.due_events(t(11), 10).await.unwrap().is_empty());
+
+    let reply = NewMessage::new(vec!["+1555".into()], "auto-reply");
+    let queued = store
+        .finish_inbound(&m.id, vec![reply], vec![event], t(12))
+        .await
+        .unwrap();
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].state, State::Queued);
+    assert!(store.unprocessed_inbound(10).await.unwrap().is_empty());
+    assert_eq!(store.due_events(t(12), 10).await.unwrap().len(), 1);
+    assert_eq!(
+        store.get_inbound(&m.id).await.unwrap().processed_at,
+        Some(t(12))
+    );
+    assert!(matches!(
+        store.finish_inbound(&m.id, vec![], vec![], t(13)).await,
+        Err(Error::Invalid(_))
+    ));
 }

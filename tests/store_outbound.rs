@@ -686,3 +686,83 @@ async fn closed_store_refuses_writes() {
         Err(Error::Closed)
     ));
 }
+
+#[tokio::test]
+async fn unknown_is_resolved_only_by_an_explicit_decision() {
+    let path = temp_db("resolve");
+    let store = open(&path, t(0));
+    let a = store.enqueue(msg(&["+1"], "a"), t(0)).await.unwrap();
+    let b = store.enqueue(msg(&["+2"], "b"), t(0)).await.unwrap();
+    let jobs = store.claim_due(t(1), 10, None).await.unwrap();
+    assert!(matches!(
+        store
+            .resolve_unknown(jobs[0].recipient_id, true, t(2))
+            .await,
+        Err(Error::InvalidState {
+            from: State::Sending,
+            to: State::Queued
+        })
+    ));
+    store.close().await.unwrap();
+    let store = open(&path, t(10));
+    assert!(store.claim_due(t(11), 10, None).await.unwrap().is_empty());
+    let ra = store.get_message(&a.id).await.unwrap().recipients[0].id;
+    let rb = store.get_message(&b.id).await.unwrap().recipients[0].id;
+    assert_eq!(
+        store.resolve_unknown(ra, true, t(12)).await.unwrap(),
+        State::Queued
+    );
+    assert_eq!(
+        store.resolve_unknown(rb, false, t(12)).await.unwrap(),
+        State::Failed
+    );
+    let again = store.claim_due(t(12), 10, None).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].message_id, a.id);
+    assert_eq!(again[0].attempt, 2);
+    assert_eq!(store.get_message(&b.id).await.unwrap().state, State::Failed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_write_does_not_spoil_its_batch() {
+    let path = temp_db("isolation");
+    let store = open(&path, t(0));
+    let mut keyed = msg(&["+1"], "original");
+    keyed.idempotency_key = Some("dup".into());
+    let original = store.enqueue(keyed.clone(), t(0)).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..100 {
+        let store = store.clone();
+        let mut m = if i % 2 == 0 {
+            msg(&["+1"], &format!("fresh {i}"))
+        } else {
+            let mut m = keyed.clone();
+            m.body = format!("conflicting {i}");
+            m
+        };
+        if i % 10 == 0 {
+            m.recipients.clear(); // invalid
+        }
+        tasks.push(tokio::spawn(
+            async move { (i, store.enqueue(m, t(1)).await) },
+        ));
+    }
+    let mut fresh = 0;
+    for task in tasks {
+        let (i, result) = task.await.unwrap();
+        match (i % 10 == 0, i % 2 == 0, result) {
+            (true, _, Err(Error::Invalid(_))) => {}
+            (false, true, Ok(_)) => fresh += 1,
+            (false, false, Err(Error::Conflict { existing_id, .. })) => {
+                assert_eq!(existing_id, original.id)
+            }
+            (_, _, other) => panic!("write {i}: unexpected {other:?}"),
+        }
+    }
+    assert_eq!(fresh, 40);
+    let page = store
+        .list_messages(MessageFilter::default(), None, 1000)
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 41);
+}

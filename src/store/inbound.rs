@@ -5,11 +5,14 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::ids::new_id;
-use super::types::{InboundMessage, InboundOutcome, NewInboundPart, Page};
+use super::types::{
+    InboundMessage, InboundOutcome, MessageRecord, NewEvent, NewInboundPart, NewMessage, Page,
+};
 use super::{Error, ms, opt_ts, ts};
+use super::{events, outbound};
 
 const IN_COLS: &str = "id, modem, sender, reference, total, parts, complete, text, smsc_at, \
-                       first_received_at, completed_at";
+                       first_received_at, completed_at, processed_at";
 
 fn inbound_row(row: &Row<'_>) -> rusqlite::Result<InboundMessage> {
     Ok(InboundMessage {
@@ -24,6 +27,7 @@ fn inbound_row(row: &Row<'_>) -> rusqlite::Result<InboundMessage> {
         smsc_at: opt_ts(row.get(8)?)?,
         first_received_at: ts(row.get(9)?)?,
         completed_at: ts(row.get(10)?)?,
+        processed_at: opt_ts(row.get(11)?)?,
     })
 }
 
@@ -227,4 +231,42 @@ pub(crate) fn list(
         None
     };
     Ok(Page { items, next_cursor })
+}
+
+/// Completed messages whose processing (rules, replies, webhooks) is not recorded yet, oldest
+/// first: after a restart the gateway picks them up again.
+pub(crate) fn unprocessed(conn: &Connection, limit: usize) -> Result<Vec<InboundMessage>, Error> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {IN_COLS} FROM inbound_messages WHERE processed_at IS NULL ORDER BY seq LIMIT ?1"
+    ))?;
+    let items = stmt
+        .query_map([i64::try_from(limit).unwrap_or(i64::MAX)], inbound_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(items)
+}
+
+/// Marks a message processed, queues its replies and its webhook events, all in one transaction.
+pub(crate) fn finish(
+    conn: &Connection,
+    id: &str,
+    replies: &[NewMessage],
+    events_: &[NewEvent],
+    now: Timestamp,
+) -> Result<Vec<MessageRecord>, Error> {
+    let msg = get(conn, id)?;
+    if msg.processed_at.is_some() {
+        return Err(Error::Invalid(format!(
+            "inbound message {id} was already processed"
+        )));
+    }
+    conn.prepare_cached("UPDATE inbound_messages SET processed_at = ?2 WHERE id = ?1")?
+        .execute(params![id, ms(now)])?;
+    let mut queued = Vec::with_capacity(replies.len());
+    for reply in replies {
+        queued.push(outbound::enqueue(conn, reply, now)?);
+    }
+    for e in events_ {
+        events::enqueue(conn, &e.endpoint, &e.kind, &e.payload, now)?;
+    }
+    Ok(queued)
 }

@@ -38,8 +38,8 @@ pub use error::Error;
 pub use migrate::SCHEMA_VERSION;
 pub use types::{
     AuditEntry, DispatchJob, FailureClass, InboundMessage, InboundOutcome, MatchedPart,
-    MessageFilter, MessageRecord, NewInboundPart, NewMessage, NewPart, NewStatusReport, Page,
-    PartRecord, PartState, RecipientRecord, ReportMatch, ReportOutcome, State, WebhookEvent,
+    MessageFilter, MessageRecord, NewEvent, NewInboundPart, NewMessage, NewPart, NewStatusReport,
+    Page, PartRecord, PartState, RecipientRecord, ReportMatch, ReportOutcome, State, WebhookEvent,
 };
 
 use writer::{Job, TypedJob};
@@ -326,6 +326,18 @@ impl Store {
         .await
     }
 
+    /// An operator's decision on an `unknown` recipient: `resend` queues it again now (its
+    /// pending parts go out again), otherwise it becomes `failed`. Returns the new state.
+    pub async fn resolve_unknown(
+        &self,
+        recipient_id: i64,
+        resend: bool,
+        now: Timestamp,
+    ) -> Result<State, Error> {
+        self.write(move |c| outbound::resolve_unknown(c, recipient_id, resend, now))
+            .await
+    }
+
     /// Expires queued recipients whose TTL ran out; returns the ids of the messages touched.
     pub async fn expire_due(&self, now: Timestamp) -> Result<Vec<String>, Error> {
         self.write(move |c| outbound::expire_due(c, now)).await
@@ -375,6 +387,26 @@ impl Store {
         now: Timestamp,
     ) -> Result<Vec<InboundMessage>, Error> {
         self.write(move |c| inbound::flush_stale(c, older_than, now))
+            .await
+    }
+
+    /// Completed inbound messages not yet marked processed, oldest first (run the rules on them
+    /// again after a restart).
+    pub async fn unprocessed_inbound(&self, limit: usize) -> Result<Vec<InboundMessage>, Error> {
+        self.read(move |c| inbound::unprocessed(c, limit)).await
+    }
+
+    /// Records that the rules ran on an inbound message, queueing its replies and webhook events
+    /// in the same transaction; returns the queued replies.
+    pub async fn finish_inbound(
+        &self,
+        id: &str,
+        replies: Vec<NewMessage>,
+        events: Vec<NewEvent>,
+        now: Timestamp,
+    ) -> Result<Vec<MessageRecord>, Error> {
+        let id = id.to_owned();
+        self.write(move |c| inbound::finish(c, &id, &replies, &events, now))
             .await
     }
 

@@ -419,6 +419,38 @@ pub(crate) fn cancel(conn: &Connection, id: &str, now: Timestamp) -> Result<Mess
     load_message(conn, id)
 }
 
+/// An operator's decision on an `unknown` recipient: resend it now, or give it up as `failed`.
+pub(crate) fn resolve_unknown(
+    conn: &Connection,
+    recipient_id: i64,
+    resend: bool,
+    now: Timestamp,
+) -> Result<State, Error> {
+    let (state, message_id) = recipient_state(conn, recipient_id)?;
+    let to = if resend { State::Queued } else { State::Failed };
+    if state != State::Unknown {
+        return Err(Error::InvalidState { from: state, to });
+    }
+    let now_ms = ms(now);
+    if resend {
+        // Parts whose fate is unknown go out again; parts the network accepted do not.
+        conn.prepare_cached(
+            "UPDATE outbound_recipients SET state = 'queued', next_attempt_at = ?2, \
+             updated_at = ?2 WHERE id = ?1",
+        )?
+        .execute(params![recipient_id, now_ms])?;
+    } else {
+        conn.prepare_cached(
+            "UPDATE outbound_recipients SET state = 'failed', updated_at = ?2, \
+             error = COALESCE(error || '; ', '') || 'given up after an unknown outcome' \
+             WHERE id = ?1",
+        )?
+        .execute(params![recipient_id, now_ms])?;
+    }
+    update_rollup(conn, &message_id, now)?;
+    Ok(to)
+}
+
 /// At start: whatever was being sent when the process stopped is `unknown`, never resent blindly.
 pub(crate) fn recover(conn: &Connection, now: Timestamp) -> Result<usize, Error> {
     let mut stmt = conn

@@ -398,6 +398,8 @@ pub struct InboundMessage {
     pub first_received_at: Timestamp,
     /// When it was assembled.
     pub completed_at: Timestamp,
+    /// When [`Store::finish_inbound`](super::Store::finish_inbound) recorded its processing.
+    pub processed_at: Option<Timestamp>,
 }
 
 /// What [`Store::insert_inbound_part`](super::Store::insert_inbound_part) did.
@@ -476,6 +478,17 @@ pub struct MatchedPart {
     pub recipient_state: State,
     /// The message's rolled-up state now.
     pub message_state: State,
+}
+
+/// A webhook delivery to queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEvent {
+    /// Which configured endpoint.
+    pub endpoint: String,
+    /// Event type, e.g. `message.received`.
+    pub kind: String,
+    /// JSON payload.
+    pub payload: String,
 }
 
 /// A webhook delivery waiting in the outbox.

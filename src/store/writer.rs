@@ -108,7 +108,27 @@ pub(crate) fn run(conn: Connection, rx: mpsc::Receiver<Box<dyn Job>>, commits: A
             continue;
         }
         for job in &mut batch {
+            if conn.is_autocommit() {
+                break;
+            }
             job.run(&conn);
+        }
+        if conn.is_autocommit() {
+            // SQLite rolled the whole transaction back (an I/O error, a full disk, ...): nothing
+            // of the batch is stored, so no job may report success. (Jobs skipped above are
+            // answered the same way.)
+            let e = rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
+                Some("the transaction was rolled back".into()),
+            );
+            tracing::error!(
+                jobs = batch.len(),
+                "store transaction rolled back by SQLite"
+            );
+            for job in batch {
+                job.finish(Err(&e));
+            }
+            continue;
         }
         match conn.execute_batch("COMMIT") {
             Ok(()) => {

@@ -80,8 +80,10 @@ CREATE TABLE inbound_messages (
     text            TEXT    NOT NULL,
     smsc_at         INTEGER,                      -- service centre time stamp of the first part
     first_received_at INTEGER NOT NULL,
-    completed_at    INTEGER NOT NULL
+    completed_at    INTEGER NOT NULL,
+    processed_at    INTEGER                       -- rules ran; NULL: still to do (after a restart too)
 );
+CREATE INDEX inbound_messages_unprocessed ON inbound_messages(seq) WHERE processed_at IS NULL;
 
 CREATE TABLE inbound_parts (
     id              INTEGER PRIMARY KEY,
