@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use smsgate::store::{
-    Error, FailureClass, MessageFilter, NewMessage, NewPart, NewStatusReport, PartState,
+    Error, FailureClass, MessageFilter, NewEvent, NewMessage, NewPart, NewStatusReport, PartState,
     ReportOutcome, SCHEMA_VERSION, State, Store,
 };
 
@@ -765,4 +765,50 @@ async fn a_failing_write_does_not_spoil_its_batch() {
         .await
         .unwrap();
     assert_eq!(page.items.len(), 41);
+}
+
+#[tokio::test]
+async fn atomically_commits_all_or_nothing() {
+    let path = temp_db("atomic");
+    let store = open(&path, t(0));
+    let crm = NewEvent {
+        endpoint: "crm".into(),
+        kind: "message.cancelled".into(),
+        payload: "{}".into(),
+    };
+    // Enqueue + audit + event, then a failure: none of it is stored.
+    let event = crm.clone();
+    let failed = store
+        .atomically(move |tx| {
+            let m = tx.enqueue(&msg(&["+1"], "x"), t(0))?;
+            tx.audit("ops", "message.create", Some(&m.id), t(0))?;
+            tx.enqueue_event(&event, t(0))?;
+            tx.cancel("msg_nope", t(0))
+        })
+        .await;
+    assert!(matches!(failed, Err(Error::NotFound(_))));
+    assert!(store.audit_log(10).await.unwrap().is_empty());
+    assert!(store.due_events(t(0), 10).await.unwrap().is_empty());
+    let page = store
+        .list_messages(MessageFilter::default(), None, 10)
+        .await
+        .unwrap();
+    assert!(page.items.is_empty());
+
+    let id = store
+        .atomically(move |tx| {
+            let m = tx.enqueue(&msg(&["+1"], "x"), t(0))?;
+            tx.audit("ops", "message.create", Some(&m.id), t(0))?;
+            let c = tx.cancel(&m.id, t(1))?;
+            tx.enqueue_event(&crm, t(1))?;
+            Ok(c.id)
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_message(&id).await.unwrap().state,
+        State::Cancelled
+    );
+    assert_eq!(store.audit_log(10).await.unwrap().len(), 1);
+    assert_eq!(store.due_events(t(1), 10).await.unwrap().len(), 1);
 }

@@ -22,6 +22,7 @@ mod inbound;
 mod migrate;
 mod outbound;
 mod reports;
+mod tx;
 mod types;
 mod writer;
 
@@ -36,6 +37,7 @@ use rusqlite::Connection;
 
 pub use error::Error;
 pub use migrate::SCHEMA_VERSION;
+pub use tx::Tx;
 pub use types::{
     AuditEntry, DispatchJob, FailureClass, InboundMessage, InboundOutcome, MatchedPart,
     MessageFilter, MessageRecord, NewEvent, NewInboundPart, NewMessage, NewPart, NewStatusReport,
@@ -263,6 +265,17 @@ impl Store {
         })
         .await
         .map_err(|_| Error::Closed)?
+    }
+
+    /// Runs `f` as one unit in the writer's next transaction (group-committed like every write);
+    /// resolves after the COMMIT. If `f` fails, all it did is rolled back. `f` runs on the writer
+    /// thread: keep it short and never block in it.
+    pub async fn atomically<T, F>(&self, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Tx<'_>) -> Result<T, Error> + Send + 'static,
+    {
+        self.write(move |conn| f(&Tx { conn })).await
     }
 
     // ---- outbound ----
