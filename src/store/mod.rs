@@ -48,6 +48,8 @@ use writer::{Job, TypedJob};
 
 /// How long a connection waits for a lock before `SQLITE_BUSY`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Prepared statements kept per connection (the store uses about 50 distinct ones).
+const STATEMENT_CACHE: usize = 64;
 /// Idle read connections kept.
 const READ_POOL: usize = 4;
 
@@ -108,6 +110,7 @@ pub fn rollup(states: impl IntoIterator<Item = State>) -> State {
 /// Opens a connection with the store's pragmas.
 fn connect(path: &Path) -> Result<Connection, Error> {
     let conn = Connection::open(path)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.pragma_update(None, "foreign_keys", true)?;
     conn.pragma_update(None, "synchronous", "FULL")?;
