@@ -225,6 +225,7 @@ async fn concurrent_enqueues_share_commits() {
     }
     let commits = store.commits() - before;
     assert!(commits >= 1);
+    eprintln!("200 enqueues in {commits} commits");
     assert!(commits < 200, "200 enqueues took {commits} commits");
     let page = store
         .list_messages(MessageFilter::default(), None, 1000)
