@@ -13,3 +13,4 @@ pub mod config;
 pub mod modem;
 pub mod sim;
 pub mod sms;
+pub mod store;

@@ -1,0 +1,150 @@
+//! [`Tx`]: several store operations in one transaction, for steps that must not half happen
+//! (a state change and its webhook event, an API action and its audit line).
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use rusqlite::Connection;
+
+use super::types::{
+    DispatchJob, FailureClass, InboundMessage, InboundOutcome, MessageRecord, NewEvent,
+    NewInboundPart, NewMessage, NewPart, NewStatusReport, PartRecord, ReportMatch, State,
+};
+use super::{Error, events, inbound, outbound, reports};
+
+/// The writer's transaction, handed to the closure given to [`Store::atomically`](super::Store::atomically).
+///
+/// Each method behaves like the `Store` method of the same name. When the closure returns an
+/// error, everything it did is rolled back.
+pub struct Tx<'a> {
+    pub(crate) conn: &'a Connection,
+}
+
+impl Tx<'_> {
+    /// See [`Store::enqueue`](super::Store::enqueue).
+    pub fn enqueue(&self, msg: &NewMessage, now: Timestamp) -> Result<MessageRecord, Error> {
+        outbound::enqueue(self.conn, msg, now)
+    }
+
+    /// See [`Store::claim_due`](super::Store::claim_due).
+    pub fn claim_due(
+        &self,
+        now: Timestamp,
+        limit: usize,
+        modem: Option<&str>,
+    ) -> Result<Vec<DispatchJob>, Error> {
+        outbound::claim_due(self.conn, now, limit, modem)
+    }
+
+    /// See [`Store::add_parts`](super::Store::add_parts).
+    pub fn add_parts(
+        &self,
+        recipient_id: i64,
+        parts: &[NewPart],
+    ) -> Result<Vec<PartRecord>, Error> {
+        outbound::add_parts(self.conn, recipient_id, parts)
+    }
+
+    /// See [`Store::record_part_sent`](super::Store::record_part_sent).
+    pub fn record_part_sent(
+        &self,
+        part_id: i64,
+        mr: u8,
+        modem: &str,
+        now: Timestamp,
+    ) -> Result<State, Error> {
+        outbound::record_part_sent(self.conn, part_id, mr, modem, now)
+    }
+
+    /// See [`Store::record_send_failed`](super::Store::record_send_failed).
+    pub fn record_send_failed(
+        &self,
+        recipient_id: i64,
+        class: FailureClass,
+        error: &str,
+        next_attempt_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<State, Error> {
+        outbound::record_send_failed(self.conn, recipient_id, class, error, next_attempt_at, now)
+    }
+
+    /// See [`Store::resolve_unknown`](super::Store::resolve_unknown).
+    pub fn resolve_unknown(
+        &self,
+        recipient_id: i64,
+        resend: bool,
+        now: Timestamp,
+    ) -> Result<State, Error> {
+        outbound::resolve_unknown(self.conn, recipient_id, resend, now)
+    }
+
+    /// See [`Store::expire_due`](super::Store::expire_due).
+    pub fn expire_due(&self, now: Timestamp) -> Result<Vec<String>, Error> {
+        outbound::expire_due(self.conn, now)
+    }
+
+    /// See [`Store::cancel`](super::Store::cancel).
+    pub fn cancel(&self, id: &str, now: Timestamp) -> Result<MessageRecord, Error> {
+        outbound::cancel(self.conn, id, now)
+    }
+
+    /// See [`Store::get_message`](super::Store::get_message) (sees this transaction's writes).
+    pub fn get_message(&self, id: &str) -> Result<MessageRecord, Error> {
+        outbound::load_message(self.conn, id)
+    }
+
+    /// See [`Store::insert_inbound_part`](super::Store::insert_inbound_part).
+    pub fn insert_inbound_part(
+        &self,
+        part: &NewInboundPart,
+        now: Timestamp,
+    ) -> Result<InboundOutcome, Error> {
+        inbound::insert_part(self.conn, part, now)
+    }
+
+    /// See [`Store::flush_stale_inbound`](super::Store::flush_stale_inbound).
+    pub fn flush_stale_inbound(
+        &self,
+        older_than: Timestamp,
+        now: Timestamp,
+    ) -> Result<Vec<InboundMessage>, Error> {
+        inbound::flush_stale(self.conn, older_than, now)
+    }
+
+    /// See [`Store::finish_inbound`](super::Store::finish_inbound).
+    pub fn finish_inbound(
+        &self,
+        id: &str,
+        replies: &[NewMessage],
+        events: &[NewEvent],
+        now: Timestamp,
+    ) -> Result<Vec<MessageRecord>, Error> {
+        inbound::finish(self.conn, id, replies, events, now)
+    }
+
+    /// See [`Store::record_status_report`](super::Store::record_status_report).
+    pub fn record_status_report(
+        &self,
+        report: &NewStatusReport,
+        window: Duration,
+        now: Timestamp,
+    ) -> Result<ReportMatch, Error> {
+        reports::record(self.conn, report, window, now)
+    }
+
+    /// See [`Store::enqueue_event`](super::Store::enqueue_event).
+    pub fn enqueue_event(&self, event: &NewEvent, now: Timestamp) -> Result<i64, Error> {
+        events::enqueue(self.conn, &event.endpoint, &event.kind, &event.payload, now)
+    }
+
+    /// See [`Store::audit`](super::Store::audit).
+    pub fn audit(
+        &self,
+        token: &str,
+        action: &str,
+        target: Option<&str>,
+        now: Timestamp,
+    ) -> Result<i64, Error> {
+        events::audit(self.conn, token, action, target, now)
+    }
+}

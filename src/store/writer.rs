@@ -1,0 +1,149 @@
+//! The writer thread: it owns the one write connection, drains every queued job into one
+//! transaction, commits once, and only then replies to each job (group commit).
+//!
+//! Each job runs inside its own savepoint, so a failing job rolls back alone and the others of its
+//! batch still commit. When COMMIT itself fails, every job of the batch gets the error.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+
+use rusqlite::Connection;
+use tokio::sync::oneshot;
+
+use super::Error;
+use super::error::copy_sqlite_error;
+
+/// Jobs drained into one transaction at most.
+const MAX_BATCH: usize = 512;
+
+/// A unit of work for the writer.
+pub(crate) trait Job: Send {
+    /// Runs inside the batch's transaction (in its own savepoint).
+    fn run(&mut self, conn: &Connection);
+    /// Replies, after COMMIT returned (`Ok`) or failed (`Err`).
+    fn finish(self: Box<Self>, commit: Result<(), &rusqlite::Error>);
+}
+
+/// A closure job with a oneshot reply.
+pub(crate) struct TypedJob<T, F> {
+    f: Option<F>,
+    result: Option<Result<T, Error>>,
+    reply: oneshot::Sender<Result<T, Error>>,
+}
+
+impl<T, F> TypedJob<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
+{
+    pub(crate) fn boxed(f: F) -> (Box<dyn Job>, oneshot::Receiver<Result<T, Error>>) {
+        let (reply, rx) = oneshot::channel();
+        let job = TypedJob {
+            f: Some(f),
+            result: None,
+            reply,
+        };
+        (Box::new(job), rx)
+    }
+}
+
+impl<T, F> Job for TypedJob<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
+{
+    fn run(&mut self, conn: &Connection) {
+        let Some(f) = self.f.take() else {
+            return;
+        };
+        if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+            self.result = Some(Err(e.into()));
+            return;
+        }
+        let result = match catch_unwind(AssertUnwindSafe(|| f(conn))) {
+            Ok(r) => r,
+            Err(_) => Err(Error::Invalid("a store job panicked".into())),
+        };
+        let result = match result {
+            Ok(v) => match conn.execute_batch("RELEASE job") {
+                Ok(()) => Ok(v),
+                Err(e) => {
+                    let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+                    Err(e.into())
+                }
+            },
+            Err(e) => match conn.execute_batch("ROLLBACK TO job; RELEASE job") {
+                Ok(()) => Err(e),
+                Err(rb) => Err(rb.into()),
+            },
+        };
+        self.result = Some(result);
+    }
+
+    fn finish(self: Box<Self>, commit: Result<(), &rusqlite::Error>) {
+        let out = match commit {
+            Ok(()) => self.result.unwrap_or(Err(Error::Closed)),
+            Err(e) => Err(Error::Sqlite(copy_sqlite_error(e))),
+        };
+        let _ = self.reply.send(out);
+    }
+}
+
+/// The writer loop; returns when every sender is gone and the queue is empty.
+pub(crate) fn run(conn: Connection, rx: mpsc::Receiver<Box<dyn Job>>, commits: Arc<AtomicU64>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            for job in batch {
+                job.finish(Err(&e));
+            }
+            continue;
+        }
+        for job in &mut batch {
+            if conn.is_autocommit() {
+                break;
+            }
+            job.run(&conn);
+        }
+        if conn.is_autocommit() {
+            // SQLite rolled the whole transaction back (an I/O error, a full disk, ...): nothing
+            // of the batch is stored, so no job may report success. (Jobs skipped above are
+            // answered the same way.)
+            let e = rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
+                Some("the transaction was rolled back".into()),
+            );
+            tracing::error!(
+                jobs = batch.len(),
+                "store transaction rolled back by SQLite"
+            );
+            for job in batch {
+                job.finish(Err(&e));
+            }
+            continue;
+        }
+        match conn.execute_batch("COMMIT") {
+            Ok(()) => {
+                commits.fetch_add(1, Ordering::SeqCst);
+                for job in batch {
+                    job.finish(Ok(()));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, jobs = batch.len(), "store commit failed");
+                let _ = conn.execute_batch("ROLLBACK");
+                for job in batch {
+                    job.finish(Err(&e));
+                }
+            }
+        }
+    }
+}
