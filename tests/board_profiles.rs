@@ -132,6 +132,7 @@ fn a_crafted_good_profile_loads() {
     let p = BoardProfile::from_str(GOOD).unwrap();
     assert_eq!(p.serial.baud, 115200);
     assert!(!p.serial.rtscts);
+    assert_eq!(GOOD.parse::<BoardProfile>().unwrap(), p);
 }
 
 #[test]

@@ -214,6 +214,12 @@ impl<O: OutputPin, I: InputPin, D: DelayNs> PowerControl<O, I, D> {
     /// Switches the module off: a PWRKEY off-pulse and `shutdown_ms` for a
     /// clean shutdown, then the supply disabled; with STATUS wired, waits
     /// for it to read off. With STATUS reading off, nothing moves.
+    ///
+    /// Without STATUS or a supply line the off-pulse is pressed blind: a
+    /// module that was already off is switched *on* by it (PWRKEY is a
+    /// toggle), and the result is [`Outcome::Unverified`]. Prefer the AT
+    /// command (`AT+CPOWD=1`, `AT+QPOWD=1`, `AT+CPOF`) while the module
+    /// answers (modems.md §6.2).
     pub fn power_off(&mut self) -> Result<Outcome, Error> {
         if self.power_key.is_none() && self.power_enable.is_none() {
             return Err(Error::NotWired {

@@ -318,6 +318,14 @@ impl BoardProfile {
     }
 }
 
+impl std::str::FromStr for BoardProfile {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<BoardProfile, Error> {
+        BoardProfile::from_str(text)
+    }
+}
+
 /// Whether a dotted key (`power_key.line`) is present in `table`.
 fn has_key(table: &toml::Table, dotted: &str) -> bool {
     let mut parts = dotted.split('.');
