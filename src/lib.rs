@@ -8,6 +8,7 @@
 //! Lower layers never import higher ones.
 
 pub mod at;
+pub mod board;
 pub mod cli;
 pub mod config;
 pub mod modem;
