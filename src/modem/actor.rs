@@ -361,8 +361,10 @@ impl Actor {
     }
 
     async fn power_cycle(&self) {
-        if let Some(p) = &self.power {
-            if let Err(e) = p.power_cycle() {
+        if let Some(p) = self.power.clone() {
+            // Pulses take seconds: keep them off the async workers.
+            let r = tokio::task::spawn_blocking(move || p.power_cycle()).await;
+            if let Ok(Err(e)) | Err(e) = r.map_err(|e| e.to_string()) {
                 tracing::warn!(modem = %self.cfg.name, error = %e, "power cycle failed");
             }
         }
