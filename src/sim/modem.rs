@@ -242,6 +242,8 @@ pub struct Modem {
     held: Vec<u8>,
     /// URCs held while a command is in progress or the modem is quiet.
     held_urcs: Vec<u8>,
+    /// A command line is being executed: URCs wait for its final result.
+    executing: bool,
     hung: bool,
     hang_seq: u64,
     booting: bool,
@@ -278,6 +280,7 @@ impl Modem {
             typeahead: VecDeque::new(),
             held: Vec::new(),
             held_urcs: Vec::new(),
+            executing: false,
             hung: false,
             hang_seq: 0,
             booting: false,
@@ -327,7 +330,7 @@ impl Modem {
 
     fn urc(&mut self, text: &str) {
         let framed = format!("\r\n{text}\r\n");
-        if self.quiet() || self.mode != Mode::Command {
+        if self.quiet() || self.executing || self.mode != Mode::Command {
             self.held_urcs.extend_from_slice(framed.as_bytes());
         } else {
             self.fx.push(Effect::Write(framed.into_bytes()));
@@ -447,6 +450,7 @@ impl Modem {
             return;
         };
         self.counters.commands += 1;
+        self.executing = true;
         let body = body.trim_end().to_string();
         let mut blocks = Vec::new();
         let mut rest = body.as_str();
@@ -470,6 +474,7 @@ impl Modem {
                         hex: Vec::new(),
                     };
                     self.write(b"\r\n> ");
+                    self.executing = false;
                     return;
                 }
                 Ok(Outcome::Reboot) => {
@@ -501,6 +506,7 @@ impl Modem {
         });
         s.push_str("\r\n");
         self.write(s.as_bytes());
+        self.executing = false;
         self.flush();
     }
 
