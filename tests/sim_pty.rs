@@ -320,3 +320,18 @@ async fn faults_over_a_pty() {
     assert!(answered, "no answer after the hang");
     assert!(!host.acc.contains("ERROR"));
 }
+
+#[tokio::test]
+async fn paced_output_at_a_baud_rate_arrives_intact() {
+    let link = temp_link("paced");
+    let mut cfg = SimConfig::new(&link);
+    cfg.baud = Some(2400);
+    cfg.profile = smsgate::sim::profile::Profile::by_name("simcom").expect("profile");
+    let sim = Simulator::spawn(cfg).await.expect("spawn");
+    let mut host = Host::new(open(&link));
+    assert_eq!(
+        host.command("AT+CGMI;+CGMM").await,
+        "AT+CGMI;+CGMM\r\r\nSIMCOM INCORPORATED\r\n\r\nSIMCOM_SIM7600E-H\r\n\r\nOK\r\n"
+    );
+    sim.shutdown().await;
+}

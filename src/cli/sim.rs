@@ -33,9 +33,9 @@ pub struct RunArgs {
     /// SIM PIN; the SIM then starts locked.
     #[arg(long)]
     pin: Option<String>,
-    /// SM storage slots.
-    #[arg(long, default_value_t = 30)]
-    capacity: usize,
+    /// SM storage slots (0..=1000).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u16).range(0..=1000))]
+    capacity: u16,
     /// Network delay per send, in milliseconds.
     #[arg(long, default_value_t = 0)]
     delay_ms: u64,
@@ -134,7 +134,7 @@ pub fn run(args: SimArgs) -> ExitCode {
             cfg.control = a.control;
             cfg.profile = profile;
             cfg.pin = a.pin;
-            cfg.capacity = a.capacity;
+            cfg.capacity = usize::from(a.capacity);
             cfg.send_delay = Duration::from_millis(a.delay_ms);
             cfg.report_delay = Duration::from_millis(a.report_delay_ms);
             cfg.baud = a.baud.filter(|b| *b > 0);

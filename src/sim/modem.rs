@@ -792,7 +792,7 @@ impl Modem {
                 let i = self.index(n)?;
                 match self.storage[i].as_mut() {
                     Some(m) => {
-                        let l = vec![
+                        let l = [
                             format!("+CMGR: {},,{}", m.stat, m.tpdu_len),
                             pdumode::to_hex(&m.pdu),
                         ];
@@ -861,8 +861,8 @@ impl Modem {
     }
 
     fn index(&self, n: Option<i64>) -> Result<usize, Fail> {
-        match n {
-            Some(i) if i >= 1 && (i as usize) <= self.storage.len() => Ok(i as usize - 1),
+        match n.and_then(|i| usize::try_from(i).ok()) {
+            Some(i) if i >= 1 && i <= self.storage.len() => Ok(i - 1),
             _ => Err(Fail::Cms(321)),
         }
     }
