@@ -853,6 +853,8 @@ impl Modem {
                 _ => ok(),
             },
 
+            (_, Kind::Set | Kind::Test) if self.cfg.profile.vendor_ok.contains(&name) => ok(),
+
             _ => {
                 self.counters.unknown += 1;
                 Err(Fail::Plain)

@@ -317,6 +317,13 @@ fn commands() {
         ),
         ("unknown vendor", &[], "AT^CURC=0", "\r\nERROR\r\n".into()),
         (
+            "vendor command of another profile",
+            &[],
+            "AT+QURCCFG=\"urcport\",\"usbat\"",
+            "\r\nERROR\r\n".into(),
+        ),
+        ("esc abandons the line", &[], "AT+CGMI\x1b", String::new()),
+        (
             "error stops the line",
             &[],
             "AT+FOO;+CGMI",
@@ -893,6 +900,27 @@ fn garbage_goes_out_as_is() {
         m.take_effects(),
         vec![Effect::Write(b"\xff\x00junk".to_vec())]
     );
+}
+
+#[test]
+fn vendor_commands_per_profile() {
+    let cases: &[(&Profile, &str)] = &[
+        (&HUAWEI, "AT^PORTSEL=1"),
+        (
+            &crate::sim::profile::QUECTEL,
+            "AT+QURCCFG=\"urcport\",\"usbat\"",
+        ),
+        (&SIMCOM, "AT+CSCLK=0"),
+    ];
+    for (p, line) in cases {
+        let mut m = Modem::new(config(p));
+        assert_eq!(
+            io(&mut m, &format!("{line}\r")),
+            info(&[]),
+            "{}: {line}",
+            p.name
+        );
+    }
 }
 
 #[test]
