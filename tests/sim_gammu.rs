@@ -56,12 +56,19 @@ async fn gammu_identifies_and_sends() {
         );
         return;
     }
-    let dir = std::env::temp_dir().join(format!("smsgate-sim-gammu-{}", std::process::id()));
+    for profile in smsgate::sim::profile::ALL {
+        identify_and_send(profile).await;
+    }
+}
+
+async fn identify_and_send(profile: &'static smsgate::sim::profile::Profile) {
+    let name = profile.name;
+    let dir = std::env::temp_dir().join(format!("smsgate-sim-gammu-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let link = dir.join("modem");
-    let sim = Simulator::spawn(SimConfig::new(&link))
-        .await
-        .expect("spawn");
+    let mut cfg = SimConfig::new(&link);
+    cfg.profile = profile;
+    let sim = Simulator::spawn(cfg).await.expect("spawn");
     let rc = dir.join("gammurc");
     let log = dir.join("gammu.log");
     std::fs::write(
@@ -75,16 +82,17 @@ async fn gammu_identifies_and_sends() {
     .expect("write gammurc");
 
     let (ok, out) = gammu(&rc, &["identify"]).await;
-    assert!(ok, "gammu identify failed:\n{out}");
-    assert!(out.contains("smsgate"), "{out}");
-    assert!(out.contains("490154203237518"), "IMEI missing:\n{out}");
+    assert!(ok, "{name}: gammu identify failed:\n{out}");
+    assert!(out.contains(profile.model), "{name}: model missing:\n{out}");
+    assert!(out.contains(profile.imei), "{name}: IMEI missing:\n{out}");
+    assert!(out.contains(profile.imsi), "{name}: IMSI missing:\n{out}");
 
     let (ok, out) = gammu(&rc, &["sendsms", "TEXT", "+819012345678", "-text", "hello"]).await;
-    assert!(ok, "gammu sendsms failed:\n{out}");
+    assert!(ok, "{name}: gammu sendsms failed:\n{out}");
 
     let state = sim.request_json(r#"{"cmd":"state"}"#).await;
     let sent = state["sent"].as_array().expect("sent list");
-    assert_eq!(sent.len(), 1, "{state}");
+    assert_eq!(sent.len(), 1, "{name}: {state}");
     assert_eq!(sent[0]["to"], "+819012345678");
     assert_eq!(sent[0]["text"], "hello");
     sim.shutdown().await;
