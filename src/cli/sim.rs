@@ -119,6 +119,11 @@ pub fn run(args: SimArgs) -> ExitCode {
             }
         }
         None => {
+            // RUST_LOG=smsgate=trace shows every byte in and out.
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+                .with_writer(std::io::stderr)
+                .try_init();
             let a = args.run;
             let Some(link) = a.link else {
                 return fail("--link is required");

@@ -218,6 +218,7 @@ impl Actor {
         for e in effects {
             match e {
                 Effect::Write(bytes) => {
+                    tracing::trace!(output = ?String::from_utf8_lossy(&bytes), "sim: ->");
                     if let Some(p) = &self.port {
                         let _ = p.out.send(bytes);
                     }
@@ -242,6 +243,7 @@ impl Actor {
             tokio::select! {
                 Some((generation, bytes)) = input.recv() => {
                     if generation == self.generation && self.port.is_some() {
+                        tracing::trace!(input = ?String::from_utf8_lossy(&bytes), "sim: <-");
                         let fx = self.modem.feed(&bytes);
                         self.apply(fx);
                     }
