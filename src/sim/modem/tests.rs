@@ -979,3 +979,81 @@ fn state_reports_sent_messages() {
     assert_eq!(s["sent"][0]["mr"], 0);
     assert_eq!(s["counters"]["sends"], 1);
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn command_line() -> impl Strategy<Value = String> {
+        let pieces = prop::sample::select(vec![
+            "AT",
+            "+CMGS=",
+            "+CMGW=",
+            "+CMGR=",
+            "+CMGD=",
+            "+CMGL=",
+            "+CNMI=",
+            "+CPMS=",
+            "+CPIN=",
+            "+CFUN=",
+            "+CSCA=",
+            "+CREG=",
+            "?",
+            "=?",
+            ";",
+            ",",
+            "\"",
+            "SM",
+            "1",
+            "0",
+            "4",
+            "255",
+            "-1",
+            "99999999999999999999",
+            "E",
+            "Z",
+            "&",
+            "S",
+            "\u{20ac}",
+            "\x1a",
+            "\x1b",
+            "\x08",
+            "\r",
+            "\n",
+            " ",
+            "00",
+            "FF",
+        ]);
+        prop::collection::vec(pieces, 0..24).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(chunks in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..64), 0..16)) {
+            let mut m = modem();
+            for c in chunks {
+                let fx = m.feed(&c);
+                let _ = drive(&mut m, fx);
+            }
+            prop_assert!(m.line.len() <= MAX_LINE);
+        }
+
+        #[test]
+        fn command_like_input_never_panics_and_the_modem_recovers(lines in prop::collection::vec(command_line(), 0..8)) {
+            let mut m = modem();
+            for l in &lines {
+                let fx = m.feed(l.as_bytes());
+                let _ = drive(&mut m, fx);
+            }
+            // Leave any prompt, end any reboot, then the modem answers AT.
+            let fx = m.feed(b"\x1b\r");
+            let _ = drive(&mut m, fx);
+            if m.booting {
+                let epoch = m.epoch;
+                let _ = fire(&mut m, Timer::BootDone { epoch });
+            }
+            let out = io(&mut m, "ATE0\r");
+            prop_assert!(out.ends_with("\r\nOK\r\n"), "{:?}", out);
+        }
+    }
+}
