@@ -10,6 +10,23 @@
 //! - [`profile`]: per-vendor identity and URCs as data;
 //! - [`pty`]: the pty and its symlink;
 //! - [`control`]: the control protocol and socket.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use smsgate::sim::{SimConfig, Simulator};
+//!
+//! let sim = Simulator::spawn(SimConfig::new("/tmp/modem")).await?;
+//! // Open sim.link() as a serial port and speak AT; meanwhile:
+//! let r = sim
+//!     .request_json(r#"{"cmd":"deliver","from":"+819012345678","text":"hi"}"#)
+//!     .await;
+//! assert_eq!(r["ok"], true);
+//! let state = sim.request_json(r#"{"cmd":"state"}"#).await;
+//! println!("{}", state["sent"]);
+//! sim.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod control;
 pub mod modem;
