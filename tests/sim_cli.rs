@@ -43,7 +43,8 @@ fn sim_subcommand_runs_and_answers_control_requests() {
     wait_for(&control);
     let c = control.to_str().expect("utf-8 path");
 
-    let (ok, v) = ctl(&["sim", "state", "--control", c]);
+    let l = link.to_str().expect("utf-8 path");
+    let (ok, v) = ctl(&["sim", "state", "--link", l]);
     assert!(ok, "{v}");
     assert_eq!(v["profile"], "huawei");
     assert_eq!(v["capacity"], 5);
