@@ -1662,11 +1662,14 @@ impl Cmd {
 /// Splits the first command off a command line body (after `AT`).
 fn split_command(s: &str) -> (Cmd, &str) {
     let b = s.as_bytes();
-    if !b[0].is_ascii() || (b[0] == b'&' && b.get(1).is_some_and(|c| !c.is_ascii())) {
+    let Some(&first) = b.first() else {
+        return (cmd(String::new(), Kind::Basic, Vec::new()), "");
+    };
+    if !first.is_ascii() || (first == b'&' && b.get(1).is_some_and(|c| !c.is_ascii())) {
         // Not a command character: the rest of the line is unknown.
         return (cmd("?".into(), Kind::Basic, Vec::new()), "");
     }
-    if matches!(b[0], b'+' | b'^' | b'$' | b'#' | b'%' | b'*') {
+    if matches!(first, b'+' | b'^' | b'$' | b'#' | b'%' | b'*') {
         let mut i = 1;
         while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
             i += 1;
@@ -1686,7 +1689,7 @@ fn split_command(s: &str) -> (Cmd, &str) {
         return (cmd(name, Kind::Exec, Vec::new()), rest);
     }
     // Basic: a letter or &letter, then digits; S-registers take =n or ?.
-    let mut i = if b[0] == b'&' && b.len() > 1 { 2 } else { 1 };
+    let mut i = if first == b'&' && b.len() > 1 { 2 } else { 1 };
     let name_end = i.min(b.len());
     let name = s[..name_end].to_ascii_uppercase();
     if name == "S" {
