@@ -359,6 +359,10 @@ impl Actor {
                 m.garbage(&b);
                 json!({ "bytes": n })
             }
+            Request::Fault(Fault::SilentSend { seconds, delivered }) => {
+                m.silent_send(control::seconds(seconds)?, delivered);
+                json!({})
+            }
             Request::Reboot => {
                 m.reboot();
                 json!({})

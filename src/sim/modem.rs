@@ -231,6 +231,9 @@ pub struct Modem {
     next_mr: u8,
     next_concat_ref: u16,
     cms_fault: Option<(u16, u32)>,
+    /// The next send gets no answer: the modem goes silent for this long;
+    /// the bool says whether the message reached the network anyway.
+    silent_send: Option<(Duration, bool)>,
     pending_send: Option<Result<Sent, u16>>,
     sent: Vec<Sent>,
     counters: Counters,
@@ -271,6 +274,7 @@ impl Modem {
             next_mr: 0,
             next_concat_ref: 1,
             cms_fault: None,
+            silent_send: None,
             pending_send: None,
             sent: Vec::new(),
             counters: Counters::default(),
@@ -1096,6 +1100,19 @@ impl Modem {
                 })
             }
         };
+        if let Some((duration, delivered)) = self.silent_send.take() {
+            // No +CMGS and no error: the host cannot know whether it went.
+            match result {
+                Ok(sent) if delivered => {
+                    self.counters.sends += 1;
+                    self.sent.push(sent);
+                }
+                Ok(_) => self.next_mr = self.next_mr.wrapping_sub(1),
+                Err(_) => {}
+            }
+            self.hang(duration);
+            return;
+        }
         self.pending_send = Some(result);
         self.mode = Mode::Busy;
         self.fx.push(Effect::Schedule(
@@ -1407,6 +1424,14 @@ impl Modem {
         self.cms_fault = (count > 0).then_some((code, count));
     }
 
+    /// The next send is never answered: after its Ctrl-Z the modem is silent
+    /// for `duration` (input lost, as in [`Modem::hang`]). With `delivered`
+    /// the message did reach the network (it is in [`Modem::sent`] and its
+    /// mr is used up), else it did not.
+    pub fn silent_send(&mut self, duration: Duration, delivered: bool) {
+        self.silent_send = Some((duration, delivered));
+    }
+
     /// Writes `bytes` into the stream as they are.
     pub fn garbage(&mut self, bytes: &[u8]) {
         if !bytes.is_empty() {
@@ -1571,6 +1596,7 @@ impl Modem {
             "hung": self.hung,
             "booting": self.booting,
             "cms_fault": self.cms_fault.map(|(code, count)| json!({"code": code, "count": count})),
+            "silent_send": self.silent_send.map(|(d, delivered)| json!({"seconds": d.as_secs_f64(), "delivered": delivered})),
         })
     }
 }

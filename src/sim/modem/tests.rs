@@ -510,6 +510,28 @@ fn send_cms_error_injection() {
 }
 
 #[test]
+fn silent_send_never_answers() {
+    for delivered in [true, false] {
+        let mut m = modem();
+        m.silent_send(Duration::from_secs(5), delivered);
+        let (out, pending) = {
+            let (len, hex) = submit_pdu("+15551234567", "lost?", false);
+            assert_eq!(io(&mut m, &format!("AT+CMGS={len}\r")), "\r\n> ");
+            let fx = m.feed(format!("{hex}\x1a").as_bytes());
+            drive(&mut m, fx)
+        };
+        assert_eq!(out, "", "delivered={delivered}");
+        assert_eq!(pending, vec![Timer::HangEnd { seq: 1 }]);
+        assert_eq!(io(&mut m, "AT\r"), "");
+        assert_eq!(fire(&mut m, Timer::HangEnd { seq: 1 }).0, "");
+        assert_eq!(m.sent().len(), usize::from(delivered));
+        // The next send works and takes the next mr.
+        let want = if delivered { "+CMGS: 1" } else { "+CMGS: 0" };
+        assert_eq!(send(&mut m, "+15551234567", "again", false), info(&[want]));
+    }
+}
+
+#[test]
 fn send_without_network() {
     let mut m = modem();
     setup(&mut m, &["AT+CREG=1"]);
