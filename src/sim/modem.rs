@@ -26,6 +26,7 @@ use crate::sms::pdumode::{self, Pdu};
 use crate::sms::segment::{self, Options};
 use crate::sms::timestamp::Timestamp;
 use crate::sms::tpdu::{Deliver, Direction, Status, StatusReport, Tpdu};
+use crate::sms::udh::{Concat, Ie, Udh};
 use crate::sms::userdata::{Body, UserData};
 
 /// Longest command line accepted; longer lines are answered with `ERROR`.
@@ -1206,7 +1207,8 @@ impl Modem {
 
     /// Delivers a text from `from` (a number, or an alphanumeric sender),
     /// split into as many SMS-DELIVER parts as it needs (GSM 7-bit when
-    /// possible, UCS-2 otherwise, or UCS-2 when `ucs2`). Returns the part count.
+    /// possible, UCS-2 otherwise, or always UCS-2 when `ucs2`). Returns the
+    /// part count.
     pub fn deliver_text(
         &mut self,
         from: &str,
@@ -1236,17 +1238,15 @@ impl Modem {
         class: Option<u8>,
     ) -> Result<Vec<(Vec<u8>, usize)>, String> {
         let oa = parse_sender(from)?;
+        let reference = self.next_concat_ref;
+        self.next_concat_ref = self.next_concat_ref.wrapping_add(1) % 256;
         let parts = if ucs2 {
-            if text.is_empty() || text.encode_utf16().count() > 70 {
-                return Err("forced UCS-2 takes 1 to 70 UTF-16 units".into());
-            }
-            vec![UserData::ucs2(text)]
+            ucs2_parts(text, reference)?
         } else {
             let opts = Options {
-                reference: self.next_concat_ref,
+                reference,
                 ..Options::default()
             };
-            self.next_concat_ref = self.next_concat_ref.wrapping_add(1) % 256;
             segment::split(text, &opts).map_err(|e| e.to_string())?
         };
         if class.is_some_and(|c| c > 3) {
@@ -1599,6 +1599,47 @@ impl Modem {
             "silent_send": self.silent_send.map(|(d, delivered)| json!({"seconds": d.as_secs_f64(), "delivered": delivered})),
         })
     }
+}
+
+/// Text forced into UCS-2: one part of up to 70 UTF-16 units, or parts of
+/// up to 67 with an 8-bit concatenation header; a surrogate pair never
+/// straddles two parts.
+fn ucs2_parts(text: &str, reference: u16) -> Result<Vec<UserData>, String> {
+    if text.is_empty() {
+        return Err("empty text".into());
+    }
+    if text.encode_utf16().count() <= 70 {
+        return Ok(vec![UserData::ucs2(text)]);
+    }
+    let mut chunks: Vec<String> = vec![String::new()];
+    let mut units = 0;
+    for c in text.chars() {
+        if units + c.len_utf16() > 67 {
+            chunks.push(String::new());
+            units = 0;
+        }
+        units += c.len_utf16();
+        if let Some(last) = chunks.last_mut() {
+            last.push(c);
+        }
+    }
+    let total = u8::try_from(chunks.len()).map_err(|_| "text needs more than 255 parts")?;
+    Ok(chunks
+        .iter()
+        .zip(1..=total)
+        .map(|(chunk, sequence)| {
+            let mut ud = UserData::ucs2(chunk);
+            ud.udh = Some(Udh {
+                ies: vec![Ie::Concat(Concat {
+                    reference,
+                    total,
+                    sequence,
+                    wide: false,
+                })],
+            });
+            ud
+        })
+        .collect())
 }
 
 fn registered(stat: u8) -> bool {

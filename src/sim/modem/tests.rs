@@ -663,12 +663,29 @@ fn incoming_multipart_and_ucs2() {
     }
     assert_eq!(text, long);
 
+    // Forced UCS-2, long enough for three parts, with an emoji (a surrogate pair).
+    let long = format!("{}😀{}", "a".repeat(66), "b".repeat(80));
+    assert_eq!(m.deliver_text("+15551234567", &long, true, None), Ok(3));
+    let _ = flushed(&mut m);
+    let mut text = String::new();
+    for i in 3..=5 {
+        let out = io(&mut m, &format!("AT+CMGR={i}\r"));
+        let (_, t) = pdumode::decode_hex(&pdu_after(&out, "+CMGR: "), true).expect("decodes");
+        let Tpdu::Deliver(d) = t else { panic!("{t:?}") };
+        assert_eq!(d.dcs.alphabet(), Alphabet::Ucs2);
+        let c = d.ud.udh.as_ref().and_then(|u| u.concat()).expect("concat");
+        assert_eq!((c.total, c.sequence), (3, i - 2));
+        text.push_str(&d.ud.text().unwrap_or_default());
+    }
+    assert_eq!(text, long);
+    setup(&mut m, &["AT+CMGD=1,4"]);
+
     let jp = "こんにちは、世界";
     assert_eq!(m.deliver_text("+819012345678", jp, false, None), Ok(1));
     assert_eq!(m.deliver_text("+819012345678", "plain", true, None), Ok(1));
     let out = flushed(&mut m).0;
-    assert_eq!(out, "\r\n+CMTI: \"SM\",3\r\n\r\n+CMTI: \"SM\",4\r\n");
-    for (i, want) in [(3, jp), (4, "plain")] {
+    assert_eq!(out, "\r\n+CMTI: \"SM\",1\r\n\r\n+CMTI: \"SM\",2\r\n");
+    for (i, want) in [(1, jp), (2, "plain")] {
         let out = io(&mut m, &format!("AT+CMGR={i}\r"));
         let (_, t) = pdumode::decode_hex(&pdu_after(&out, "+CMGR: "), true).expect("decodes");
         let Tpdu::Deliver(d) = t else { panic!("{t:?}") };
