@@ -225,6 +225,13 @@ async fn at_send_receive_and_unplug_over_a_pty() {
         std::fs::symlink_metadata(&link).is_err(),
         "link removed on shutdown"
     );
+    cleanup(&link);
+}
+
+fn cleanup(link: &Path) {
+    if let Some(dir) = link.parent() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
 
 /// Waits for the link to point at a pty that opens.
@@ -321,6 +328,8 @@ async fn faults_over_a_pty() {
     }
     assert!(answered, "no answer after the hang");
     assert!(!host.acc.contains("ERROR"));
+    sim.shutdown().await;
+    cleanup(&link);
 }
 
 #[tokio::test]
@@ -336,4 +345,5 @@ async fn paced_output_at_a_baud_rate_arrives_intact() {
         "AT+CGMI;+CGMM\r\r\nSIMCOM INCORPORATED\r\n\r\nSIMCOM_SIM7600E-H\r\n\r\nOK\r\n"
     );
     sim.shutdown().await;
+    cleanup(&link);
 }
