@@ -33,9 +33,9 @@ pub struct RunArgs {
     /// SIM PIN; the SIM then starts locked.
     #[arg(long)]
     pin: Option<String>,
-    /// SM storage slots.
-    #[arg(long, default_value_t = 30)]
-    capacity: usize,
+    /// SM storage slots (0..=1000).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u16).range(0..=1000))]
+    capacity: u16,
     /// Network delay per send, in milliseconds.
     #[arg(long, default_value_t = 0)]
     delay_ms: u64,
@@ -54,15 +54,15 @@ pub struct RunArgs {
 pub enum SimCommand {
     /// Send one JSON request to a running simulator and print the response.
     Ctl {
-        #[arg(long)]
-        control: PathBuf,
+        #[command(flatten)]
+        target: Target,
         /// The request, e.g. '{"cmd":"state"}'.
         json: String,
     },
     /// Deliver an incoming message.
     Deliver {
-        #[arg(long)]
-        control: PathBuf,
+        #[command(flatten)]
+        target: Target,
         /// Sender: a number or an alphanumeric name.
         #[arg(long)]
         from: String,
@@ -73,9 +73,32 @@ pub enum SimCommand {
     },
     /// Print the simulator's state.
     State {
-        #[arg(long)]
-        control: PathBuf,
+        #[command(flatten)]
+        target: Target,
     },
+}
+
+/// Which simulator to talk to: its control socket, or its link (the socket
+/// is then `<link>.ctl`).
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct Target {
+    /// The control socket.
+    #[arg(long)]
+    control: Option<PathBuf>,
+    /// The simulator's link; the socket is `<link>.ctl`.
+    #[arg(long)]
+    link: Option<PathBuf>,
+}
+
+impl Target {
+    fn path(self) -> PathBuf {
+        match (self.control, self.link) {
+            (Some(c), _) => c,
+            (None, Some(l)) => control::default_path(&l),
+            (None, None) => PathBuf::from("smsgate-sim.ctl"),
+        }
+    }
 }
 
 pub fn run(args: SimArgs) -> ExitCode {
@@ -89,9 +112,9 @@ pub fn run(args: SimArgs) -> ExitCode {
     match args.command {
         Some(cmd) => {
             let (path, line) = match cmd {
-                SimCommand::Ctl { control, json } => (control, json),
+                SimCommand::Ctl { target, json } => (target.path(), json),
                 SimCommand::Deliver {
-                    control,
+                    target,
                     from,
                     ucs2,
                     text,
@@ -100,9 +123,11 @@ pub fn run(args: SimArgs) -> ExitCode {
                     if ucs2 {
                         v["encoding"] = "ucs2".into();
                     }
-                    (control, v.to_string())
+                    (target.path(), v.to_string())
                 }
-                SimCommand::State { control } => (control, json!({"cmd": "state"}).to_string()),
+                SimCommand::State { target } => {
+                    (target.path(), json!({"cmd": "state"}).to_string())
+                }
             };
             match rt.block_on(control::request(&path, &line)) {
                 Ok(resp) => {
@@ -119,6 +144,11 @@ pub fn run(args: SimArgs) -> ExitCode {
             }
         }
         None => {
+            // RUST_LOG=smsgate=trace shows every byte in and out.
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+                .with_writer(std::io::stderr)
+                .try_init();
             let a = args.run;
             let Some(link) = a.link else {
                 return fail("--link is required");
@@ -134,7 +164,7 @@ pub fn run(args: SimArgs) -> ExitCode {
             cfg.control = a.control;
             cfg.profile = profile;
             cfg.pin = a.pin;
-            cfg.capacity = a.capacity;
+            cfg.capacity = usize::from(a.capacity);
             cfg.send_delay = Duration::from_millis(a.delay_ms);
             cfg.report_delay = Duration::from_millis(a.report_delay_ms);
             cfg.baud = a.baud.filter(|b| *b > 0);

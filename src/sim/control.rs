@@ -13,6 +13,7 @@
 //! | `{"cmd":"fault","kind":"hang","seconds":5}` | no answers for that long |
 //! | `{"cmd":"fault","kind":"cms_error","code":500,"count":2}` | the next sends fail |
 //! | `{"cmd":"fault","kind":"garbage","bytes":"..."}` or `"hex":"..."` | bytes into the stream |
+//! | `{"cmd":"fault","kind":"silent_send","seconds":5,"delivered":true}` | the next send gets no answer at all |
 //! | `{"cmd":"reboot"}` | a module reset with boot URCs |
 //! | `{"cmd":"unplug","seconds":3}` | the pty and link vanish, then come back |
 //! | `{"cmd":"sim_full"}` | fill the storage |
@@ -97,6 +98,15 @@ pub enum Fault {
         #[serde(default)]
         hex: Option<String>,
     },
+    SilentSend {
+        seconds: f64,
+        #[serde(default = "yes")]
+        delivered: bool,
+    },
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn one() -> u32 {
@@ -197,6 +207,7 @@ mod tests {
             r#"{"cmd":"fault","kind":"hang","seconds":5}"#,
             r#"{"cmd":"fault","kind":"cms_error","code":500,"count":2}"#,
             r#"{"cmd":"fault","kind":"garbage","bytes":"xx"}"#,
+            r#"{"cmd":"fault","kind":"silent_send","seconds":5}"#,
             r#"{"cmd":"reboot"}"#,
             r#"{"cmd":"unplug","seconds":3}"#,
             r#"{"cmd":"sim_full"}"#,

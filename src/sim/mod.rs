@@ -10,6 +10,23 @@
 //! - [`profile`]: per-vendor identity and URCs as data;
 //! - [`pty`]: the pty and its symlink;
 //! - [`control`]: the control protocol and socket.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use smsgate::sim::{SimConfig, Simulator};
+//!
+//! let sim = Simulator::spawn(SimConfig::new("/tmp/modem")).await?;
+//! // Open sim.link() as a serial port and speak AT; meanwhile:
+//! let r = sim
+//!     .request_json(r#"{"cmd":"deliver","from":"+819012345678","text":"hi"}"#)
+//!     .await;
+//! assert_eq!(r["ok"], true);
+//! let state = sim.request_json(r#"{"cmd":"state"}"#).await;
+//! println!("{}", state["sent"]);
+//! sim.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod control;
 pub mod modem;
@@ -218,6 +235,7 @@ impl Actor {
         for e in effects {
             match e {
                 Effect::Write(bytes) => {
+                    tracing::trace!(output = ?String::from_utf8_lossy(&bytes), "sim: ->");
                     if let Some(p) = &self.port {
                         let _ = p.out.send(bytes);
                     }
@@ -242,6 +260,7 @@ impl Actor {
             tokio::select! {
                 Some((generation, bytes)) = input.recv() => {
                     if generation == self.generation && self.port.is_some() {
+                        tracing::trace!(input = ?String::from_utf8_lossy(&bytes), "sim: <-");
                         let fx = self.modem.feed(&bytes);
                         self.apply(fx);
                     }
@@ -339,6 +358,10 @@ impl Actor {
                 let n = b.len();
                 m.garbage(&b);
                 json!({ "bytes": n })
+            }
+            Request::Fault(Fault::SilentSend { seconds, delivered }) => {
+                m.silent_send(control::seconds(seconds)?, delivered);
+                json!({})
             }
             Request::Reboot => {
                 m.reboot();

@@ -26,6 +26,7 @@ use crate::sms::pdumode::{self, Pdu};
 use crate::sms::segment::{self, Options};
 use crate::sms::timestamp::Timestamp;
 use crate::sms::tpdu::{Deliver, Direction, Status, StatusReport, Tpdu};
+use crate::sms::udh::{Concat, Ie, Udh};
 use crate::sms::userdata::{Body, UserData};
 
 /// Longest command line accepted; longer lines are answered with `ERROR`.
@@ -231,6 +232,9 @@ pub struct Modem {
     next_mr: u8,
     next_concat_ref: u16,
     cms_fault: Option<(u16, u32)>,
+    /// The next send gets no answer: the modem goes silent for this long;
+    /// the bool says whether the message reached the network anyway.
+    silent_send: Option<(Duration, bool)>,
     pending_send: Option<Result<Sent, u16>>,
     sent: Vec<Sent>,
     counters: Counters,
@@ -242,6 +246,8 @@ pub struct Modem {
     held: Vec<u8>,
     /// URCs held while a command is in progress or the modem is quiet.
     held_urcs: Vec<u8>,
+    /// A command line is being executed: URCs wait for its final result.
+    executing: bool,
     hung: bool,
     hang_seq: u64,
     booting: bool,
@@ -269,6 +275,7 @@ impl Modem {
             next_mr: 0,
             next_concat_ref: 1,
             cms_fault: None,
+            silent_send: None,
             pending_send: None,
             sent: Vec::new(),
             counters: Counters::default(),
@@ -278,6 +285,7 @@ impl Modem {
             typeahead: VecDeque::new(),
             held: Vec::new(),
             held_urcs: Vec::new(),
+            executing: false,
             hung: false,
             hang_seq: 0,
             booting: false,
@@ -327,7 +335,7 @@ impl Modem {
 
     fn urc(&mut self, text: &str) {
         let framed = format!("\r\n{text}\r\n");
-        if self.quiet() || self.mode != Mode::Command {
+        if self.quiet() || self.executing || self.mode != Mode::Command {
             self.held_urcs.extend_from_slice(framed.as_bytes());
         } else {
             self.fx.push(Effect::Write(framed.into_bytes()));
@@ -447,6 +455,7 @@ impl Modem {
             return;
         };
         self.counters.commands += 1;
+        self.executing = true;
         let body = body.trim_end().to_string();
         let mut blocks = Vec::new();
         let mut rest = body.as_str();
@@ -470,6 +479,7 @@ impl Modem {
                         hex: Vec::new(),
                     };
                     self.write(b"\r\n> ");
+                    self.executing = false;
                     return;
                 }
                 Ok(Outcome::Reboot) => {
@@ -501,6 +511,7 @@ impl Modem {
         });
         s.push_str("\r\n");
         self.write(s.as_bytes());
+        self.executing = false;
         self.flush();
     }
 
@@ -786,7 +797,7 @@ impl Modem {
                 let i = self.index(n)?;
                 match self.storage[i].as_mut() {
                     Some(m) => {
-                        let l = vec![
+                        let l = [
                             format!("+CMGR: {},,{}", m.stat, m.tpdu_len),
                             pdumode::to_hex(&m.pdu),
                         ];
@@ -847,6 +858,8 @@ impl Modem {
                 _ => ok(),
             },
 
+            (_, Kind::Set | Kind::Test) if self.cfg.profile.vendor_ok.contains(&name) => ok(),
+
             _ => {
                 self.counters.unknown += 1;
                 Err(Fail::Plain)
@@ -855,8 +868,8 @@ impl Modem {
     }
 
     fn index(&self, n: Option<i64>) -> Result<usize, Fail> {
-        match n {
-            Some(i) if i >= 1 && (i as usize) <= self.storage.len() => Ok(i as usize - 1),
+        match n.and_then(|i| usize::try_from(i).ok()) {
+            Some(i) if i >= 1 && i <= self.storage.len() => Ok(i - 1),
             _ => Err(Fail::Cms(321)),
         }
     }
@@ -1088,6 +1101,19 @@ impl Modem {
                 })
             }
         };
+        if let Some((duration, delivered)) = self.silent_send.take() {
+            // No +CMGS and no error: the host cannot know whether it went.
+            match result {
+                Ok(sent) if delivered => {
+                    self.counters.sends += 1;
+                    self.sent.push(sent);
+                }
+                Ok(_) => self.next_mr = self.next_mr.wrapping_sub(1),
+                Err(_) => {}
+            }
+            self.hang(duration);
+            return;
+        }
         self.pending_send = Some(result);
         self.mode = Mode::Busy;
         self.fx.push(Effect::Schedule(
@@ -1181,7 +1207,8 @@ impl Modem {
 
     /// Delivers a text from `from` (a number, or an alphanumeric sender),
     /// split into as many SMS-DELIVER parts as it needs (GSM 7-bit when
-    /// possible, UCS-2 otherwise, or UCS-2 when `ucs2`). Returns the part count.
+    /// possible, UCS-2 otherwise, or always UCS-2 when `ucs2`). Returns the
+    /// part count.
     pub fn deliver_text(
         &mut self,
         from: &str,
@@ -1211,17 +1238,15 @@ impl Modem {
         class: Option<u8>,
     ) -> Result<Vec<(Vec<u8>, usize)>, String> {
         let oa = parse_sender(from)?;
+        let reference = self.next_concat_ref;
+        self.next_concat_ref = self.next_concat_ref.wrapping_add(1) % 256;
         let parts = if ucs2 {
-            if text.is_empty() || text.encode_utf16().count() > 70 {
-                return Err("forced UCS-2 takes 1 to 70 UTF-16 units".into());
-            }
-            vec![UserData::ucs2(text)]
+            ucs2_parts(text, reference)?
         } else {
             let opts = Options {
-                reference: self.next_concat_ref,
+                reference,
                 ..Options::default()
             };
-            self.next_concat_ref = self.next_concat_ref.wrapping_add(1) % 256;
             segment::split(text, &opts).map_err(|e| e.to_string())?
         };
         if class.is_some_and(|c| c > 3) {
@@ -1399,6 +1424,14 @@ impl Modem {
         self.cms_fault = (count > 0).then_some((code, count));
     }
 
+    /// The next send is never answered: after its Ctrl-Z the modem is silent
+    /// for `duration` (input lost, as in [`Modem::hang`]). With `delivered`
+    /// the message did reach the network (it is in [`Modem::sent`] and its
+    /// mr is used up), else it did not.
+    pub fn silent_send(&mut self, duration: Duration, delivered: bool) {
+        self.silent_send = Some((duration, delivered));
+    }
+
     /// Writes `bytes` into the stream as they are.
     pub fn garbage(&mut self, bytes: &[u8]) {
         if !bytes.is_empty() {
@@ -1563,8 +1596,50 @@ impl Modem {
             "hung": self.hung,
             "booting": self.booting,
             "cms_fault": self.cms_fault.map(|(code, count)| json!({"code": code, "count": count})),
+            "silent_send": self.silent_send.map(|(d, delivered)| json!({"seconds": d.as_secs_f64(), "delivered": delivered})),
         })
     }
+}
+
+/// Text forced into UCS-2: one part of up to 70 UTF-16 units, or parts of
+/// up to 67 with an 8-bit concatenation header; a surrogate pair never
+/// straddles two parts.
+fn ucs2_parts(text: &str, reference: u16) -> Result<Vec<UserData>, String> {
+    if text.is_empty() {
+        return Err("empty text".into());
+    }
+    if text.encode_utf16().count() <= 70 {
+        return Ok(vec![UserData::ucs2(text)]);
+    }
+    let mut chunks: Vec<String> = vec![String::new()];
+    let mut units = 0;
+    for c in text.chars() {
+        if units + c.len_utf16() > 67 {
+            chunks.push(String::new());
+            units = 0;
+        }
+        units += c.len_utf16();
+        if let Some(last) = chunks.last_mut() {
+            last.push(c);
+        }
+    }
+    let total = u8::try_from(chunks.len()).map_err(|_| "text needs more than 255 parts")?;
+    Ok(chunks
+        .iter()
+        .zip(1..=total)
+        .map(|(chunk, sequence)| {
+            let mut ud = UserData::ucs2(chunk);
+            ud.udh = Some(Udh {
+                ies: vec![Ie::Concat(Concat {
+                    reference,
+                    total,
+                    sequence,
+                    wide: false,
+                })],
+            });
+            ud
+        })
+        .collect())
 }
 
 fn registered(stat: u8) -> bool {
@@ -1654,11 +1729,14 @@ impl Cmd {
 /// Splits the first command off a command line body (after `AT`).
 fn split_command(s: &str) -> (Cmd, &str) {
     let b = s.as_bytes();
-    if !b[0].is_ascii() || (b[0] == b'&' && b.get(1).is_some_and(|c| !c.is_ascii())) {
+    let Some(&first) = b.first() else {
+        return (cmd(String::new(), Kind::Basic, Vec::new()), "");
+    };
+    if !first.is_ascii() || (first == b'&' && b.get(1).is_some_and(|c| !c.is_ascii())) {
         // Not a command character: the rest of the line is unknown.
         return (cmd("?".into(), Kind::Basic, Vec::new()), "");
     }
-    if matches!(b[0], b'+' | b'^' | b'$' | b'#' | b'%' | b'*') {
+    if matches!(first, b'+' | b'^' | b'$' | b'#' | b'%' | b'*') {
         let mut i = 1;
         while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
             i += 1;
@@ -1678,7 +1756,7 @@ fn split_command(s: &str) -> (Cmd, &str) {
         return (cmd(name, Kind::Exec, Vec::new()), rest);
     }
     // Basic: a letter or &letter, then digits; S-registers take =n or ?.
-    let mut i = if b[0] == b'&' && b.len() > 1 { 2 } else { 1 };
+    let mut i = if first == b'&' && b.len() > 1 { 2 } else { 1 };
     let name_end = i.min(b.len());
     let name = s[..name_end].to_ascii_uppercase();
     if name == "S" {

@@ -47,6 +47,10 @@ pub struct Profile {
     pub boot_time: Duration,
     /// Access technology reported in `+CEREG`/`+COPS` (7 = E-UTRAN, 0 = GSM).
     pub act: u8,
+    /// Vendor set commands that are accepted with a plain `OK` (and have no
+    /// simulated effect), e.g. `AT^PORTSEL=1`, which gammu sends to Huawei
+    /// sticks, or `AT+QURCCFG=...` on Quectel.
+    pub vendor_ok: &'static [&'static str],
 }
 
 /// A plain 27.007 modem with no vendor URCs.
@@ -69,6 +73,7 @@ pub static GENERIC: Profile = Profile {
     cms_vendor_texts: &[],
     boot_time: Duration::from_millis(300),
     act: 7,
+    vendor_ok: &[],
 };
 
 /// SIMCom SIM7600-like: `RDY`, `+CFUN: 1`, `+CPIN: READY`, `SMS DONE`, `PB DONE`
@@ -97,6 +102,7 @@ pub static SIMCOM: Profile = Profile {
     ],
     boot_time: Duration::from_millis(500),
     act: 7,
+    vendor_ok: &["+CSCLK", "+AUTOCSQ", "+CNMP"],
 };
 
 /// Quectel EC25-like: `RDY`, `+CFUN: 1`, `+CPIN: READY`, `+QIND: SMS DONE`.
@@ -125,6 +131,7 @@ pub static QUECTEL: Profile = Profile {
     ],
     boot_time: Duration::from_millis(500),
     act: 7,
+    vendor_ok: &["+QURCCFG", "+QCFG", "+QINDCFG"],
 };
 
 /// Huawei E3372-like stick: `^BOOT:`/`^RSSI:` periodically until `AT^CURC=0`.
@@ -147,6 +154,7 @@ pub static HUAWEI: Profile = Profile {
     cms_vendor_texts: &[],
     boot_time: Duration::from_millis(300),
     act: 7,
+    vendor_ok: &["^PORTSEL", "^USSDMODE", "^SYSCFG"],
 };
 
 /// Every profile, for `--profile` and its help.

@@ -29,6 +29,14 @@ impl Pty {
     /// Opens a pty and points `link` at its slave (replacing whatever `link`
     /// was). Must be called within a tokio runtime.
     pub fn create(link: &Path) -> io::Result<Pty> {
+        if let Ok(meta) = std::fs::symlink_metadata(link)
+            && !meta.file_type().is_symlink()
+        {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!("{} exists and is not a symlink", link.display()),
+            ));
+        }
         let pair = openpty(None, None).map_err(io::Error::from)?;
         let mut t = tcgetattr(&pair.slave).map_err(io::Error::from)?;
         cfmakeraw(&mut t);

@@ -1,0 +1,96 @@
+//! `smsgate sim` as a process, controlled with `smsgate sim ctl|deliver|state`.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_smsgate");
+const PATIENCE: Duration = Duration::from_secs(20);
+
+fn ctl(args: &[&str]) -> (bool, Value) {
+    let out = Command::new(BIN).args(args).output().expect("run smsgate");
+    let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out.status.success(), v)
+}
+
+struct Kill(std::process::Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn sim_subcommand_runs_and_answers_control_requests() {
+    let dir = std::env::temp_dir().join(format!("smsgate-sim-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let link = dir.join("modem");
+    let control = dir.join("modem.ctl");
+    let child = Kill(
+        Command::new(BIN)
+            .args(["sim", "--link"])
+            .arg(&link)
+            .args(["--profile", "huawei", "--capacity", "5", "--no-echo"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn smsgate sim"),
+    );
+    wait_for(&control);
+    let c = control.to_str().expect("utf-8 path");
+
+    let l = link.to_str().expect("utf-8 path");
+    let (ok, v) = ctl(&["sim", "state", "--link", l]);
+    assert!(ok, "{v}");
+    assert_eq!(v["profile"], "huawei");
+    assert_eq!(v["capacity"], 5);
+    assert_eq!(v["settings"]["echo"], false);
+
+    let (ok, v) = ctl(&[
+        "sim",
+        "deliver",
+        "--control",
+        c,
+        "--from",
+        "+15551234567",
+        "hi there",
+    ]);
+    assert!(ok, "{v}");
+    assert_eq!(v["parts"], 1);
+
+    let (ok, v) = ctl(&["sim", "ctl", "--control", c, r#"{"cmd":"state"}"#]);
+    assert!(ok);
+    assert_eq!(v["storage"][0]["text"], "hi there");
+    assert_eq!(v["storage"][0]["from"], "+15551234567");
+
+    let (ok, v) = ctl(&["sim", "ctl", "--control", c, r#"{"cmd":"nonsense"}"#]);
+    assert!(!ok);
+    assert!(v["error"].is_string(), "{v}");
+
+    let out = Command::new(BIN)
+        .args(["sim", "--link"])
+        .arg(dir.join("other"))
+        .args(["--profile", "nokia"])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown profile"));
+    drop(child);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn wait_for(path: &Path) {
+    let start = Instant::now();
+    while !path.exists() {
+        assert!(
+            start.elapsed() < PATIENCE,
+            "{} never appeared",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
