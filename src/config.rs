@@ -280,14 +280,14 @@ impl Config {
             if m.device.get_ref().is_empty() {
                 return Err(invalid(m.device.span(), "modems.device", "is empty".into()));
             }
-            if let Some(model) = &m.model {
-                if crate::modem::quirks::by_name(model).is_none() {
-                    return Err(invalid(
-                        m.name.span(),
-                        "modems.model",
-                        format!("unknown model {model:?} (quectel, simcom, huawei, generic)"),
-                    ));
-                }
+            if let Some(model) = &m.model
+                && crate::modem::quirks::by_name(model).is_none()
+            {
+                return Err(invalid(
+                    m.name.span(),
+                    "modems.model",
+                    format!("unknown model {model:?} (quectel, simcom, huawei, generic)"),
+                ));
             }
         }
         for w in &self.webhooks {

@@ -268,7 +268,7 @@ fn report(what: &str, total: usize, failures: &[String]) {
 }
 
 fn hex_bytes(hex: &str) -> Result<Vec<u8>, String> {
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return Err(format!("odd-length hex {hex:?}"));
     }
     (0..hex.len())
@@ -760,13 +760,13 @@ fn check_encode_case(case: &EncodeCase) -> Result<(), String> {
     if lines.is_empty() {
         return Err("encode printed nothing".to_owned());
     }
-    if let Some(n) = case.parts {
-        if lines.len() != n {
-            return Err(format!(
-                "expected {n} part(s), got {}: {stdout}",
-                lines.len()
-            ));
-        }
+    if let Some(n) = case.parts
+        && lines.len() != n
+    {
+        return Err(format!(
+            "expected {n} part(s), got {}: {stdout}",
+            lines.len()
+        ));
     }
     let multipart = lines.len() > 1;
     let mut parts = Vec::new();
@@ -821,21 +821,21 @@ fn check_encode_case(case: &EncodeCase) -> Result<(), String> {
                 .chunks(2)
                 .map(|c| u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]))
                 .collect();
-            if let Some(first) = units.first() {
-                if (0xDC00..=0xDFFF).contains(first) {
-                    return Err(format!(
-                        "part {} starts with a low surrogate {first:04X}",
-                        k + 1
-                    ));
-                }
+            if let Some(first) = units.first()
+                && (0xDC00..=0xDFFF).contains(first)
+            {
+                return Err(format!(
+                    "part {} starts with a low surrogate {first:04X}",
+                    k + 1
+                ));
             }
-            if let Some(last) = units.last() {
-                if (0xD800..=0xDBFF).contains(last) {
-                    return Err(format!(
-                        "part {} ends with a high surrogate {last:04X}",
-                        k + 1
-                    ));
-                }
+            if let Some(last) = units.last()
+                && (0xD800..=0xDBFF).contains(last)
+            {
+                return Err(format!(
+                    "part {} ends with a high surrogate {last:04X}",
+                    k + 1
+                ));
             }
         }
         let decoded = decode_one(&pdu, false)

@@ -347,15 +347,15 @@ impl Actor {
             Frame::Line(line) => self.on_line(line),
             Frame::Overflow => tracing::warn!("over-long line from the modem dropped"),
             Frame::Prompt => {
-                if let Some(c) = self.current.as_mut() {
-                    if let (Some(p), false) = (&c.req.payload, c.payload_sent) {
-                        wr.write_all(p).await?;
-                        if p.last() != Some(&CTRL_Z) {
-                            wr.write_all(&[CTRL_Z]).await?;
-                        }
-                        wr.flush().await?;
-                        c.payload_sent = true;
+                if let Some(c) = self.current.as_mut()
+                    && let (Some(p), false) = (&c.req.payload, c.payload_sent)
+                {
+                    wr.write_all(p).await?;
+                    if p.last() != Some(&CTRL_Z) {
+                        wr.write_all(&[CTRL_Z]).await?;
                     }
+                    wr.flush().await?;
+                    c.payload_sent = true;
                 }
             }
             Frame::Final(result) => match self.current.take() {

@@ -701,10 +701,10 @@ fn storage_lists(text: &str) -> Vec<Vec<String>> {
                 stack.push((Vec::new(), false));
             }
             ')' => {
-                if let Some((names, had_child)) = stack.pop() {
-                    if !had_child {
-                        lists.push(names);
-                    }
+                if let Some((names, had_child)) = stack.pop()
+                    && !had_child
+                {
+                    lists.push(names);
                 }
             }
             '"' => {
@@ -779,7 +779,7 @@ pub struct Smsc {
 /// If `s` is UCS2 hex (`002B0033...`, GAMMU `tests/at-smsc/01.dump`) of a dialling string,
 /// decode it.
 fn ucs2_dial_string(s: &str) -> Option<String> {
-    if s.is_empty() || s.len() % 4 != 0 || !is_hex(s) {
+    if s.is_empty() || !s.len().is_multiple_of(4) || !is_hex(s) {
         return None;
     }
     let mut out = String::new();
@@ -901,7 +901,7 @@ impl Cmgs {
     /// `tpdu_len` the TPDU octets. Refused unless `1 + <SMSC length octet> + tpdu_len` equals the
     /// PDU's octet count.
     pub fn new(tpdu_len: u16, pdu_hex: &str) -> Result<Cmgs, ParseError> {
-        if !is_hex(pdu_hex) || pdu_hex.len() % 2 != 0 {
+        if !is_hex(pdu_hex) || !pdu_hex.len().is_multiple_of(2) {
             return Err(arg_refused(
                 "<pdu>",
                 pdu_hex,

@@ -65,10 +65,10 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Traced<S> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let r = Pin::new(&mut self.inner).poll_write(cx, buf);
-        if let Poll::Ready(Ok(n)) = r {
-            if tracing::enabled!(tracing::Level::TRACE) {
-                tracing::trace!(modem = %self.name, "w: {}", escape(&buf[..n]));
-            }
+        if let Poll::Ready(Ok(n)) = r
+            && tracing::enabled!(tracing::Level::TRACE)
+        {
+            tracing::trace!(modem = %self.name, "w: {}", escape(&buf[..n]));
         }
         r
     }

@@ -290,10 +290,10 @@ impl BoardProfile {
                 ));
             }
         }
-        if let Some(reset) = &self.reset {
-            if reset.pulse_ms == 0 {
-                return Err(invalid("reset.pulse_ms", "must be above 0"));
-            }
+        if let Some(reset) = &self.reset
+            && reset.pulse_ms == 0
+        {
+            return Err(invalid("reset.pulse_ms", "must be above 0"));
         }
         if let Some(status) = &self.status {
             if status.poll_ms == 0 {

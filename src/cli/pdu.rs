@@ -253,13 +253,13 @@ fn user_data_fields(dcs: Dcs, ud: &UserData, m: &mut Map<String, Value>) {
         let ies: Vec<Value> = udh.ies.iter().map(ie_json).collect();
         m.insert("udh".into(), json!(ies));
     }
-    if let Body::Gsm7 { charset, .. } = &ud.body {
-        if !charset.is_default() {
-            m.insert(
+    if let Body::Gsm7 { charset, .. } = &ud.body
+        && !charset.is_default()
+    {
+        m.insert(
                 "national".into(),
                 json!({"locking": charset.locking.map(Language::name), "single": charset.single.map(Language::name)}),
             );
-        }
     }
 }
 

@@ -136,15 +136,15 @@ impl Reassembler {
             total: c.total,
             wide: c.wide,
         };
-        if !self.pending.contains_key(&key) && self.pending.len() >= self.max_pending {
-            if let Some(oldest) = self
+        if !self.pending.contains_key(&key)
+            && self.pending.len() >= self.max_pending
+            && let Some(oldest) = self
                 .pending
                 .iter()
                 .min_by_key(|(_, p)| p.first_seen)
                 .map(|(k, _)| k.clone())
-            {
-                out.extend(self.finish(&oldest, false));
-            }
+        {
+            out.extend(self.finish(&oldest, false));
         }
         let entry = self.pending.entry(key.clone()).or_insert_with(|| Pending {
             first_seen: now,

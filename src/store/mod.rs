@@ -259,10 +259,10 @@ impl Store {
                 tx.finish()?;
                 r
             };
-            if let Ok(mut pool) = inner.readers.lock() {
-                if pool.len() < READ_POOL {
-                    pool.push(conn);
-                }
+            if let Ok(mut pool) = inner.readers.lock()
+                && pool.len() < READ_POOL
+            {
+                pool.push(conn);
             }
             result
         })
