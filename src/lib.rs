@@ -11,6 +11,7 @@ pub mod at;
 pub mod board;
 pub mod cli;
 pub mod config;
+pub mod gateway;
 pub mod modem;
 pub mod sim;
 pub mod sms;

@@ -83,6 +83,14 @@ impl UserData {
         self.body.text()
     }
 
+    /// The body's octets in hex (8-bit data as it came).
+    pub fn body_hex(&self) -> String {
+        match &self.body {
+            Body::Gsm7 { septets, .. } => super::pdumode::to_hex(septets),
+            Body::Ucs2(b) | Body::Data(b) => super::pdumode::to_hex(b),
+        }
+    }
+
     /// Decodes TP-UDL and TP-UD; returns the user data and the octets used.
     pub fn decode(dcs: Dcs, udhi: bool, data: &[u8]) -> Result<(UserData, usize), DecodeError> {
         let udl = usize::from(

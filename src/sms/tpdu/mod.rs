@@ -7,7 +7,7 @@ mod status_report;
 mod submit;
 
 pub use deliver::Deliver;
-pub use status_report::{Status, StatusReport};
+pub use status_report::{Status, StatusClass, StatusReport};
 pub use submit::Submit;
 
 use super::error::{DecodeError, DecodeErrorKind};

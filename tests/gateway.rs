@@ -1,0 +1,299 @@
+//! The gateway end to end below HTTP: a real SQLite file, modem actors on
+//! pseudo-terminals against the simulator, the dispatcher and the ingester.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use smsgate::gateway::dispatch::{Dispatcher, Outcome, Pacing, Settings};
+use smsgate::gateway::ingest::{Ingester, Notice};
+use smsgate::gateway::{Clock, SystemClock};
+use smsgate::modem::actor::{self, ModemConfig, ModemHandle, ModemState};
+use smsgate::sim::{Fault, Request, SimConfig, SimHandle, Simulator};
+use smsgate::store::{NewMessage, State, Store};
+use tokio::sync::{Notify, mpsc};
+use tokio_util::sync::CancellationToken;
+
+const PATIENCE: Duration = Duration::from_secs(60);
+static SEQ: AtomicUsize = AtomicUsize::new(0);
+
+fn temp_dir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "smsgate-gateway-{}-{}",
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+struct Gateway {
+    dir: PathBuf,
+    store: Store,
+    sims: Vec<SimHandle>,
+    wake: Arc<Notify>,
+    notices: mpsc::Receiver<Notice>,
+    outcomes: mpsc::Receiver<Outcome>,
+    cancel: CancellationToken,
+}
+
+impl Gateway {
+    async fn start(n: usize) -> Gateway {
+        let dir = temp_dir();
+        let store = Store::open(dir.join("smsgate.db")).unwrap();
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let cancel = CancellationToken::new();
+        let (ev_tx, ev_rx) = mpsc::channel(64);
+        let mut sims = Vec::new();
+        let mut modems = Vec::new();
+        for i in 0..n {
+            let sim = Simulator::spawn(SimConfig::new(dir.join(format!("modem{i}"))))
+                .await
+                .unwrap();
+            let mut mc = ModemConfig::new(&format!("m{i}"), &sim.link().display().to_string());
+            mc.command_timeout_cap = Some(Duration::from_secs(2));
+            mc.backoff_max = Duration::from_secs(1);
+            let (h, _) = actor::spawn(mc, ev_tx.clone(), None, cancel.clone());
+            sims.push(sim);
+            modems.push(h);
+        }
+        for m in &modems {
+            wait_ready(m).await;
+        }
+        let (n_tx, notices) = mpsc::channel(64);
+        tokio::spawn(Ingester::new(store.clone(), clock.clone(), n_tx).run(ev_rx, cancel.clone()));
+        let wake = Arc::new(Notify::new());
+        let settings = Settings {
+            backoff_initial: Duration::from_millis(200),
+            backoff_max: Duration::from_secs(1),
+            ..Settings::default()
+        };
+        let (o_tx, outcomes) = mpsc::channel(64);
+        let d = Dispatcher::new(store.clone(), clock, settings, wake.clone()).with_outcomes(o_tx);
+        let paced = modems
+            .iter()
+            .map(|m| (m.clone(), Pacing { rate_per_minute: 0 }))
+            .collect();
+        tokio::spawn(d.run(paced, cancel.clone()));
+        Gateway {
+            dir,
+            store,
+            sims,
+            wake,
+            notices,
+            outcomes,
+            cancel,
+        }
+    }
+
+    async fn enqueue(&self, to: &[&str], text: &str) -> String {
+        let mut m = NewMessage::new(to.iter().map(|s| s.to_string()).collect(), text);
+        m.max_attempts = 3;
+        let rec = self.store.enqueue(m, jiff::Timestamp::now()).await.unwrap();
+        self.wake.notify_waiters();
+        rec.id
+    }
+
+    async fn wait_message(&self, id: &str, want: State) {
+        tokio::time::timeout(PATIENCE, async {
+            loop {
+                let m = self.store.get_message(id).await.unwrap();
+                if m.state == want {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("{id} never reached {want:?}; db {}", self.dir.display()));
+    }
+
+    async fn sim(&self, i: usize, req: Request) -> Value {
+        let v = self.sims[i].request(req).await;
+        assert_eq!(v["ok"], json!(true), "{v}");
+        v
+    }
+
+    async fn sent_texts(&self, i: usize) -> Vec<String> {
+        self.sim(i, Request::State).await["sent"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["text"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    async fn next_received(&mut self) -> smsgate::store::InboundMessage {
+        tokio::time::timeout(PATIENCE, async {
+            loop {
+                if let Notice::Received(m) = self.notices.recv().await.unwrap() {
+                    return m;
+                }
+            }
+        })
+        .await
+        .expect("no message received")
+    }
+
+    async fn stop(self) {
+        self.cancel.cancel();
+        for s in self.sims {
+            s.shutdown().await;
+        }
+    }
+}
+
+async fn wait_ready(m: &ModemHandle) {
+    let mut h = m.clone();
+    tokio::time::timeout(PATIENCE, async {
+        while h.status().state != ModemState::Ready {
+            let _ = tokio::time::timeout(Duration::from_millis(200), h.changed()).await;
+        }
+    })
+    .await
+    .expect("modem not ready");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queued_message_is_sent_and_its_report_rolls_up_to_delivered() {
+    let mut g = Gateway::start(1).await;
+    let text = "ご予約ありがとうございます。明日10時にお待ちしております。".repeat(3);
+    let id = g.enqueue(&["+819011112222", "+819033334444"], &text).await;
+    g.wait_message(&id, State::Delivered).await;
+    let m = g.store.get_message(&id).await.unwrap();
+    for r in &m.recipients {
+        assert_eq!(r.state, State::Delivered, "{r:?}");
+        assert_eq!(r.parts.len(), 2);
+        assert!(r.parts.iter().all(|p| p.mr.is_some()));
+    }
+    // Each recipient got the whole text exactly once.
+    let sent = g.sent_texts(0).await;
+    assert_eq!(sent.len(), 4, "two parts for each of two recipients");
+    let mut first = Vec::new();
+    while let Ok(o) = g.outcomes.try_recv() {
+        first.push(o);
+    }
+    assert!(first.iter().any(|o| matches!(o, Outcome::Sent { .. })));
+    g.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inbound_single_and_multipart_are_stored_then_deleted_from_the_modem() {
+    let mut g = Gateway::start(1).await;
+    let long = "お問い合わせ番号4711について、担当からご連絡します😀".repeat(4);
+    g.sim(
+        0,
+        Request::Deliver {
+            from: "+818011112222".into(),
+            text: long.clone(),
+            encoding: None,
+            class: None,
+        },
+    )
+    .await;
+    let m = g.next_received().await;
+    assert_eq!(m.sender, "+818011112222");
+    assert_eq!(m.text, long);
+    assert!(m.complete);
+    assert_eq!(m.parts, m.total);
+    g.sim(
+        0,
+        Request::Deliver {
+            from: "Shop".into(),
+            text: "STOP".into(),
+            encoding: None,
+            class: None,
+        },
+    )
+    .await;
+    assert_eq!(g.next_received().await.text, "STOP");
+    tokio::time::timeout(PATIENCE, async {
+        while g.sim(0, Request::State).await["used"] != json!(0) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("parts left on the modem");
+    g.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_temporary_error_is_retried_and_a_permanent_one_is_not() {
+    let g = Gateway::start(1).await;
+    g.sim(0, Request::Fault(Fault::CmsError { code: 38, count: 1 }))
+        .await;
+    let retried = g.enqueue(&["+819011110000"], "retry me").await;
+    g.wait_message(&retried, State::Delivered).await;
+    assert_eq!(g.sent_texts(0).await, vec!["retry me"]);
+    let rec = g.store.get_message(&retried).await.unwrap();
+    assert_eq!(rec.recipients[0].attempts, 2);
+
+    g.sim(0, Request::Fault(Fault::CmsError { code: 21, count: 1 }))
+        .await;
+    let rejected = g.enqueue(&["+819011110001"], "rejected").await;
+    g.wait_message(&rejected, State::Failed).await;
+    let rec = g.store.get_message(&rejected).await.unwrap();
+    assert_eq!(
+        rec.recipients[0].attempts, 1,
+        "no retry after a permanent error"
+    );
+    assert!(
+        rec.recipients[0]
+            .error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("21")
+    );
+    g.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_one_modem_hangs_the_other_sends() {
+    let g = Gateway::start(2).await;
+    g.sim(0, Request::Fault(Fault::Hang { seconds: 30.0 }))
+        .await;
+    let ids = [
+        g.enqueue(&["+819000000001"], "one").await,
+        g.enqueue(&["+819000000002"], "two").await,
+        g.enqueue(&["+819000000003"], "three").await,
+    ];
+    for id in &ids {
+        g.wait_message(id, State::Delivered).await;
+    }
+    let mut via_second = g.sent_texts(1).await;
+    via_second.sort();
+    assert_eq!(via_second, vec!["one", "three", "two"]);
+    assert!(g.sent_texts(0).await.is_empty());
+    g.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unanswered_send_is_unknown_and_never_resent() {
+    let g = Gateway::start(1).await;
+    g.sim(
+        0,
+        Request::Fault(Fault::SilentSend {
+            seconds: 5.0,
+            delivered: true,
+        }),
+    )
+    .await;
+    let id = g.enqueue(&["+819055556666"], "did it go?").await;
+    g.wait_message(&id, State::Unknown).await;
+    // Later sends work; the unknown one stays where it is.
+    let later = g.enqueue(&["+819055556667"], "later").await;
+    g.wait_message(&later, State::Delivered).await;
+    let sent = g.sent_texts(0).await;
+    assert_eq!(
+        sent.iter().filter(|t| *t == "did it go?").count(),
+        1,
+        "{sent:?}"
+    );
+    assert_eq!(
+        g.store.get_message(&id).await.unwrap().state,
+        State::Unknown
+    );
+    g.stop().await;
+}
