@@ -1,0 +1,356 @@
+//! The supervisor: opens the store, starts every long-lived task (one actor
+//! per modem, the ingester, the dispatcher, the webhook deliverer, the HTTP
+//! API and the notice handler), and on shutdown cancels them and waits for
+//! each to reach a safe point (a send in flight completes).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::sync::{Notify, mpsc};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::Config;
+use crate::gateway::dispatch::{self, Dispatcher, Outcome, Pacing};
+use crate::gateway::ingest::{Ingester, Notice};
+use crate::gateway::{Clock, SystemClock};
+use crate::http::{self, AppState};
+use crate::metrics::Metrics;
+use crate::modem::actor::{self, ModemConfig};
+use crate::modem::port::FlowControl;
+use crate::modem::{InitConfig, ModemHandle};
+use crate::sim::{SimConfig, SimHandle, Simulator};
+use crate::store::{InboundMessage, State, Store};
+use crate::webhook::{self, Deliverer};
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot open the database {path}: {source}")]
+    Store {
+        path: PathBuf,
+        #[source]
+        source: crate::store::Error,
+    },
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot start the simulated modems: {0}")]
+    Simulator(std::io::Error),
+}
+
+/// What `smsgate serve` runs.
+pub struct Options {
+    pub config: Config,
+    /// Built-in simulated modems to start (`--simulate N`); they are added
+    /// to the configured ones.
+    pub simulate: usize,
+}
+
+/// A running service, for tests and for `main`.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub store: Store,
+    pub modems: Vec<ModemHandle>,
+    pub sims: Vec<SimHandle>,
+    cancel: CancellationToken,
+    tracker: TaskTracker,
+}
+
+impl Running {
+    /// Cancels every task and waits (bounded) until they stopped.
+    pub async fn shutdown(self) {
+        self.cancel.cancel();
+        self.tracker.close();
+        if tokio::time::timeout(Duration::from_secs(90), self.tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("some tasks did not stop in time");
+        }
+        let _ = self.store.close().await;
+        for s in self.sims {
+            s.shutdown().await;
+        }
+    }
+
+    pub fn cancel_token(&self) -> CancellationToken {
+        self.cancel.clone()
+    }
+}
+
+/// Starts everything and returns once the HTTP API listens.
+pub async fn start(opts: Options) -> Result<Running, Error> {
+    let cfg = Arc::new(opts.config);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let store = Store::open(&cfg.storage.path).map_err(|source| Error::Store {
+        path: cfg.storage.path.clone(),
+        source,
+    })?;
+    let cancel = CancellationToken::new();
+    let tracker = TaskTracker::new();
+
+    let mut modem_cfgs: Vec<(ModemConfig, Pacing)> = cfg
+        .modems
+        .iter()
+        .map(|m| {
+            let mut mc = ModemConfig::new(m.name.get_ref(), m.device.get_ref());
+            mc.baud = m.baud;
+            mc.flow = if m.rtscts {
+                FlowControl::Hardware
+            } else {
+                FlowControl::None
+            };
+            mc.init = InitConfig {
+                pin: m.pin.clone(),
+                smsc: m.smsc.clone(),
+                model: m.model.clone(),
+            };
+            mc.poll_interval = Duration::from_secs(m.poll_interval_secs.max(1));
+            (
+                mc,
+                Pacing {
+                    rate_per_minute: m.rate_per_minute,
+                },
+            )
+        })
+        .collect();
+
+    let mut sims = Vec::new();
+    if opts.simulate > 0 {
+        let dir = std::env::temp_dir().join(format!("smsgate-sim-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(Error::Simulator)?;
+        for i in 1..=opts.simulate {
+            let sim = Simulator::spawn(SimConfig::new(dir.join(format!("sim{i}"))))
+                .await
+                .map_err(Error::Simulator)?;
+            tracing::info!(link = %sim.link().display(), control = %sim.control_path().display(), "simulated modem sim{i}");
+            let mc = ModemConfig::new(&format!("sim{i}"), &sim.link().display().to_string());
+            modem_cfgs.push((mc, Pacing { rate_per_minute: 0 }));
+            sims.push(sim);
+        }
+    }
+
+    let (ev_tx, ev_rx) = mpsc::channel(256);
+    let mut modems = Vec::new();
+    let mut paced = Vec::new();
+    for (mc, pacing) in modem_cfgs {
+        let (h, task) = actor::spawn(mc, ev_tx.clone(), None, cancel.clone());
+        tracker.spawn(async move {
+            let _ = task.await;
+        });
+        paced.push((h.clone(), pacing));
+        modems.push(h);
+    }
+    drop(ev_tx);
+
+    let metrics = Arc::new(Metrics::new());
+    let dispatch_wake = Arc::new(Notify::new());
+    let webhook_wake = Arc::new(Notify::new());
+
+    let (notice_tx, notice_rx) = mpsc::channel(256);
+    tracker.spawn(Ingester::new(store.clone(), clock.clone(), notice_tx).run(ev_rx, cancel.clone()));
+
+    let settings = dispatch::Settings {
+        backoff_initial: Duration::from_secs(cfg.queue.backoff_initial_secs),
+        backoff_max: Duration::from_secs(cfg.queue.backoff_max_secs),
+        max_parts: *cfg.queue.max_parts.get_ref() as usize,
+        status_reports: true,
+    };
+    let (outcome_tx, outcome_rx) = mpsc::channel(256);
+    let dispatcher = Dispatcher::new(store.clone(), clock.clone(), settings, dispatch_wake.clone())
+        .with_outcomes(outcome_tx);
+    tracker.spawn(dispatcher.run(paced, cancel.clone()));
+
+    tracker.spawn(Deliverer::new(store.clone(), &cfg.webhooks).run(cancel.clone(), webhook_wake.clone()));
+
+    let notices = Notices {
+        store: store.clone(),
+        cfg: cfg.clone(),
+        clock,
+        metrics: metrics.clone(),
+        webhook_wake,
+    };
+    tracker.spawn(notices.run(notice_rx, outcome_rx, cancel.clone()));
+
+    let addr = *cfg.http.listen.get_ref();
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| Error::Listen { addr, source })?;
+    let addr = listener.local_addr().unwrap_or(addr);
+    let state = AppState {
+        store: store.clone(),
+        config: cfg.clone(),
+        modems: Arc::new(modems.clone()),
+        dispatch: dispatch_wake,
+        metrics,
+    };
+    let c = cancel.clone();
+    tracker.spawn(async move {
+        if let Err(e) = http::serve(listener, state, c).await {
+            tracing::error!(error = %e, "HTTP server stopped");
+        }
+    });
+
+    Ok(Running {
+        addr,
+        store,
+        modems,
+        sims,
+        cancel,
+        tracker,
+    })
+}
+
+/// Turns what the gateway reports into metrics and webhook events.
+struct Notices {
+    store: Store,
+    cfg: Arc<Config>,
+    clock: Arc<dyn Clock>,
+    metrics: Arc<Metrics>,
+    webhook_wake: Arc<Notify>,
+}
+
+impl Notices {
+    async fn run(
+        self,
+        mut notices: mpsc::Receiver<Notice>,
+        mut outcomes: mpsc::Receiver<Outcome>,
+        cancel: CancellationToken,
+    ) {
+        // Messages completed before a restart but not processed yet.
+        if let Ok(pending) = self.store.unprocessed_inbound(1000).await {
+            for m in pending {
+                self.received(m).await;
+            }
+        }
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                n = notices.recv() => match n {
+                    Some(n) => self.notice(n).await,
+                    None => return,
+                },
+                o = outcomes.recv() => if let Some(o) = o {
+                    self.outcome(o).await;
+                },
+            }
+        }
+    }
+
+    async fn notice(&self, n: Notice) {
+        match n {
+            Notice::Received(m) => self.received(m).await,
+            Notice::Report(p) => {
+                let kind = match p.message_state {
+                    State::Delivered => {
+                        self.metrics.inc_delivered();
+                        "message.delivered"
+                    }
+                    State::Failed => "message.failed",
+                    _ => return,
+                };
+                // One event per logical message: only the report that
+                // completes it changes the message's state.
+                self.publish(kind, json!({"id": p.message_id, "state": p.message_state.as_str()}))
+                    .await;
+            }
+            Notice::Modem(s) => {
+                self.publish(
+                    "modem.state",
+                    json!({"name": s.name, "state": s.state, "registered": s.health.registered, "signal_dbm": s.health.signal_dbm, "error": s.last_error}),
+                )
+                .await
+            }
+        }
+    }
+
+    /// Stores the message's processing and its events in one transaction.
+    async fn received(&self, m: InboundMessage) {
+        self.metrics.inc_received();
+        let now = self.clock.now();
+        let data = json!({
+            "id": m.id,
+            "from": m.sender,
+            "text": m.text,
+            "modem": m.modem,
+            "parts": m.parts,
+            "complete": m.complete,
+            "received_at": m.completed_at.to_string(),
+        });
+        let ev = webhook::event("message.received", data, now);
+        let rows = webhook::rows_for(&self.cfg.webhooks, "message.received", &ev).unwrap_or_default();
+        if let Err(e) = self.store.finish_inbound(&m.id, Vec::new(), rows, now).await {
+            tracing::error!(error = %e, id = %m.id, "recording an inbound message's processing failed");
+        }
+        self.webhook_wake.notify_one();
+    }
+
+    async fn outcome(&self, o: Outcome) {
+        match o {
+            Outcome::Sent {
+                message_id,
+                recipient,
+                latency,
+            } => {
+                self.metrics.inc_sent();
+                self.metrics.observe_send_latency(latency.as_secs_f64());
+                self.publish("message.sent", json!({"id": message_id, "to": recipient}))
+                    .await;
+            }
+            Outcome::Failed {
+                message_id,
+                recipient,
+                state,
+                error,
+            } => {
+                self.metrics.inc_failed();
+                self.publish(
+                    "message.failed",
+                    json!({"id": message_id, "to": recipient, "state": state.as_str(), "error": error}),
+                )
+                .await;
+            }
+        }
+    }
+
+    async fn publish(&self, kind: &str, data: serde_json::Value) {
+        if self.cfg.webhooks.is_empty() {
+            return;
+        }
+        if let Err(e) =
+            webhook::publish(&self.store, &self.cfg.webhooks, kind, data, self.clock.now()).await
+        {
+            tracing::error!(error = %e, kind, "queueing a webhook event failed");
+        }
+        self.webhook_wake.notify_one();
+    }
+}
+
+/// Runs until SIGINT or SIGTERM, then shuts down gracefully.
+pub async fn run(opts: Options) -> Result<(), Error> {
+    let running = start(opts).await?;
+    tracing::info!(addr = %running.addr, modems = running.modems.len(), "smsgate serving");
+    wait_for_signal().await;
+    tracing::info!("stopping: finishing what is in flight");
+    running.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut term) = signal(SignalKind::terminate()) else {
+        let _ = tokio::signal::ctrl_c().await;
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}
