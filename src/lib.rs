@@ -10,6 +10,8 @@
 pub mod at;
 pub mod cli;
 pub mod config;
+pub mod http;
+pub mod metrics;
 pub mod modem;
 pub mod sim;
 pub mod sms;
