@@ -1,5 +1,6 @@
 //! `/api/v1/messages`: send, look up, list, cancel.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use axum::Extension;
@@ -29,6 +30,20 @@ pub const MAX_LIMIT: usize = 500;
 /// Most stored messages one filtered listing request looks at before it returns a shorter page
 /// with a cursor (so a filter that matches little cannot make one request scan everything).
 const SCAN_BUDGET: usize = 5000;
+
+/// Now, in whole milliseconds (what the store keeps), and later than every earlier call in this
+/// process: so a message's `created_at` tells whether this request created it.
+fn unique_now() -> Timestamp {
+    static LAST: AtomicI64 = AtomicI64::new(0);
+    let real = Timestamp::now().as_millisecond();
+    let prev = LAST
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| {
+            Some(real.max(last + 1))
+        })
+        .unwrap_or(real);
+    let ms = real.max(prev + 1);
+    Timestamp::from_millisecond(ms).unwrap_or_else(|_| Timestamp::now())
+}
 
 /// A number as the API stores it: `+` and digits, or digits alone.
 fn normalise(number: &str) -> Result<String, ApiError> {
@@ -167,7 +182,8 @@ async fn audit_failure(state: &AppState, caller: &str, action: &str, target: Opt
     post, path = "/api/v1/messages", tag = "messages",
     request_body = SendRequest,
     responses(
-        (status = 202, description = "Committed to the queue (or the existing message of this id)", body = MessageView),
+        (status = 202, description = "Committed to the queue", body = MessageView),
+        (status = 200, description = "The message this id already created (idempotent replay)", body = MessageView),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, description = "No or a wrong token", body = ErrorBody),
         (status = 409, description = "The id was used for a different request", body = ErrorBody),
@@ -190,7 +206,7 @@ pub async fn create(
         }
     };
     let key = msg.idempotency_key.clone();
-    let now = Timestamp::now();
+    let now = unique_now();
     let who = caller.clone();
     // The message and its audit line commit together; the 202 goes out only after the COMMIT.
     let result = state
@@ -208,9 +224,12 @@ pub async fn create(
             return Err(e.into());
         }
     };
-    if record.created_at == now {
-        state.metrics.inc_accepted();
+    // A new message carries this request's (unique) time; a replay of an idempotent request
+    // returns the message created earlier.
+    if record.created_at != now {
+        return Ok((StatusCode::OK, axum::Json(view(&record))));
     }
+    state.metrics.inc_accepted();
     state.dispatch.notify_one();
     Ok((StatusCode::ACCEPTED, axum::Json(view(&record))))
 }
