@@ -954,3 +954,151 @@ async fn openapi_lists_every_path() {
     // deny_unknown_fields shows as additionalProperties: false.
     assert_eq!(schemas["SendRequest"]["additionalProperties"], false);
 }
+
+/// Runs the `smsgate` binary; returns (success, stdout, stderr).
+async fn smsgate(args: &[&str]) -> (bool, String, String) {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_smsgate"))
+        .args(args)
+        .output()
+        .await
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loopback_http_and_cli() {
+    use http_body_util::Full;
+    use hyper::body::Bytes;
+    use hyper_util::client::legacy::Client;
+    use hyper_util::rt::TokioExecutor;
+
+    let e = env("loopback");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let url = format!("http://{addr}");
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let server = tokio::spawn(smsgate::http::serve(
+        listener,
+        e.state.clone(),
+        shutdown.clone(),
+    ));
+
+    // A hyper client: POST, then GET it back.
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let post = Request::builder()
+        .method(Method::POST)
+        .uri(format!("{url}/api/v1/messages"))
+        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Full::new(Bytes::from(
+            json!({"to": "+819012345678", "text": "over loopback"}).to_string(),
+        )))
+        .unwrap();
+    let resp = client.request(post).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    let created: Value =
+        serde_json::from_slice(&resp.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let get = Request::builder()
+        .uri(format!("{url}/api/v1/messages/{id}"))
+        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let resp = client.request(get).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let got: Value =
+        serde_json::from_slice(&resp.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!(got["id"], created["id"]);
+    assert_eq!(got["text"], "over loopback");
+    drop(client);
+
+    // The CLI with flags.
+    let (ok, out, err) = smsgate(&[
+        "send",
+        "--to",
+        "+819012345678",
+        "from the CLI",
+        "--url",
+        &url,
+        "--token",
+        TOKEN,
+    ])
+    .await;
+    assert!(ok, "send failed: {err}");
+    let sent: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(sent["state"], "queued");
+    assert_eq!(sent["text"], "from the CLI");
+    let cli_id = sent["id"].as_str().unwrap();
+
+    let (ok, out, err) = smsgate(&["status", cli_id, "--url", &url, "--token", TOKEN]).await;
+    assert!(ok, "status failed: {err}");
+    let status: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(status["id"], cli_id);
+
+    // URL and token from the config file.
+    let dir = temp_db("loopback-config");
+    let config_path = dir.with_file_name("smsgate.toml");
+    std::fs::write(
+        &config_path,
+        CONFIG.replace("[http]\n", &format!("[http]\nlisten = \"{addr}\"\n")),
+    )
+    .unwrap();
+    let config_arg = config_path.to_str().unwrap();
+    let (ok, out, err) = smsgate(&["status", &id, "--config", config_arg]).await;
+    assert!(ok, "status --config failed: {err}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap()["id"],
+        id.as_str()
+    );
+    let (ok, out, err) = smsgate(&["status", "--config", config_arg]).await;
+    assert!(ok, "gateway status failed: {err}");
+    let overview: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(overview["health"]["status"], "ok");
+    assert_eq!(overview["modems"][0]["name"], "sim0");
+
+    // Failures: one line on stderr, non-zero exit.
+    let failures: [(&str, Vec<&str>, &str); 4] = [
+        (
+            "wrong token",
+            vec![
+                "send",
+                "--to",
+                "+819012345678",
+                "x",
+                "--url",
+                &url,
+                "--token",
+                "wrong-token-0000000",
+            ],
+            "401 unauthorized",
+        ),
+        (
+            "bad number",
+            vec!["send", "--to", "+81x", "x", "--url", &url, "--token", TOKEN],
+            "422 invalid_number",
+        ),
+        (
+            "unknown id",
+            vec!["status", "msg_nope", "--url", &url, "--token", TOKEN],
+            "404 not_found",
+        ),
+        (
+            "nothing listening",
+            vec!["status", "--url", "http://127.0.0.1:1"],
+            "cannot reach",
+        ),
+    ];
+    for (name, args, want) in failures {
+        let (ok, out, err) = smsgate(&args).await;
+        assert!(!ok, "{name}: succeeded: {out}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{name}: {err}");
+        assert!(err.contains(want), "{name}: {err}");
+    }
+
+    shutdown.cancel();
+    server.await.unwrap().unwrap();
+}
