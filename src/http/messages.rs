@@ -119,13 +119,13 @@ fn new_message(state: &AppState, req: SendRequest, caller: &str) -> Result<NewMe
         .collect::<Result<Vec<_>, _>>()?;
     let max_parts = *state.config.queue.max_parts.get_ref() as usize;
     plan(&req.text, max_parts)?;
-    if let Some(id) = &req.id {
-        if id.is_empty() || id.len() > MAX_CLIENT_ID || id.chars().any(char::is_control) {
-            return Err(ApiError::invalid(
-                "invalid_id",
-                format!("\"id\" must be 1 to {MAX_CLIENT_ID} printable characters"),
-            ));
-        }
+    if let Some(id) = &req.id
+        && (id.is_empty() || id.len() > MAX_CLIENT_ID || id.chars().any(char::is_control))
+    {
+        return Err(ApiError::invalid(
+            "invalid_id",
+            format!("\"id\" must be 1 to {MAX_CLIENT_ID} printable characters"),
+        ));
     }
     let send_at = req
         .send_at
