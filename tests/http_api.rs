@@ -482,13 +482,18 @@ async fn bad_inputs_are_4xx_json() {
     // None of them queued anything.
     let (_, page) = get(&e.app, "/api/v1/messages").await;
     assert_eq!(page["items"], json!([]));
-    // Rejected POSTs are audited too.
+    // Every rejected POST and DELETE is audited, those rejected before the handler too.
     let audit = e.state.store.audit_log(100).await.unwrap();
+    let rejected = audit
+        .iter()
+        .filter(|a| a.action.ends_with(".rejected") && a.token == "crm")
+        .count();
+    assert_eq!(rejected, 22, "{audit:?}");
     assert!(
         audit
             .iter()
-            .any(|a| a.action == "message.create.rejected" && a.token == "crm"),
-        "{audit:?}"
+            .any(|a| a.action == "message.cancel.rejected"
+                && a.target.as_deref() == Some("msg_nope"))
     );
 }
 

@@ -5,10 +5,11 @@
 //! constant-time ([`subtle`]) and always walks every configured token, so the response time
 //! does not tell which prefix or which token came close. With no tokens configured (the
 //! loopback-only default the config enforces), every request is let through as [`Caller`]
-//! `local`. The caller's name is what the audit log records.
+//! `local`. The caller's name is what the audit log records: handlers audit what they did, and
+//! [`require_token`] audits every POST or DELETE that failed.
 
 use axum::extract::{Request, State};
-use axum::http::header;
+use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use subtle::ConstantTimeEq;
@@ -65,8 +66,32 @@ pub async fn require_token(
             .ok_or(ApiError::Unauthorized)?
             .to_owned()
     };
-    req.extensions_mut().insert(Caller(caller));
-    Ok(next.run(req).await)
+    let write = matches!(*req.method(), Method::POST | Method::DELETE);
+    let path = req.uri().path().to_owned();
+    req.extensions_mut().insert(Caller(caller.clone()));
+    let resp = next.run(req).await;
+    if write && !resp.status().is_success() {
+        audit_rejected(&state, &caller, &path, resp.status()).await;
+    }
+    Ok(resp)
+}
+
+/// Writes a failed POST or DELETE to the audit log (a successful one is audited by its handler,
+/// in the transaction of its effect). Here, so that requests rejected before the handler ran
+/// (bad JSON, oversized body, ...) are recorded too. Best effort: the request failed already.
+async fn audit_rejected(state: &AppState, caller: &str, path: &str, status: StatusCode) {
+    let (action, target) = match path.strip_prefix("/api/v1/messages/") {
+        Some(id) => ("message.cancel.rejected", Some(id)),
+        None => ("message.create.rejected", None),
+    };
+    tracing::info!(caller, path, %status, "{action}");
+    if let Err(e) = state
+        .store
+        .audit(caller, action, target, jiff::Timestamp::now())
+        .await
+    {
+        tracing::warn!(error = %e, action, "cannot write the audit log");
+    }
 }
 
 #[cfg(test)]

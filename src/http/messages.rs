@@ -166,17 +166,6 @@ fn new_message(state: &AppState, req: SendRequest, caller: &str) -> Result<NewMe
     })
 }
 
-/// Writes a failed POST/DELETE to the audit log (best effort: the request already failed).
-async fn audit_failure(state: &AppState, caller: &str, action: &str, target: Option<&str>) {
-    if let Err(e) = state
-        .store
-        .audit(caller, action, target, Timestamp::now())
-        .await
-    {
-        tracing::warn!(error = %e, action, "cannot write the audit log");
-    }
-}
-
 /// Queue a message.
 #[utoipa::path(
     post, path = "/api/v1/messages", tag = "messages",
@@ -198,16 +187,9 @@ pub async fn create(
     Extension(Caller(caller)): Extension<Caller>,
     Json(req): Json<SendRequest>,
 ) -> Result<(StatusCode, axum::Json<MessageView>), ApiError> {
-    let msg = match new_message(&state, req, &caller) {
-        Ok(m) => m,
-        Err(e) => {
-            audit_failure(&state, &caller, "message.create.rejected", None).await;
-            return Err(e);
-        }
-    };
-    let key = msg.idempotency_key.clone();
+    let msg = new_message(&state, req, &caller)?;
     let now = unique_now();
-    let who = caller.clone();
+    let who = caller;
     // The message and its audit line commit together; the 202 goes out only after the COMMIT.
     let result = state
         .store
@@ -217,13 +199,7 @@ pub async fn create(
             Ok(record)
         })
         .await;
-    let record = match result {
-        Ok(r) => r,
-        Err(e) => {
-            audit_failure(&state, &caller, "message.create.rejected", key.as_deref()).await;
-            return Err(e.into());
-        }
-    };
+    let record = result?;
     // A new message carries this request's (unique) time; a replay of an idempotent request
     // returns the message created earlier.
     if record.created_at != now {
@@ -275,7 +251,7 @@ pub async fn cancel(
     Path(id): Path<String>,
 ) -> Result<axum::Json<MessageView>, ApiError> {
     let now = Timestamp::now();
-    let (who, target) = (caller.clone(), id.clone());
+    let (who, target) = (caller, id);
     let result = state
         .store
         .atomically(move |tx| {
@@ -284,13 +260,7 @@ pub async fn cancel(
             Ok(record)
         })
         .await;
-    match result {
-        Ok(record) => Ok(axum::Json(view(&record))),
-        Err(e) => {
-            audit_failure(&state, &caller, "message.cancel.rejected", Some(&id)).await;
-            Err(e.into())
-        }
-    }
+    Ok(axum::Json(view(&result?)))
 }
 
 /// List messages, newest first.
