@@ -1,5 +1,6 @@
 //! The command line (clap). `main.rs` only calls [`main`].
 
+mod client;
 mod modem;
 mod pdu;
 mod sim;
@@ -25,6 +26,11 @@ enum Command {
     Modem(modem::ModemCommand),
     /// Run the modem simulator on a pseudo-terminal, or control a running one.
     Sim(sim::SimArgs),
+    // ---- the local HTTP API (src/cli/client.rs) ----
+    /// Queue a message through the running gateway's HTTP API.
+    Send(client::SendArgs),
+    /// A message's state, or without an id the gateway's health and modems.
+    Status(client::StatusArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -33,5 +39,7 @@ pub fn main() -> ExitCode {
         Command::Pdu(cmd) => pdu::run(cmd),
         Command::Modem(cmd) => modem::run(cmd),
         Command::Sim(args) => sim::run(args),
+        Command::Send(args) => client::run_send(args),
+        Command::Status(args) => client::run_status(args),
     }
 }

@@ -12,6 +12,8 @@ pub mod board;
 pub mod cli;
 pub mod config;
 pub mod gateway;
+pub mod http;
+pub mod metrics;
 pub mod modem;
 pub mod sim;
 pub mod sms;

@@ -22,6 +22,7 @@ mod inbound;
 mod migrate;
 mod outbound;
 mod reports;
+mod stats;
 mod tx;
 mod types;
 mod writer;

@@ -1,0 +1,23 @@
+//! Extractors whose rejections come out as [`ApiError`]s (so in the JSON error shape, with a
+//! 4xx), instead of axum's plain-text ones.
+
+use axum::extract::FromRequest;
+use axum::extract::FromRequestParts;
+
+use super::error::ApiError;
+
+/// `axum::Json` with an [`ApiError`] rejection: bad JSON is 400 `invalid_json`, unknown fields or
+/// wrong types 422 `invalid_body`, a missing content type 415, an oversized body 413.
+#[derive(Debug, FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct Json<T>(pub T);
+
+/// `axum::extract::Query` with an [`ApiError`] rejection (400 `invalid_query`).
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct Query<T>(pub T);
+
+/// `axum::extract::Path` with an [`ApiError`] rejection (400 `invalid_path`).
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct Path<T>(pub T);

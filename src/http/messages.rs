@@ -1,0 +1,441 @@
+//! `/api/v1/messages`: send, look up, list, cancel.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use axum::Extension;
+use axum::extract::State;
+use axum::http::StatusCode;
+use jiff::Timestamp;
+
+use super::AppState;
+use super::auth::Caller;
+use super::error::{ApiError, ErrorBody};
+use super::extract::{Json, Path, Query};
+use super::types::{
+    InboundView, ListItem, ListQuery, ListResponse, MessageView, Recipients, SendRequest,
+};
+use crate::sms::Address;
+use crate::sms::segment::{self, Options};
+use crate::store::{MessageFilter, MessageRecord, NewMessage, State as MsgState};
+
+/// Most recipients one request may name.
+pub const MAX_RECIPIENTS: usize = 1000;
+/// Longest client id.
+pub const MAX_CLIENT_ID: usize = 128;
+/// Default page size of a listing.
+pub const DEFAULT_LIMIT: usize = 50;
+/// Largest page size of a listing.
+pub const MAX_LIMIT: usize = 500;
+/// Most stored messages one filtered listing request looks at before it returns a shorter page
+/// with a cursor (so a filter that matches little cannot make one request scan everything).
+const SCAN_BUDGET: usize = 5000;
+
+/// Now, in whole milliseconds (what the store keeps), and later than every earlier call in this
+/// process: so a message's `created_at` tells whether this request created it.
+fn unique_now() -> Timestamp {
+    static LAST: AtomicI64 = AtomicI64::new(0);
+    let real = Timestamp::now().as_millisecond();
+    let prev = LAST
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| {
+            Some(real.max(last + 1))
+        })
+        .unwrap_or(real);
+    let ms = real.max(prev + 1);
+    Timestamp::from_millisecond(ms).unwrap_or_else(|_| Timestamp::now())
+}
+
+/// A number as the API stores it: `+` and digits, or digits alone.
+fn normalise(number: &str) -> Result<String, ApiError> {
+    Address::parse_number(number)
+        .map(|a| a.to_string())
+        .map_err(|e| ApiError::invalid("invalid_number", e.to_string()))
+}
+
+/// The encoding and part count of `text`, or why it cannot be sent.
+fn plan(text: &str, max_parts: usize) -> Result<(&'static str, usize), ApiError> {
+    let opts = Options {
+        max_parts,
+        ..Options::default()
+    };
+    let plan = segment::plan(text, &opts).map_err(|e| match e {
+        crate::sms::EncodeError::EmptyText => ApiError::invalid("empty_text", "the text is empty"),
+        other => ApiError::invalid("invalid_text", other.to_string()),
+    })?;
+    if plan.parts > max_parts {
+        return Err(ApiError::invalid(
+            "too_many_parts",
+            format!(
+                "the text needs {} parts in {}; at most {max_parts} are allowed",
+                plan.parts,
+                plan.alphabet.name()
+            ),
+        ));
+    }
+    Ok((plan.alphabet.name(), plan.parts))
+}
+
+/// The view of a stored message (its plan recomputed from the text).
+fn view(m: &MessageRecord) -> MessageView {
+    let (encoding, parts) = segment::plan(&m.body, &Options::default())
+        .map_or(("unknown", 0), |p| (p.alphabet.name(), p.parts));
+    MessageView::new(m, encoding, parts)
+}
+
+fn parse_time(field: &'static str, s: &str) -> Result<Timestamp, ApiError> {
+    s.parse::<Timestamp>().map_err(|e| {
+        ApiError::invalid(
+            if field == "send_at" {
+                "invalid_send_at"
+            } else {
+                "invalid_query"
+            },
+            format!("{field}: {s:?} is not an RFC 3339 time with an offset ({e})"),
+        )
+    })
+}
+
+/// Validates a request into what the store takes.
+fn new_message(state: &AppState, req: SendRequest, caller: &str) -> Result<NewMessage, ApiError> {
+    let numbers = match req.to {
+        Recipients::One(n) => vec![n],
+        Recipients::Many(v) => v,
+    };
+    if numbers.is_empty() {
+        return Err(ApiError::invalid("no_recipients", "\"to\" names no number"));
+    }
+    if numbers.len() > MAX_RECIPIENTS {
+        return Err(ApiError::invalid(
+            "too_many_recipients",
+            format!(
+                "{} recipients; at most {MAX_RECIPIENTS} per request",
+                numbers.len()
+            ),
+        ));
+    }
+    let recipients = numbers
+        .iter()
+        .map(|n| normalise(n))
+        .collect::<Result<Vec<_>, _>>()?;
+    let max_parts = *state.config.queue.max_parts.get_ref() as usize;
+    plan(&req.text, max_parts)?;
+    if let Some(id) = &req.id
+        && (id.is_empty() || id.len() > MAX_CLIENT_ID || id.chars().any(char::is_control))
+    {
+        return Err(ApiError::invalid(
+            "invalid_id",
+            format!("\"id\" must be 1 to {MAX_CLIENT_ID} printable characters"),
+        ));
+    }
+    let send_at = req
+        .send_at
+        .as_deref()
+        .map(|s| parse_time("send_at", s))
+        .transpose()?;
+    let ttl = req.ttl.unwrap_or(state.config.queue.default_ttl);
+    if ttl == 0 {
+        return Err(ApiError::invalid(
+            "invalid_ttl",
+            "\"ttl\" must be at least 1 second",
+        ));
+    }
+    if let Some(modem) = &req.modem {
+        let known = state
+            .config
+            .modems
+            .iter()
+            .any(|m| m.name.get_ref() == modem)
+            || state.modems.list().iter().any(|m| &m.name == modem);
+        if !known {
+            return Err(ApiError::invalid(
+                "unknown_modem",
+                format!("no modem is named {modem:?}"),
+            ));
+        }
+    }
+    Ok(NewMessage {
+        idempotency_key: req.id,
+        recipients,
+        body: req.text,
+        priority: req.priority.unwrap_or(0),
+        send_at,
+        ttl: Some(Duration::from_secs(ttl)),
+        max_attempts: *state.config.queue.max_attempts.get_ref(),
+        modem: req.modem,
+        created_by: Some(caller.to_owned()),
+    })
+}
+
+/// Queue a message.
+#[utoipa::path(
+    post, path = "/api/v1/messages", tag = "messages",
+    request_body = SendRequest,
+    responses(
+        (status = 202, description = "Committed to the queue", body = MessageView),
+        (status = 200, description = "The message this id already created (idempotent replay)", body = MessageView),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "No or a wrong token", body = ErrorBody),
+        (status = 409, description = "The id was used for a different request", body = ErrorBody),
+        (status = 413, description = "Body over http.max_body_bytes", body = ErrorBody),
+        (status = 415, description = "Not application/json", body = ErrorBody),
+        (status = 422, description = "Invalid number, empty or too long text, unknown field or modem, ...", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(Caller(caller)): Extension<Caller>,
+    Json(req): Json<SendRequest>,
+) -> Result<(StatusCode, axum::Json<MessageView>), ApiError> {
+    let msg = new_message(&state, req, &caller)?;
+    let now = unique_now();
+    let who = caller;
+    // The message and its audit line commit together; the 202 goes out only after the COMMIT.
+    let result = state
+        .store
+        .atomically(move |tx| {
+            let record = tx.enqueue(&msg, now)?;
+            tx.audit(&who, "message.create", Some(&record.id), now)?;
+            Ok(record)
+        })
+        .await;
+    let record = result?;
+    // A new message carries this request's (unique) time; a replay of an idempotent request
+    // returns the message created earlier.
+    if record.created_at != now {
+        return Ok((StatusCode::OK, axum::Json(view(&record))));
+    }
+    state.metrics.inc_accepted();
+    state.dispatch.notify_one();
+    Ok((StatusCode::ACCEPTED, axum::Json(view(&record))))
+}
+
+/// One message: outbound (`msg_...`) or inbound (`in_...`).
+#[utoipa::path(
+    get, path = "/api/v1/messages/{id}", tag = "messages",
+    params(("id" = String, Path, description = "msg_... or in_...")),
+    responses(
+        (status = 200, description = "The message with per-recipient state and parts", body = ListItem),
+        (status = 401, description = "No or a wrong token", body = ErrorBody),
+        (status = 404, description = "No such message", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_one(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<axum::Json<ListItem>, ApiError> {
+    if id.starts_with("in_") {
+        let m = state.store.get_inbound(&id).await?;
+        return Ok(axum::Json(ListItem::In(InboundView::from(&m))));
+    }
+    let m = state.store.get_message(&id).await?;
+    Ok(axum::Json(ListItem::Out(view(&m))))
+}
+
+/// Cancel a message's recipients that are still queued.
+#[utoipa::path(
+    delete, path = "/api/v1/messages/{id}", tag = "messages",
+    params(("id" = String, Path, description = "msg_...")),
+    responses(
+        (status = 200, description = "Cancelled", body = MessageView),
+        (status = 401, description = "No or a wrong token", body = ErrorBody),
+        (status = 404, description = "No such message", body = ErrorBody),
+        (status = 409, description = "Nothing is queued any more", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn cancel(
+    State(state): State<AppState>,
+    Extension(Caller(caller)): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<axum::Json<MessageView>, ApiError> {
+    let now = Timestamp::now();
+    let (who, target) = (caller, id);
+    let result = state
+        .store
+        .atomically(move |tx| {
+            let record = tx.cancel(&target, now)?;
+            tx.audit(&who, "message.cancel", Some(&target), now)?;
+            Ok(record)
+        })
+        .await;
+    Ok(axum::Json(view(&result?)))
+}
+
+/// List messages, newest first.
+#[utoipa::path(
+    get, path = "/api/v1/messages", tag = "messages",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "One page", body = ListResponse),
+        (status = 400, description = "Unknown or malformed query parameter", body = ErrorBody),
+        (status = 401, description = "No or a wrong token", body = ErrorBody),
+        (status = 422, description = "Bad filter value or cursor", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> Result<axum::Json<ListResponse>, ApiError> {
+    let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::invalid(
+            "invalid_query",
+            format!("limit must be within 1..={MAX_LIMIT}"),
+        ));
+    }
+    let since = q
+        .since
+        .as_deref()
+        .map(|s| parse_time("since", s))
+        .transpose()?;
+    let inbound = match q.direction.as_deref() {
+        None | Some("out") => false,
+        Some("in") => true,
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "invalid_query",
+                format!("direction must be out or in, not {other:?}"),
+            ));
+        }
+    };
+    let page = if inbound {
+        if q.state.is_some() || q.to.is_some() {
+            return Err(ApiError::invalid(
+                "invalid_query",
+                "state and to filter outbound messages (direction=out)",
+            ));
+        }
+        // A sender may be alphanumeric ("MyBank"): compare numbers normalised, names as given.
+        let from = q.from.map(|f| normalise(&f).unwrap_or(f));
+        list_inbound(&state, from, since, q.cursor, limit).await?
+    } else {
+        if q.from.is_some() {
+            return Err(ApiError::invalid(
+                "invalid_query",
+                "from filters inbound messages (direction=in)",
+            ));
+        }
+        let st = q
+            .state
+            .as_deref()
+            .map(|s| {
+                MsgState::parse(s).ok_or_else(|| {
+                    ApiError::invalid("invalid_query", format!("unknown state {s:?}"))
+                })
+            })
+            .transpose()?;
+        let to = q.to.as_deref().map(normalise).transpose()?;
+        list_outbound(&state, st, to, since, q.cursor, limit).await?
+    };
+    Ok(axum::Json(page))
+}
+
+/// Collects up to `limit` matching items from store pages, newest first.
+///
+/// The store filters by state; `to` and `since` are applied here. Items are newest first, so
+/// the first item older than `since` ends the listing. The cursor is the id of the last item
+/// looked at, which the store accepts as a keyset position.
+async fn list_outbound(
+    state: &AppState,
+    st: Option<MsgState>,
+    to: Option<String>,
+    since: Option<Timestamp>,
+    mut cursor: Option<String>,
+    limit: usize,
+) -> Result<ListResponse, ApiError> {
+    let filter = MessageFilter {
+        state: st,
+        created_by: None,
+    };
+    let filtered = to.is_some();
+    let mut items = Vec::new();
+    let mut scanned = 0;
+    loop {
+        let batch = if filtered { MAX_LIMIT } else { limit };
+        let page = state
+            .store
+            .list_messages(filter.clone(), cursor.clone(), batch)
+            .await?;
+        let n = page.items.len();
+        for (i, m) in page.items.iter().enumerate() {
+            scanned += 1;
+            if since.is_some_and(|s| m.created_at < s) {
+                return Ok(ListResponse {
+                    items,
+                    next_cursor: None,
+                });
+            }
+            let matches = to
+                .as_ref()
+                .is_none_or(|to| m.recipients.iter().any(|r| &r.number == to));
+            if matches {
+                items.push(ListItem::Out(view(m)));
+            }
+            let more = i + 1 < n || page.next_cursor.is_some();
+            if items.len() == limit || (scanned >= SCAN_BUDGET && more) {
+                return Ok(ListResponse {
+                    items,
+                    next_cursor: more.then(|| m.id.clone()),
+                });
+            }
+        }
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => {
+                return Ok(ListResponse {
+                    items,
+                    next_cursor: None,
+                });
+            }
+        }
+    }
+}
+
+/// [`list_outbound`] for inbound messages, filtered by sender and `since`.
+async fn list_inbound(
+    state: &AppState,
+    from: Option<String>,
+    since: Option<Timestamp>,
+    mut cursor: Option<String>,
+    limit: usize,
+) -> Result<ListResponse, ApiError> {
+    let filtered = from.is_some();
+    let mut items = Vec::new();
+    let mut scanned = 0;
+    loop {
+        let batch = if filtered { MAX_LIMIT } else { limit };
+        let page = state.store.list_inbound(cursor.clone(), batch).await?;
+        let n = page.items.len();
+        for (i, m) in page.items.iter().enumerate() {
+            scanned += 1;
+            if since.is_some_and(|s| m.completed_at < s) {
+                return Ok(ListResponse {
+                    items,
+                    next_cursor: None,
+                });
+            }
+            if from.as_ref().is_none_or(|f| &m.sender == f) {
+                items.push(ListItem::In(InboundView::from(m)));
+            }
+            let more = i + 1 < n || page.next_cursor.is_some();
+            if items.len() == limit || (scanned >= SCAN_BUDGET && more) {
+                return Ok(ListResponse {
+                    items,
+                    next_cursor: more.then(|| m.id.clone()),
+                });
+            }
+        }
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => {
+                return Ok(ListResponse {
+                    items,
+                    next_cursor: None,
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! The local HTTP API (axum): router, bearer auth, the single error-to-response mapping, and the
+//! handlers per resource.
+//!
+//! | route | auth | what |
+//! |---|---|---|
+//! | `POST /api/v1/messages` | yes | queue a message; `202` after the store committed it |
+//! | `GET /api/v1/messages/{id}` | yes | one message (`msg_...` outbound, `in_...` inbound) |
+//! | `GET /api/v1/messages` | yes | `direction=out\|in`, `state`, `to`, `from`, `since`, `limit`, `cursor` |
+//! | `DELETE /api/v1/messages/{id}` | yes | cancel what is still queued; `409` otherwise |
+//! | `GET /api/v1/modems` | yes | modem states, signal, counters |
+//! | `GET /api/v1/openapi.json` | yes | the OpenAPI document ([`ApiDoc`]) |
+//! | `GET /metrics` | yes | Prometheus / OpenMetrics text ([`crate::metrics`]) |
+//! | `GET /health` | no | `200` when the store takes writes and a modem is ready, else `503` |
+//!
+//! - **Auth** ([`auth`]): `Authorization: Bearer <token>`, compared in constant time. With no
+//!   tokens configured (the config allows that only on loopback) requests pass as `local`.
+//!   Every POST and DELETE is written to the audit log with the caller's name; a successful one
+//!   in the same transaction as its effect.
+//! - **Errors** ([`error::ApiError`]): `{"error": {"code", "message"}}`, one `IntoResponse`,
+//!   the store's errors mapped there once; bad input (including axum's own rejections, through
+//!   the extractors in [`extract`]) is always a 4xx. Bodies over `http.max_body_bytes` are 413.
+//! - **Acknowledge after commit**: `POST` answers only after the store's COMMIT, then wakes the
+//!   dispatcher through [`AppState::dispatch`].
+//!
+//! [`router`] builds the whole app from an [`AppState`], so tests call it with
+//! `tower::ServiceExt::oneshot` and no socket; [`serve`] runs it on a listener until the
+//! cancellation token fires, then drains in-flight requests.
+
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod messages;
+pub mod system;
+pub mod types;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware;
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+pub use error::ApiError;
+
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::modem::{ModemHandle, ModemStatus};
+use crate::store::Store;
+
+/// Where the API finds the modems' current status.
+pub trait ModemDirectory: Send + Sync {
+    /// Every modem's status, in a stable order.
+    fn list(&self) -> Vec<ModemStatus>;
+}
+
+impl ModemDirectory for Vec<ModemHandle> {
+    fn list(&self) -> Vec<ModemStatus> {
+        self.iter().map(ModemHandle::status).collect()
+    }
+}
+
+/// Fixed statuses (tests, and a gateway that has no modem yet).
+impl ModemDirectory for Vec<ModemStatus> {
+    fn list(&self) -> Vec<ModemStatus> {
+        self.clone()
+    }
+}
+
+/// What every handler gets: cheap handles, cloned per request.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub modems: Arc<dyn ModemDirectory>,
+    /// Woken after every accepted message so the dispatcher looks at once.
+    pub dispatch: Arc<Notify>,
+    pub metrics: Arc<Metrics>,
+}
+
+/// The OpenAPI document of every route.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "smsgate", description = "Local HTTP API of the smsgate SMS appliance"),
+    paths(
+        messages::create,
+        messages::get_one,
+        messages::cancel,
+        messages::list,
+        system::modems,
+        system::health,
+        system::metrics,
+        system::openapi,
+    ),
+    components(schemas(
+        types::SendRequest,
+        types::Recipients,
+        types::MessageView,
+        types::RecipientView,
+        types::PartView,
+        types::InboundView,
+        types::ListItem,
+        types::ListResponse,
+        types::ModemView,
+        types::HealthView,
+        error::ErrorBody,
+        error::ErrorDetail,
+    )),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "messages", description = "Send, look up, list and cancel messages"),
+        (name = "modems", description = "Modem status"),
+        (name = "system", description = "Health, metrics, this document"),
+    )
+)]
+pub struct ApiDoc;
+
+/// Declares the `bearer` security scheme the paths refer to.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("no such route".to_owned())
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
+/// The whole API.
+pub fn router(state: AppState) -> Router {
+    let limit = state.config.http.max_body_bytes;
+    let authed = Router::new()
+        .route(
+            "/api/v1/messages",
+            get(messages::list).post(messages::create),
+        )
+        .route(
+            "/api/v1/messages/{id}",
+            get(messages::get_one).delete(messages::cancel),
+        )
+        .route("/api/v1/modems", get(system::modems))
+        .route("/api/v1/openapi.json", get(system::openapi))
+        .route("/metrics", get(system::metrics))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_token,
+        ));
+    Router::new()
+        .merge(authed)
+        .route("/health", get(system::health))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}
+
+/// Serves the API on `listener` until `shutdown` is cancelled, then lets in-flight requests
+/// finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, "HTTP API listening");
+    }
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async move { shutdown.cancelled_owned().await })
+        .await
+}
