@@ -14,3 +14,4 @@ pub mod modem;
 pub mod sim;
 pub mod sms;
 pub mod store;
+pub mod webhook;
