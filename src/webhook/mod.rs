@@ -186,16 +186,19 @@ pub fn rows_for(webhooks: &[Webhook], kind: &str, event: &Value) -> Result<Vec<N
 
 /// Queues `kind` with `data` for every subscribed endpoint inside a store transaction (so the
 /// event commits with the change it reports). Returns the event id; an event nobody subscribes
-/// to queues nothing.
+/// to queues nothing. Its error is the store's, to compose inside [`Store::atomically`]: an
+/// unknown event type is [`crate::store::Error::Invalid`].
 pub fn publish_tx(
     tx: &Tx<'_>,
     webhooks: &[Webhook],
     kind: &str,
     data: Value,
     now: Timestamp,
-) -> Result<String, Error> {
+) -> Result<String, crate::store::Error> {
     let ev = event(kind, data, now);
-    for row in rows_for(webhooks, kind, &ev)? {
+    let rows =
+        rows_for(webhooks, kind, &ev).map_err(|e| crate::store::Error::Invalid(e.to_string()))?;
+    for row in rows {
         tx.enqueue_event(&row, now)?;
     }
     Ok(event_id(&ev))
