@@ -253,11 +253,11 @@ impl Deliverer {
                     let me = self.clone();
                     tasks.spawn(async move { me.attempt(ev, claim, None).await });
                 }
-                if tasks.len() < concurrency {
-                    if let Some(at) = self.next_due().await? {
-                        let wait = (at.as_millisecond() - now.as_millisecond()).max(0);
-                        pause = pause.min(Duration::from_millis(wait as u64));
-                    }
+                if tasks.len() < concurrency
+                    && let Some(at) = self.next_due().await?
+                {
+                    let wait = (at.as_millisecond() - now.as_millisecond()).max(0);
+                    pause = pause.min(Duration::from_millis(wait as u64));
                 }
                 Ok::<(), Error>(())
             };
