@@ -712,3 +712,67 @@ async fn the_task_delivers_when_woken_and_stops_when_cancelled() {
     assert_eq!(rx.requests().len(), 3);
     store.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_task_keeps_delivering_while_a_receiver_hangs() {
+    let hang = Hang::start().await;
+    let rx = Receiver::start(&[]).await;
+    let cfg = hooks(&format!(
+        "{}{}",
+        hook(&hang.url, &["modem.state"], None),
+        hook(&rx.url("/ok"), &["message.received"], None)
+    ));
+    let db = temp_db("run-hang");
+    let store = open(&db, Timestamp::now());
+    // A timeout far longer than the test: the hung attempt is still in flight at the end.
+    let options = Options {
+        timeout: Duration::from_secs(3600),
+        ..Options::default()
+    };
+    let deliverer = Deliverer::with_options(store.clone(), &cfg, options);
+    let cancel = CancellationToken::new();
+    let wake = Arc::new(Notify::new());
+    let task = tokio::spawn(deliverer.clone().run(cancel.clone(), Arc::clone(&wake)));
+
+    webhook::publish(&store, &cfg, "modem.state", json!({}), Timestamp::now())
+        .await
+        .unwrap();
+    wake.notify_one();
+    tokio::time::timeout(GENEROUS, hang.got_bytes.notified())
+        .await
+        .expect("the hanging receiver got nothing");
+
+    for n in 1..=3 {
+        webhook::publish(
+            &store,
+            &cfg,
+            "message.received",
+            json!({"n": n}),
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+        wake.notify_one();
+        rx.wait_for(n).await;
+    }
+    // The receiver answers before the rows are marked: wait for the marks to land.
+    tokio::time::timeout(GENEROUS, async {
+        while outbox(&db).iter().filter(|r| r.0 == "delivered").count() < 3 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("rows never marked delivered");
+    assert_eq!(deliverer.in_flight(), 1, "the hung attempt is still going");
+
+    // Stopping abandons the hung attempt: its row stays pending for the next start.
+    cancel.cancel();
+    tokio::time::timeout(GENEROUS, task)
+        .await
+        .expect("run did not stop")
+        .unwrap();
+    assert_eq!(deliverer.in_flight(), 0);
+    let rows = outbox(&db);
+    assert_eq!(rows[0], ("pending".to_owned(), 0, None));
+    store.close().await.unwrap();
+}

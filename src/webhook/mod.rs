@@ -242,6 +242,15 @@ pub fn sign(secret: &[u8], timestamp: &str, body: &[u8]) -> String {
 /// Whether `header` (an `X-Smsgate-Signature` value) is the signature of `timestamp` and `body`
 /// under `secret`. The comparison is constant-time. It does not judge the timestamp's age:
 /// receivers should also reject timestamps far from their clock.
+///
+/// ```
+/// use smsgate::webhook::{sign, verify};
+///
+/// let body = br#"{"id":"evt_1","type":"modem.state","time":"2023-11-14T22:13:20Z","data":{}}"#;
+/// let header = sign(b"s3cret", "1700000000", body); // what smsgate sends
+/// assert!(verify(b"s3cret", "1700000000", body, &header)); // what a receiver checks
+/// assert!(!verify(b"s3cret", "1700000001", body, &header));
+/// ```
 pub fn verify(secret: &[u8], timestamp: &str, body: &[u8], header: &str) -> bool {
     let Some(hex_code) = header.trim().strip_prefix("sha256=") else {
         return false;
