@@ -134,6 +134,9 @@ impl Deliverer {
     pub fn with_options(store: Store, webhooks: &[Webhook], options: Options) -> Deliverer {
         let mut endpoints = HashMap::new();
         for w in webhooks {
+            if w.url.get_ref().starts_with("https://") {
+                tracing::warn!(url = %w.url.get_ref(), "https webhooks are not supported yet: deliveries to it will fail and be retried");
+            }
             endpoints
                 .entry(w.url.get_ref().clone())
                 .or_insert_with(|| w.secret.as_ref().map(|s| s.as_bytes().to_vec()));
