@@ -18,3 +18,4 @@ pub mod modem;
 pub mod sim;
 pub mod sms;
 pub mod store;
+pub mod webhook;
