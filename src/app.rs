@@ -155,7 +155,8 @@ pub async fn start(opts: Options) -> Result<Running, Error> {
     let webhook_wake = Arc::new(Notify::new());
 
     let (notice_tx, notice_rx) = mpsc::channel(256);
-    tracker.spawn(Ingester::new(store.clone(), clock.clone(), notice_tx).run(ev_rx, cancel.clone()));
+    tracker
+        .spawn(Ingester::new(store.clone(), clock.clone(), notice_tx).run(ev_rx, cancel.clone()));
 
     let settings = dispatch::Settings {
         backoff_initial: Duration::from_secs(cfg.queue.backoff_initial_secs),
@@ -164,11 +165,18 @@ pub async fn start(opts: Options) -> Result<Running, Error> {
         status_reports: true,
     };
     let (outcome_tx, outcome_rx) = mpsc::channel(256);
-    let dispatcher = Dispatcher::new(store.clone(), clock.clone(), settings, dispatch_wake.clone())
-        .with_outcomes(outcome_tx);
+    let dispatcher = Dispatcher::new(
+        store.clone(),
+        clock.clone(),
+        settings,
+        dispatch_wake.clone(),
+    )
+    .with_outcomes(outcome_tx);
     tracker.spawn(dispatcher.run(paced, cancel.clone()));
 
-    tracker.spawn(Deliverer::new(store.clone(), &cfg.webhooks).run(cancel.clone(), webhook_wake.clone()));
+    tracker.spawn(
+        Deliverer::new(store.clone(), &cfg.webhooks).run(cancel.clone(), webhook_wake.clone()),
+    );
 
     let notices = Notices {
         store: store.clone(),
@@ -285,8 +293,13 @@ impl Notices {
             "received_at": m.completed_at.to_string(),
         });
         let ev = webhook::event("message.received", data, now);
-        let rows = webhook::rows_for(&self.cfg.webhooks, "message.received", &ev).unwrap_or_default();
-        if let Err(e) = self.store.finish_inbound(&m.id, Vec::new(), rows, now).await {
+        let rows =
+            webhook::rows_for(&self.cfg.webhooks, "message.received", &ev).unwrap_or_default();
+        if let Err(e) = self
+            .store
+            .finish_inbound(&m.id, Vec::new(), rows, now)
+            .await
+        {
             tracing::error!(error = %e, id = %m.id, "recording an inbound message's processing failed");
         }
         self.webhook_wake.notify_one();
@@ -324,8 +337,14 @@ impl Notices {
         if self.cfg.webhooks.is_empty() {
             return;
         }
-        if let Err(e) =
-            webhook::publish(&self.store, &self.cfg.webhooks, kind, data, self.clock.now()).await
+        if let Err(e) = webhook::publish(
+            &self.store,
+            &self.cfg.webhooks,
+            kind,
+            data,
+            self.clock.now(),
+        )
+        .await
         {
             tracing::error!(error = %e, kind, "queueing a webhook event failed");
         }

@@ -3,6 +3,7 @@
 mod client;
 mod modem;
 mod pdu;
+mod serve;
 mod sim;
 
 use std::process::ExitCode;
@@ -18,6 +19,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the service: modems, queue, HTTP API, webhooks.
+    Serve(serve::ServeArgs),
     /// Decode and encode SMS PDUs (TS 23.040) as modems print and take them.
     #[command(subcommand)]
     Pdu(pdu::PduCommand),
@@ -36,10 +39,25 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Serve(args) => {
+            init_tracing("smsgate=info");
+            serve::run(args)
+        }
         Command::Pdu(cmd) => pdu::run(cmd),
         Command::Modem(cmd) => modem::run(cmd),
         Command::Sim(args) => sim::run(args),
         Command::Send(args) => client::run_send(args),
         Command::Status(args) => client::run_status(args),
     }
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` or `default`. The one-shot tools
+/// keep stderr for their one-line error and log only when asked.
+fn init_tracing(default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }

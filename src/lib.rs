@@ -7,6 +7,7 @@
 //!
 //! Lower layers never import higher ones.
 
+pub mod app;
 pub mod at;
 pub mod board;
 pub mod cli;
