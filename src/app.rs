@@ -162,7 +162,6 @@ pub async fn start(opts: Options) -> Result<Running, Error> {
         backoff_initial: Duration::from_secs(cfg.queue.backoff_initial_secs),
         backoff_max: Duration::from_secs(cfg.queue.backoff_max_secs),
         max_parts: *cfg.queue.max_parts.get_ref() as usize,
-        status_reports: true,
     };
     let (outcome_tx, outcome_rx) = mpsc::channel(256);
     let dispatcher = Dispatcher::new(

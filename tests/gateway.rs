@@ -297,3 +297,16 @@ async fn an_unanswered_send_is_unknown_and_never_resent() {
     );
     g.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_status_reports_a_message_stays_sent() {
+    let g = Gateway::start(1).await;
+    let mut m = NewMessage::new(vec!["+819077778888".into()], "no report please");
+    m.status_report = false;
+    let id = g.store.enqueue(m, jiff::Timestamp::now()).await.unwrap().id;
+    g.wake.notify_waiters();
+    g.wait_message(&id, State::Sent).await;
+    let st = g.sim(0, Request::State).await;
+    assert_eq!(st["sent"][0]["status_report_requested"], json!(false));
+    g.stop().await;
+}

@@ -31,8 +31,6 @@ pub struct Settings {
     pub backoff_initial: Duration,
     pub backoff_max: Duration,
     pub max_parts: usize,
-    /// Ask for status reports (TP-SRR).
-    pub status_reports: bool,
 }
 
 impl Default for Settings {
@@ -41,7 +39,6 @@ impl Default for Settings {
             backoff_initial: Duration::from_secs(30),
             backoff_max: Duration::from_secs(3600),
             max_parts: 10,
-            status_reports: true,
         }
     }
 }
@@ -227,7 +224,7 @@ impl Dispatcher {
         }
         let to = Address::parse_number(&job.number).map_err(|e| e.to_string())?;
         let c = Compose {
-            status_report: self.settings.status_reports,
+            status_report: job.status_report,
             segment: Options {
                 // A per-recipient reference keeps two long messages to one
                 // phone apart.

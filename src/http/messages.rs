@@ -163,6 +163,7 @@ fn new_message(state: &AppState, req: SendRequest, caller: &str) -> Result<NewMe
         max_attempts: *state.config.queue.max_attempts.get_ref(),
         modem: req.modem,
         created_by: Some(caller.to_owned()),
+        status_report: req.status_report.unwrap_or(true),
     })
 }
 

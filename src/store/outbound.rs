@@ -146,8 +146,8 @@ pub(crate) fn enqueue(
     let id = new_id("msg_", now_ms);
     conn.prepare_cached(
         "INSERT INTO outbound_messages (id, idempotency_key, fingerprint, body, priority, send_at, \
-         expires_at, max_attempts, modem, created_by, state, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+         expires_at, max_attempts, modem, created_by, state, created_at, updated_at, status_report) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13)",
     )?
     .execute(params![
         id,
@@ -162,6 +162,7 @@ pub(crate) fn enqueue(
         msg.created_by,
         State::Queued,
         now_ms,
+        msg.status_report,
     ])?;
     let mut stmt = conn.prepare_cached(
         "INSERT INTO outbound_recipients (message_id, idx, number, state, next_attempt_at, \
@@ -209,7 +210,7 @@ pub(crate) fn claim_due(
     let now_ms = ms(now);
     let mut stmt = conn.prepare_cached(
         "SELECT r.id, r.message_id, r.number, m.body, m.priority, r.attempts, m.max_attempts, \
-                m.modem, m.expires_at \
+                m.modem, m.expires_at, m.status_report \
          FROM outbound_recipients r JOIN outbound_messages m ON m.id = r.message_id \
          WHERE r.state = 'queued' AND r.next_attempt_at <= ?1 AND m.send_at <= ?1 \
            AND (m.expires_at IS NULL OR m.expires_at > ?1) \
@@ -229,6 +230,7 @@ pub(crate) fn claim_due(
                 max_attempts: r.get(6)?,
                 modem: r.get(7)?,
                 expires_at: opt_ts(r.get(8)?)?,
+                status_report: r.get(9)?,
                 parts: Vec::new(),
             })
         })?

@@ -167,6 +167,8 @@ pub struct NewMessage {
     pub modem: Option<String>,
     /// The API token that created it (not part of the idempotency comparison).
     pub created_by: Option<String>,
+    /// Ask the network for status reports (TP-SRR).
+    pub status_report: bool,
 }
 
 impl NewMessage {
@@ -182,6 +184,7 @@ impl NewMessage {
             max_attempts: 5,
             modem: None,
             created_by: None,
+            status_report: true,
         }
     }
 
@@ -195,6 +198,7 @@ impl NewMessage {
             "ttl_ms": self.ttl.map(|d| d.as_millis().to_string()),
             "max_attempts": self.max_attempts,
             "modem": self.modem,
+            "status_report": self.status_report,
         })
         .to_string()
     }
@@ -317,6 +321,8 @@ pub struct DispatchJob {
     pub modem: Option<String>,
     /// Expires at this time.
     pub expires_at: Option<Timestamp>,
+    /// Ask for status reports (TP-SRR).
+    pub status_report: bool,
     /// Parts stored by an earlier attempt; the `pending` ones are to be sent again as they are,
     /// the `sent` ones must not be. Empty on the first attempt: segment and call
     /// [`Store::add_parts`](super::Store::add_parts).
