@@ -180,11 +180,20 @@ pub async fn start(opts: Options) -> Result<Running, Error> {
     let notices = Notices {
         store: store.clone(),
         cfg: cfg.clone(),
-        clock,
+        clock: clock.clone(),
         metrics: metrics.clone(),
         webhook_wake,
     };
     tracker.spawn(notices.run(notice_rx, outcome_rx, cancel.clone()));
+
+    if cfg.storage.retention_days > 0 {
+        tracker.spawn(retention(
+            store.clone(),
+            clock.clone(),
+            cfg.storage.retention_days,
+            cancel.clone(),
+        ));
+    }
 
     let addr = *cfg.http.listen.get_ref();
     let listener = tokio::net::TcpListener::bind(addr)
@@ -348,6 +357,24 @@ impl Notices {
             tracing::error!(error = %e, kind, "queueing a webhook event failed");
         }
         self.webhook_wake.notify_one();
+    }
+}
+
+/// Deletes finished records older than the retention period, hourly.
+async fn retention(store: Store, clock: Arc<dyn Clock>, days: u32, cancel: CancellationToken) {
+    let keep = jiff::SignedDuration::from_hours(24 * i64::from(days));
+    loop {
+        if let Ok(cutoff) = clock.now().checked_sub(keep) {
+            match store.prune(cutoff).await {
+                Ok(p) if p != Default::default() => tracing::info!(?p, "retention: pruned"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "retention sweep failed"),
+            }
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+        }
     }
 }
 

@@ -813,3 +813,39 @@ async fn atomically_commits_all_or_nothing() {
     assert_eq!(store.audit_log(10).await.unwrap().len(), 1);
     assert_eq!(store.due_events(t(1), 10).await.unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn retention_deletes_only_finished_records_older_than_the_cutoff() {
+    let dir = std::env::temp_dir().join(format!("smsgate-retention-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = smsgate::store::Store::open(dir.join("r.db")).unwrap();
+    let t0 = jiff::Timestamp::from_second(1_700_000_000).unwrap();
+    let old = store
+        .enqueue(
+            smsgate::store::NewMessage::new(vec!["+811".into()], "old"),
+            t0,
+        )
+        .await
+        .unwrap();
+    store.cancel(&old.id, t0).await.unwrap();
+    let waiting = store
+        .enqueue(
+            smsgate::store::NewMessage::new(vec!["+812".into()], "waiting"),
+            t0,
+        )
+        .await
+        .unwrap();
+    let later = t0 + jiff::SignedDuration::from_hours(24 * 100);
+    let pruned = store.prune(later).await.unwrap();
+    assert_eq!(pruned.outbound, 1);
+    assert!(
+        store.get_message(&old.id).await.is_err(),
+        "finished and old: deleted"
+    );
+    assert_eq!(
+        store.get_message(&waiting.id).await.unwrap().body,
+        "waiting",
+        "still queued: kept"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -22,6 +22,7 @@ mod inbound;
 mod migrate;
 mod outbound;
 mod reports;
+mod retention;
 mod stats;
 mod tx;
 mod types;
@@ -38,6 +39,7 @@ use rusqlite::Connection;
 
 pub use error::Error;
 pub use migrate::SCHEMA_VERSION;
+pub use retention::Pruned;
 pub use tx::Tx;
 pub use types::{
     AuditEntry, DispatchJob, FailureClass, InboundMessage, InboundOutcome, MatchedPart,
