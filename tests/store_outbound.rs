@@ -849,3 +849,35 @@ async fn retention_deletes_only_finished_records_older_than_the_cutoff() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn a_device_failure_does_not_count_against_the_message() {
+    let dir = std::env::temp_dir().join(format!("smsgate-device-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = smsgate::store::Store::open(dir.join("d.db")).unwrap();
+    let t0 = jiff::Timestamp::from_second(1_700_000_000).unwrap();
+    let mut m = smsgate::store::NewMessage::new(vec!["+813".into()], "bounce");
+    m.max_attempts = 1;
+    let rec = store.enqueue(m, t0).await.unwrap();
+    for _ in 0..3 {
+        let job = store.claim_due(t0, 1, None).await.unwrap().remove(0);
+        let state = store
+            .record_send_failed(
+                job.recipient_id,
+                smsgate::store::FailureClass::Device,
+                "modem hung",
+                Some(t0),
+                t0,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            state,
+            smsgate::store::State::Queued,
+            "the modem's fault, not the message's"
+        );
+    }
+    let r = &store.get_message(&rec.id).await.unwrap().recipients[0];
+    assert_eq!(r.attempts, 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -264,7 +264,7 @@ impl Dispatcher {
             // The modem is in trouble: back in the queue at once, for
             // whichever modem is ready.
             CmsClass::DeviceState => {
-                self.fail(job, FailureClass::Temporary, &e.detail, Some(now))
+                self.fail(job, FailureClass::Device, &e.detail, Some(now))
                     .await
             }
             CmsClass::Temporary => {

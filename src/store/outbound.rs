@@ -353,6 +353,7 @@ pub(crate) fn record_send_failed(
         )?
         .query_row([recipient_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let new_state = match (class, next_attempt_at) {
+        (FailureClass::Device, _) => State::Queued,
         (FailureClass::Temporary, Some(_)) if attempts < max_attempts => State::Queued,
         (FailureClass::Unknown, _) => State::Unknown,
         _ => State::Failed,
@@ -365,11 +366,20 @@ pub(crate) fn record_send_failed(
     }
     let now_ms = ms(now);
     let next = next_attempt_at.map(ms).unwrap_or(now_ms);
+    let uncounted = i64::from(class == FailureClass::Device);
     conn.prepare_cached(
         "UPDATE outbound_recipients SET state = ?2, error = ?3, updated_at = ?4, \
-         next_attempt_at = CASE WHEN ?2 = 'queued' THEN ?5 ELSE next_attempt_at END WHERE id = ?1",
+         next_attempt_at = CASE WHEN ?2 = 'queued' THEN ?5 ELSE next_attempt_at END, \
+         attempts = MAX(attempts - ?6, 0) WHERE id = ?1",
     )?
-    .execute(params![recipient_id, new_state, error, now_ms, next])?;
+    .execute(params![
+        recipient_id,
+        new_state,
+        error,
+        now_ms,
+        next,
+        uncounted
+    ])?;
     update_rollup(conn, &message_id, now)?;
     Ok(new_state)
 }

@@ -338,6 +338,10 @@ pub enum FailureClass {
     Temporary,
     /// The PDU may have gone out: the recipient becomes `unknown` and is not resent.
     Unknown,
+    /// The modem, not the message, was at fault (it hung, was unplugged, is
+    /// recovering) and nothing was sent: back to the queue at
+    /// `next_attempt_at` without counting the attempt, for any ready modem.
+    Device,
 }
 
 /// Which messages [`Store::list_messages`](super::Store::list_messages) returns.
