@@ -1,9 +1,10 @@
 //! The gateway end to end below HTTP: a real SQLite file, modem actors on
 //! pseudo-terminals against the simulator, the dispatcher and the ingester.
 
+mod common;
+
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -17,17 +18,6 @@ use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
 const PATIENCE: Duration = Duration::from_secs(60);
-static SEQ: AtomicUsize = AtomicUsize::new(0);
-
-fn temp_dir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "smsgate-gateway-{}-{}",
-        std::process::id(),
-        SEQ.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 struct Gateway {
     dir: PathBuf,
@@ -41,7 +31,7 @@ struct Gateway {
 
 impl Gateway {
     async fn start(n: usize) -> Gateway {
-        let dir = temp_dir();
+        let dir = common::temp_dir("gateway");
         let store = Store::open(dir.join("smsgate.db")).unwrap();
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let cancel = CancellationToken::new();

@@ -3,9 +3,10 @@
 //! and the OpenAPI document; then one test over real loopback HTTP with a hyper client and the
 //! `smsgate send` / `smsgate status` binary.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use axum::Router;
 use axum::body::Body;
@@ -16,6 +17,7 @@ use serde_json::{Value, json};
 use tokio::sync::Notify;
 use tower::ServiceExt;
 
+use common::temp_db;
 use smsgate::config::Config;
 use smsgate::http::{AppState, router};
 use smsgate::metrics::Metrics;
@@ -41,20 +43,6 @@ max_parts = 3
 name = "sim0"
 device = "/dev/null"
 "#;
-
-/// A fresh directory for one test's database.
-fn temp_db(name: &str) -> PathBuf {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "smsgate-http-test-{}-{}-{}",
-        std::process::id(),
-        name,
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("smsgate.db")
-}
 
 fn modem(name: &str, state: ModemState) -> ModemStatus {
     ModemStatus {

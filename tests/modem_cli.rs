@@ -1,22 +1,16 @@
 //! `smsgate modem info|send|read|at` run as a process against the simulator
 //! on a real pseudo-terminal.
 
+mod common;
+
 use std::process::Output;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use smsgate::sim::{Fault, Request, SimConfig, SimHandle, Simulator};
 
-static SEQ: AtomicUsize = AtomicUsize::new(0);
-
 async fn sim(cfg: impl FnOnce(&mut SimConfig)) -> SimHandle {
-    let dir = std::env::temp_dir().join(format!(
-        "smsgate-modem-cli-{}-{}",
-        std::process::id(),
-        SEQ.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::temp_dir("modem-cli");
     let mut c = SimConfig::new(dir.join("modem"));
     cfg(&mut c);
     Simulator::spawn(c).await.unwrap()

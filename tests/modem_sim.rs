@@ -2,8 +2,8 @@
 //! simulator: every fault kind, and after each the modem recovers and no
 //! message is lost or read twice.
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
+
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -21,18 +21,6 @@ use tokio_util::sync::CancellationToken;
 /// Bound on any single wait, so a broken build fails instead of hanging.
 const PATIENCE: Duration = Duration::from_secs(60);
 
-static SEQ: AtomicUsize = AtomicUsize::new(0);
-
-fn temp_dir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "smsgate-modem-sim-{}-{}",
-        std::process::id(),
-        SEQ.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 struct Rig {
     sim: SimHandle,
     modem: ModemHandle,
@@ -46,7 +34,7 @@ impl Rig {
         sim_cfg: impl FnOnce(&mut SimConfig),
         modem_cfg: impl FnOnce(&mut ModemConfig),
     ) -> Rig {
-        let dir = temp_dir();
+        let dir = common::temp_dir("modem_sim");
         let mut sc = SimConfig::new(dir.join("modem"));
         sim_cfg(&mut sc);
         let sim = Simulator::spawn(sc).await.expect("simulator");
@@ -457,7 +445,7 @@ async fn serial_server(device: String) -> std::net::SocketAddr {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_modem_behind_a_tcp_serial_server() {
-    let dir = temp_dir();
+    let dir = common::temp_dir("modem_sim");
     let sim = Simulator::spawn(SimConfig::new(dir.join("modem")))
         .await
         .unwrap();

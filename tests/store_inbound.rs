@@ -1,30 +1,12 @@
 //! The store's inbound side on real SQLite files: a part stored once, reassembly in any order and
 //! across a restart, incomplete delivery after a timeout.
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
+mod common;
 
-use jiff::Timestamp;
+use common::{t, temp_db};
 use smsgate::store::{
     Error, InboundMessage, InboundOutcome, NewEvent, NewInboundPart, NewMessage, State, Store,
 };
-
-fn temp_db(name: &str) -> PathBuf {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "smsgate-store-test-{}-{}-{}",
-        std::process::id(),
-        name,
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("smsgate.db")
-}
-
-fn t(secs: i64) -> Timestamp {
-    Timestamp::from_second(1_700_000_000 + secs).unwrap()
-}
 
 /// Part `seq` of a `total`-part message with reference `reference` from `sender`.
 fn part(sender: &str, reference: u16, total: u8, seq: u8) -> NewInboundPart {

@@ -1,34 +1,17 @@
 //! The store's outbound side on real SQLite files: migrations, enqueue, idempotency, claiming,
 //! group commit, restart, delivery reports, cancel, expiry, retries, listing, webhooks, audit.
 
+mod common;
+
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
+use common::{t, temp_db};
 use jiff::Timestamp;
 use smsgate::store::{
     Error, FailureClass, MessageFilter, NewEvent, NewMessage, NewPart, NewStatusReport, PartState,
     ReportOutcome, SCHEMA_VERSION, State, Store,
 };
-
-/// A fresh directory for one test's database.
-fn temp_db(name: &str) -> PathBuf {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "smsgate-store-test-{}-{}-{}",
-        std::process::id(),
-        name,
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("smsgate.db")
-}
-
-/// A fixed clock: `t(s)` is `s` seconds after an arbitrary epoch.
-fn t(secs: i64) -> Timestamp {
-    Timestamp::from_second(1_700_000_000 + secs).unwrap()
-}
 
 fn msg(to: &[&str], body: &str) -> NewMessage {
     NewMessage::new(to.iter().map(|s| s.to_string()).collect(), body)

@@ -2,13 +2,15 @@
 //! store file. Time is injected through `Deliverer::deliver_due(now)`, so retries need no
 //! waiting; the one test of `Deliverer::run` uses the real clock.
 
+mod common;
+
 use std::collections::VecDeque;
 use std::convert::Infallible;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::{t, temp_db};
 use hmac::{Hmac, KeyInit, Mac};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
@@ -27,25 +29,6 @@ use tokio_util::sync::CancellationToken;
 
 /// Only to keep a broken test from hanging; nothing is asserted about how long things take.
 const GENEROUS: Duration = Duration::from_secs(60);
-
-/// A fresh directory for one test's database.
-fn temp_db(name: &str) -> PathBuf {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "smsgate-webhook-test-{}-{}-{}",
-        std::process::id(),
-        name,
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("smsgate.db")
-}
-
-/// A fixed clock: `t(s)` is `s` seconds after an arbitrary epoch.
-fn t(secs: i64) -> Timestamp {
-    Timestamp::from_second(1_700_000_000 + secs).unwrap()
-}
 
 /// `[[webhooks]]` entries parsed from TOML, as the service gets them.
 fn hooks(toml: &str) -> Vec<Webhook> {
