@@ -1,0 +1,1116 @@
+//! The whole service end to end (issue 4): `app::start` with a TOML config, real HTTP over
+//! loopback with a hyper client, a real SQLite file, and pty simulators spawned here so faults
+//! can be injected. Every test asserts what a user relies on: the API's view of a message and
+//! what the simulated modem actually put on the air (its `sent` list).
+//!
+//! No assertion is about how long something took; polling has a generous deadline only so a
+//! broken build fails instead of hanging.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{self, HeaderMap};
+use hyper::{Method, StatusCode};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+use smsgate::app::{self, Options, Running};
+use smsgate::config::Config;
+use smsgate::sim::{Fault, Request, SimConfig, SimHandle, Simulator};
+
+mod common;
+use common::reassemble;
+
+const PATIENCE: Duration = Duration::from_secs(60);
+const POLL: Duration = Duration::from_millis(100);
+
+/// A fresh directory for one test.
+fn temp_dir(name: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let d = std::env::temp_dir().join(format!(
+        "smsgate-e2e-{}-{name}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// How to set up one service.
+struct Setup {
+    name: &'static str,
+    modems: usize,
+    /// `poll_interval_secs` of every modem (1 makes a hang noticed quickly).
+    poll_secs: u64,
+    /// The simulators' delay from `+CMGS` to the automatic status report.
+    report_delay: Duration,
+    /// More TOML appended to the config (e.g. `[[webhooks]]`).
+    extra: String,
+}
+
+impl Setup {
+    fn new(name: &'static str) -> Setup {
+        Setup {
+            name,
+            modems: 1,
+            poll_secs: 30,
+            report_delay: Duration::from_millis(100),
+            extra: String::new(),
+        }
+    }
+}
+
+/// A running service with its simulators and an HTTP client.
+struct Service {
+    running: Option<Running>,
+    sims: Vec<SimHandle>,
+    dir: PathBuf,
+    base: String,
+    client: Client<HttpConnector, Full<Bytes>>,
+}
+
+impl Service {
+    async fn start(setup: Setup) -> Service {
+        let dir = temp_dir(setup.name);
+        let mut sims = Vec::new();
+        let mut text = format!(
+            "[http]\nlisten = \"127.0.0.1:0\"\n\n[storage]\npath = {:?}\n\n\
+             [queue]\nbackoff_initial_secs = 1\nbackoff_max_secs = 2\nmax_attempts = 3\n\n",
+            dir.join("smsgate.db").display().to_string()
+        );
+        for i in 0..setup.modems {
+            let mut sc = SimConfig::new(dir.join(format!("modem{i}")));
+            sc.report_delay = setup.report_delay;
+            let sim = Simulator::spawn(sc).await.unwrap();
+            text.push_str(&format!(
+                "[[modems]]\nname = \"m{i}\"\ndevice = {:?}\npoll_interval_secs = {}\n\n",
+                sim.link().display().to_string(),
+                setup.poll_secs
+            ));
+            sims.push(sim);
+        }
+        text.push_str(&setup.extra);
+        let config = Config::parse(&text, &dir.join("smsgate.toml")).unwrap();
+        let running = app::start(Options {
+            config,
+            simulate: 0,
+        })
+        .await
+        .unwrap();
+        assert!(running.addr.ip().is_loopback(), "{}", running.addr);
+        assert_ne!(
+            running.addr.port(),
+            0,
+            "app::start must report the port it bound"
+        );
+        let base = format!("http://{}", running.addr);
+        let client = Client::builder(TokioExecutor::new()).build_http();
+        let s = Service {
+            running: Some(running),
+            sims,
+            dir,
+            base,
+            client,
+        };
+        s.wait_modems(|st| st == "ready").await;
+        s
+    }
+
+    /// Any request; the body parsed as JSON (`Null` when empty or not JSON).
+    async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> (StatusCode, Value) {
+        let mut b = hyper::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base));
+        if let Some(ct) = content_type {
+            b = b.header(header::CONTENT_TYPE, ct);
+        }
+        let req = b.body(Full::new(Bytes::from(body))).unwrap();
+        let resp = self.client.request(req).await.unwrap();
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    /// A JSON request (GET and DELETE without a body).
+    async fn json(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        match body {
+            Some(v) => {
+                self.raw(
+                    method,
+                    path,
+                    Some("application/json"),
+                    v.to_string().into_bytes(),
+                )
+                .await
+            }
+            None => self.raw(method, path, None, Vec::new()).await,
+        }
+    }
+
+    /// POSTs a message; asserts the 202 and returns the message object.
+    async fn send(&self, body: Value) -> Value {
+        let (status, v) = self
+            .json(Method::POST, "/api/v1/messages", Some(body.clone()))
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body} -> {v}");
+        assert_eq!(v["state"], "queued", "{v}");
+        v
+    }
+
+    async fn get(&self, id: &str) -> Value {
+        let (status, v) = self
+            .json(Method::GET, &format!("/api/v1/messages/{id}"), None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        v
+    }
+
+    /// Polls the message until its state is `want`; fails early when it settles elsewhere.
+    async fn wait_state(&self, id: &str, want: &str) -> Value {
+        let finals = ["delivered", "failed", "expired", "cancelled", "unknown"];
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let m = self.get(id).await;
+            let st = m["state"].as_str().unwrap_or_default();
+            if st == want {
+                return m;
+            }
+            assert!(
+                !finals.contains(&st),
+                "{id} settled as {st}, wanted {want}: {m:#}"
+            );
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{id} never reached {want} (db {}): {m:#}",
+                self.dir.display()
+            );
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    async fn modems(&self) -> Vec<Value> {
+        let (status, v) = self.json(Method::GET, "/api/v1/modems", None).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        v.as_array().cloned().unwrap_or_default()
+    }
+
+    /// Waits until every modem's state satisfies `ok`.
+    async fn wait_modems(&self, ok: impl Fn(&str) -> bool) {
+        self.wait_modem_where(|_| true, ok).await
+    }
+
+    /// Waits until every modem picked by `which` (by name) has a state satisfying `ok`.
+    async fn wait_modem_where(&self, which: impl Fn(&str) -> bool, ok: impl Fn(&str) -> bool) {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let ms = self.modems().await;
+            if !ms.is_empty()
+                && ms
+                    .iter()
+                    .filter(|m| which(m["name"].as_str().unwrap_or_default()))
+                    .all(|m| ok(m["state"].as_str().unwrap_or_default()))
+            {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "modems never got there: {ms:?}"
+            );
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    async fn sim(&self, i: usize, req: Request) -> Value {
+        let v = self.sims[i].request(req).await;
+        assert_eq!(v["ok"], json!(true), "{v}");
+        v
+    }
+
+    /// What simulator `i` sent, reassembled: recipient -> texts, in the order sent. A part
+    /// sent twice (same recipient, reference and sequence) shows up as a second text.
+    async fn sent(&self, i: usize) -> BTreeMap<String, Vec<String>> {
+        reassemble(&self.sim(i, Request::State).await["sent"])
+    }
+
+    async fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            // A hung modem may hold a command for a while; don't wait for it.
+            let _ = tokio::time::timeout(Duration::from_secs(10), r.shutdown()).await;
+        }
+        for s in self.sims.drain(..) {
+            s.shutdown().await;
+        }
+    }
+}
+
+/// Asserts every recipient of `m` is `delivered` with as many parts as the message says, each
+/// with an `mr` and the modem that sent it.
+fn assert_delivered_with_mrs(m: &Value) {
+    assert_eq!(m["state"], "delivered", "{m:#}");
+    let parts = m["parts"].as_u64().unwrap();
+    for r in m["recipients"].as_array().unwrap() {
+        assert_eq!(r["state"], "delivered", "{r:#}");
+        let ps = r["parts"].as_array().unwrap();
+        assert_eq!(ps.len() as u64, parts, "{r:#}");
+        for p in ps {
+            assert!(p["mr"].is_u64(), "part without mr: {r:#}");
+            assert_eq!(p["state"], "delivered", "{r:#}");
+        }
+        assert!(r["delivered_at"].is_string(), "{r:#}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn single_multipart_japanese_and_emoji_texts_are_delivered_whole_once() {
+    let s = Service::start(Setup::new("texts")).await;
+    // (recipient, text, encoding, parts)
+    let cases: &[(&str, String, &str, u64)] = &[
+        ("+819000000001", "Your code is 123456".into(), "gsm7", 1),
+        (
+            "+819000000002",
+            "Dear customer, ".repeat(20) + "{braces} [brackets] ~tilde~ €uro",
+            "gsm7",
+            3,
+        ),
+        (
+            "+819000000003",
+            "お問い合わせありがとうございます。担当者より折り返しご連絡いたします。".into(),
+            "ucs2",
+            1,
+        ),
+        (
+            "+819000000004",
+            "ご予約ありがとうございます😀明日10時にお待ちしております🎉".repeat(3),
+            "ucs2",
+            2,
+        ),
+        ("+819000000005", "😀".repeat(40), "ucs2", 2),
+    ];
+    let mut ids = Vec::new();
+    for (to, text, encoding, parts) in cases {
+        let v = s.send(json!({"to": to, "text": text})).await;
+        assert_eq!(v["encoding"], *encoding, "{to}: {v}");
+        assert_eq!(v["parts"], *parts, "{to}: {v}");
+        ids.push(v["id"].as_str().unwrap().to_owned());
+    }
+    for id in &ids {
+        let m = s.wait_state(id, "delivered").await;
+        assert_delivered_with_mrs(&m);
+    }
+    let sent = s.sent(0).await;
+    let want: BTreeMap<String, Vec<String>> = cases
+        .iter()
+        .map(|(to, text, _, _)| (to.to_string(), vec![text.clone()]))
+        .collect();
+    assert_eq!(
+        sent, want,
+        "each recipient got its text whole, exactly once"
+    );
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_recipients_each_get_the_text_once() {
+    let s = Service::start(Setup::new("recipients")).await;
+    let text = "Maintenance tonight 22:00-23:00. Reply STOP to opt out. ".repeat(4);
+    let to = [
+        "+819011110001",
+        "+819011110002",
+        "+819011110003",
+        "0312345678",
+    ];
+    let v = s.send(json!({"to": to, "text": text})).await;
+    let id = v["id"].as_str().unwrap();
+    let m = s.wait_state(id, "delivered").await;
+    assert_delivered_with_mrs(&m);
+    let got: Vec<&str> = m["recipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["to"].as_str().unwrap())
+        .collect();
+    assert_eq!(got, to, "recipients in the order given");
+    let sent = s.sent(0).await;
+    let want: BTreeMap<String, Vec<String>> = to
+        .iter()
+        .map(|n| (n.to_string(), vec![text.clone()]))
+        .collect();
+    assert_eq!(sent, want);
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scheduled_message_waits_for_send_at_then_goes() {
+    let s = Service::start(Setup::new("scheduled")).await;
+    // Whole milliseconds, as the store keeps them.
+    let later = Timestamp::now() + jiff::SignedDuration::from_secs(4);
+    let send_at = Timestamp::from_millisecond(later.as_millisecond()).unwrap();
+    let v = s
+        .send(
+            json!({"to": "+819022220000", "text": "good morning", "send_at": send_at.to_string()}),
+        )
+        .await;
+    let id = v["id"].as_str().unwrap();
+    let stored_at: Timestamp = v["send_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(stored_at, send_at);
+    // While send_at is in the future the message stays queued and the modem saw nothing.
+    let mut checks = 0;
+    loop {
+        let m = s.get(id).await;
+        let sent = s.sent(0).await;
+        if Timestamp::now() >= send_at {
+            break;
+        }
+        assert_eq!(m["state"], "queued", "{m:#}");
+        assert!(sent.is_empty(), "sent before send_at: {sent:?}");
+        checks += 1;
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(checks > 0, "never looked before send_at");
+    let m = s.wait_state(id, "delivered").await;
+    assert_delivered_with_mrs(&m);
+    for p in m["recipients"][0]["parts"].as_array().unwrap() {
+        let at: Timestamp = p["sent_at"].as_str().unwrap().parse().unwrap();
+        assert!(at >= send_at, "part sent at {at}, before {send_at}");
+    }
+    assert_eq!(
+        s.sent(0).await,
+        BTreeMap::from([("+819022220000".to_owned(), vec!["good morning".to_owned()])])
+    );
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_expires_when_its_ttl_passes_with_the_only_modem_hung() {
+    let s = Service::start(Setup {
+        poll_secs: 1,
+        ..Setup::new("ttl")
+    })
+    .await;
+    s.sim(0, Request::Fault(Fault::Hang { seconds: 120.0 }))
+        .await;
+    // The service notices the hang (its poll goes unanswered) and stops using the modem.
+    s.wait_modems(|st| st != "ready").await;
+    let v = s
+        .send(json!({"to": "+819033330000", "text": "too late", "ttl": 1}))
+        .await;
+    let id = v["id"].as_str().unwrap();
+    let m = s.wait_state(id, "expired").await;
+    assert_eq!(m["recipients"][0]["state"], "expired", "{m:#}");
+    assert!(s.sent(0).await.is_empty());
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_temporary_error_is_retried_and_a_permanent_one_is_not() {
+    let s = Service::start(Setup::new("retry")).await;
+    // (cms code, recipient, final state, attempts, times on the air)
+    let cases: &[(u16, &str, &str, u64, usize)] = &[
+        (38, "+819044440038", "delivered", 2, 1),
+        (21, "+819044440021", "failed", 1, 0),
+    ];
+    for (code, to, want, attempts, on_air) in cases {
+        s.sim(
+            0,
+            Request::Fault(Fault::CmsError {
+                code: *code,
+                count: 1,
+            }),
+        )
+        .await;
+        let text = format!("cms {code}");
+        let v = s.send(json!({"to": to, "text": text})).await;
+        let m = s.wait_state(v["id"].as_str().unwrap(), want).await;
+        let r = &m["recipients"][0];
+        assert_eq!(r["attempts"], *attempts, "cms {code}: {r:#}");
+        if *want == "failed" {
+            let err = r["error"].as_str().unwrap_or_default();
+            assert!(err.contains(&code.to_string()), "cms {code}: {r:#}");
+        } else {
+            assert_delivered_with_mrs(&m);
+        }
+        let sent = s.sent(0).await;
+        let n = sent.get(*to).map_or(0, |t| {
+            assert!(t.iter().all(|x| *x == text), "{t:?}");
+            t.len()
+        });
+        assert_eq!(n, *on_air, "cms {code}: {sent:?}");
+    }
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_one_modem_hangs_every_message_goes_through_the_other() {
+    let s = Service::start(Setup {
+        modems: 2,
+        poll_secs: 1,
+        ..Setup::new("failover")
+    })
+    .await;
+    s.sim(0, Request::Fault(Fault::Hang { seconds: 120.0 }))
+        .await;
+    s.wait_modem_where(|n| n == "m0", |st| st != "ready").await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let v = s
+            .send(json!({"to": format!("+81905555000{i}"), "text": format!("failover {i}")}))
+            .await;
+        ids.push(v["id"].as_str().unwrap().to_owned());
+    }
+    for id in &ids {
+        let m = s.wait_state(id, "delivered").await;
+        assert_delivered_with_mrs(&m);
+        let r = &m["recipients"][0];
+        assert_eq!(r["modem"], "m1", "{r:#}");
+        for p in r["parts"].as_array().unwrap() {
+            assert_eq!(p["modem"], "m1", "{r:#}");
+        }
+    }
+    let want: BTreeMap<String, Vec<String>> = (0..5)
+        .map(|i| (format!("+81905555000{i}"), vec![format!("failover {i}")]))
+        .collect();
+    assert_eq!(s.sent(1).await, want);
+    assert!(s.sent(0).await.is_empty());
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inbound_single_and_multipart_are_listed_whole() {
+    let s = Service::start(Setup::new("inbound")).await;
+    let long = "お問い合わせ番号4711について、担当からご連絡します😀".repeat(4);
+    // (from, text, parts)
+    let cases: &[(&str, String, u64)] = &[
+        ("+818011112222", "Is the shop open on Sunday?".into(), 1),
+        ("+818033334444", long, 2),
+    ];
+    for (from, text, parts) in cases {
+        let v = s
+            .sim(
+                0,
+                Request::Deliver {
+                    from: from.to_string(),
+                    text: text.clone(),
+                    encoding: None,
+                    class: None,
+                },
+            )
+            .await;
+        assert_eq!(v["parts"], *parts, "{v}");
+    }
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let items = loop {
+        let (status, v) = s
+            .json(Method::GET, "/api/v1/messages?direction=in", None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        let items = v["items"].as_array().cloned().unwrap_or_default();
+        if items.len() >= cases.len() {
+            break items;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{v:#}");
+        tokio::time::sleep(POLL).await;
+    };
+    assert_eq!(items.len(), cases.len(), "{items:#?}");
+    for (from, text, parts) in cases {
+        let m = items
+            .iter()
+            .find(|m| m["from"] == *from)
+            .unwrap_or_else(|| panic!("nothing from {from}: {items:#?}"));
+        assert_eq!(m["direction"], "in");
+        assert_eq!(m["text"], *text);
+        assert_eq!(m["complete"], true, "{m:#}");
+        assert_eq!(m["parts"], *parts, "{m:#}");
+        assert_eq!(m["total"], *parts, "{m:#}");
+        assert_eq!(m["modem"], "m0");
+        // The same message by id.
+        let one = s.get(m["id"].as_str().unwrap()).await;
+        assert_eq!(one["text"], *text);
+    }
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_reports_roll_up_delivered_only_when_every_part_is() {
+    // No automatic reports: the test sends each one itself.
+    let s = Service::start(Setup {
+        report_delay: Duration::from_secs(3600),
+        ..Setup::new("reports")
+    })
+    .await;
+    let text = "Your parcel 4711 will arrive tomorrow between 9 and 12. ".repeat(4);
+    let v = s.send(json!({"to": "+819066660000", "text": text})).await;
+    let id = v["id"].as_str().unwrap();
+    assert_eq!(v["parts"], 2);
+    let m = s.wait_state(id, "sent").await;
+    let mrs: Vec<u8> = m["recipients"][0]["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["mr"].as_u64().expect("a sent part has an mr") as u8)
+        .collect();
+    assert_eq!(mrs.len(), 2, "{m:#}");
+
+    // The first part's report alone: that part is delivered, the message is not.
+    s.sim(
+        0,
+        Request::StatusReport {
+            mr: mrs[0],
+            status: 0,
+            to: None,
+        },
+    )
+    .await;
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let m = loop {
+        let m = s.get(id).await;
+        if m["recipients"][0]["parts"][0]["state"] == "delivered" {
+            break m;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{m:#}");
+        tokio::time::sleep(POLL).await;
+    };
+    assert_eq!(m["state"], "sent", "one of two parts delivered: {m:#}");
+    assert_eq!(m["recipients"][0]["state"], "sent", "{m:#}");
+    assert_eq!(m["recipients"][0]["parts"][1]["state"], "sent", "{m:#}");
+    assert!(m["delivered_at"].is_null(), "{m:#}");
+
+    // The second part's report completes it.
+    s.sim(
+        0,
+        Request::StatusReport {
+            mr: mrs[1],
+            status: 0,
+            to: None,
+        },
+    )
+    .await;
+    let m = s.wait_state(id, "delivered").await;
+    assert_delivered_with_mrs(&m);
+
+    // A permanent failure report (TP-ST 65) fails a single-part message.
+    let v = s
+        .send(json!({"to": "+819066660001", "text": "no such number"}))
+        .await;
+    let id2 = v["id"].as_str().unwrap();
+    let m = s.wait_state(id2, "sent").await;
+    let mr = m["recipients"][0]["parts"][0]["mr"].as_u64().unwrap() as u8;
+    s.sim(
+        0,
+        Request::StatusReport {
+            mr,
+            status: 65,
+            to: None,
+        },
+    )
+    .await;
+    let m = s.wait_state(id2, "failed").await;
+    assert_eq!(m["recipients"][0]["parts"][0]["status"], 65, "{m:#}");
+    s.stop().await;
+}
+
+/// One request a webhook receiver got.
+#[derive(Debug, Clone)]
+struct Hit {
+    headers: HeaderMap,
+    body: Bytes,
+    answered: u16,
+}
+
+/// A webhook receiver on 127.0.0.1:0: records every request; answers 500 to the first
+/// `fail_first`, then 200.
+struct Receiver {
+    url: String,
+    hits: Arc<Mutex<Vec<Hit>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Receiver {
+    async fn start(fail_first: usize) -> Receiver {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let hits: Arc<Mutex<Vec<Hit>>> = Arc::default();
+        let failures = Arc::new(AtomicUsize::new(fail_first));
+        let h = hits.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let hits = h.clone();
+                let failures = failures.clone();
+                tokio::spawn(async move {
+                    let svc = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+                        let hits = hits.clone();
+                        let failures = failures.clone();
+                        async move {
+                            let headers = req.headers().clone();
+                            let body = req.into_body().collect().await.unwrap().to_bytes();
+                            let fail = failures
+                                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                                    n.checked_sub(1)
+                                })
+                                .is_ok();
+                            let answered = if fail { 500 } else { 200 };
+                            hits.lock().unwrap().push(Hit {
+                                headers,
+                                body,
+                                answered,
+                            });
+                            Ok::<_, Infallible>(
+                                hyper::Response::builder()
+                                    .status(answered)
+                                    .body(Full::new(Bytes::from_static(b"{}")))
+                                    .unwrap(),
+                            )
+                        }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), svc)
+                        .await;
+                });
+            }
+        });
+        Receiver { url, hits, task }
+    }
+
+    fn hits(&self) -> Vec<Hit> {
+        self.hits.lock().unwrap().clone()
+    }
+
+    /// Waits until `done` holds for the hits so far.
+    async fn wait(&self, what: &str, done: impl Fn(&[Hit]) -> bool) -> Vec<Hit> {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let hits = self.hits();
+            if done(&hits) {
+                return hits;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{what}: {}",
+                summary(&hits)
+            );
+            tokio::time::sleep(POLL).await;
+        }
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn header_str<'a>(h: &'a Hit, name: &str) -> &'a str {
+    h.headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+fn event_of(h: &Hit) -> Value {
+    serde_json::from_slice(&h.body).unwrap()
+}
+
+fn summary(hits: &[Hit]) -> String {
+    hits.iter()
+        .map(|h| {
+            format!(
+                "{} {} -> {}",
+                header_str(h, smsgate::webhook::HEADER_EVENT),
+                header_str(h, smsgate::webhook::HEADER_DELIVERY),
+                h.answered
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Checks the signature headers of `h` against `secret`, and that a wrong secret fails.
+fn assert_signed(h: &Hit, secret: &str) {
+    use smsgate::webhook::{HEADER_DELIVERY, HEADER_EVENT, HEADER_SIGNATURE, HEADER_TIMESTAMP};
+    let ts = header_str(h, HEADER_TIMESTAMP);
+    let sig = header_str(h, HEADER_SIGNATURE);
+    assert!(!ts.is_empty() && !sig.is_empty(), "{:?}", h.headers);
+    assert!(
+        smsgate::webhook::verify(secret.as_bytes(), ts, &h.body, sig),
+        "bad signature: {:?}",
+        h.headers
+    );
+    assert!(!smsgate::webhook::verify(b"wrong", ts, &h.body, sig));
+    let ev = event_of(h);
+    assert_eq!(ev["type"], header_str(h, HEADER_EVENT));
+    assert_eq!(ev["id"], header_str(h, HEADER_DELIVERY));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_are_signed_and_retried_with_the_same_event_id() {
+    let good = Receiver::start(0).await;
+    let flaky = Receiver::start(1).await;
+    let extra = format!(
+        "[[webhooks]]\nurl = {:?}\nevents = [\"message.received\", \"message.delivered\"]\nsecret = \"good-secret\"\n\n\
+         [[webhooks]]\nurl = {:?}\nevents = [\"message.received\"]\nsecret = \"flaky-secret\"\n",
+        good.url, flaky.url
+    );
+    let s = Service::start(Setup {
+        extra,
+        ..Setup::new("webhooks")
+    })
+    .await;
+    s.sim(
+        0,
+        Request::Deliver {
+            from: "+818055556666".into(),
+            text: "where is my order?".into(),
+            encoding: None,
+            class: None,
+        },
+    )
+    .await;
+    let v = s
+        .send(json!({"to": "+818055556666", "text": "on its way"}))
+        .await;
+    let out_id = v["id"].as_str().unwrap().to_owned();
+    s.wait_state(&out_id, "delivered").await;
+
+    let kind = |h: &Hit| event_of(h)["type"].as_str().unwrap_or_default().to_owned();
+    let hits = good
+        .wait("message.received and message.delivered", |hs| {
+            hs.iter().any(|h| kind(h) == "message.received")
+                && hs.iter().any(|h| kind(h) == "message.delivered")
+        })
+        .await;
+    for h in &hits {
+        assert_signed(h, "good-secret");
+    }
+    let received = hits
+        .iter()
+        .map(event_of)
+        .find(|e| e["type"] == "message.received")
+        .unwrap();
+    assert_eq!(received["data"]["from"], "+818055556666", "{received:#}");
+    assert_eq!(
+        received["data"]["text"], "where is my order?",
+        "{received:#}"
+    );
+    let delivered = hits
+        .iter()
+        .map(event_of)
+        .find(|e| e["type"] == "message.delivered")
+        .unwrap();
+    assert_eq!(delivered["data"]["id"], out_id, "{delivered:#}");
+    let (status, inbound) = s
+        .json(Method::GET, "/api/v1/messages?direction=in", None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(received["data"]["id"], inbound["items"][0]["id"]);
+
+    // The receiver that answered 500 gets the same event (same id, same body) again.
+    let hits = flaky
+        .wait("a retry after the 500", |hs| {
+            hs.iter().any(|h| h.answered == 200)
+        })
+        .await;
+    assert_eq!(hits[0].answered, 500, "{}", summary(&hits));
+    let ok = hits.iter().find(|h| h.answered == 200).unwrap();
+    assert_eq!(
+        header_str(ok, smsgate::webhook::HEADER_DELIVERY),
+        header_str(&hits[0], smsgate::webhook::HEADER_DELIVERY),
+        "{}",
+        summary(&hits)
+    );
+    assert_eq!(ok.body, hits[0].body);
+    for h in &hits {
+        assert_signed(h, "flaky-secret");
+        assert_eq!(event_of(h)["type"], "message.received");
+    }
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_inputs_are_rejected_and_nothing_is_sent() {
+    let s = Service::start(Setup::new("bad")).await;
+    let ok = |extra: Value| {
+        let mut v = json!({"to": "+819012345678", "text": "hi"});
+        for (k, x) in extra.as_object().unwrap() {
+            v[k] = x.clone();
+        }
+        v.to_string().into_bytes()
+    };
+    let json_ct = Some("application/json");
+    let too_long = "x".repeat(153 * 10 + 1); // 11 parts; max_parts is 10
+    let huge = "x".repeat(70 * 1024); // over max_body_bytes (64 KiB)
+    let many: Vec<String> = (0..1001).map(|i| format!("+8190{i:08}")).collect();
+    // (name, method, path, content type, body, status, code)
+    type Case<'a> = (
+        &'a str,
+        Method,
+        &'a str,
+        Option<&'a str>,
+        Vec<u8>,
+        u16,
+        &'a str,
+    );
+    let post = Method::POST;
+    let p = "/api/v1/messages";
+    let cases: Vec<Case> = vec![
+        (
+            "letters in a number",
+            post.clone(),
+            p,
+            json_ct,
+            ok(json!({"to": "+81abc"})),
+            422,
+            "invalid_number",
+        ),
+        (
+            "empty number",
+            post.clone(),
+            p,
+            json_ct,
+            ok(json!({"to": ""})),
+            422,
+            "invalid_number",
+        ),
+        (
+            "one bad among good",
+            post.clone(),
+            p,
+            json_ct,
+            ok(json!({"to": ["+819012345678", "12-34"]})),
+            422,
+            "invalid_number",
+        ),
+        (
+            "no recipients",
+            post.clone(),
+            p,
+            json_ct,
+            ok(json!({"to": []})),
+            422,
+            "no_recipients",
+        ),
+        (
+            "too many recipients",
+            post.clone(),
+            p,
+            json_ct,
+            ok(json!({"to": many})),
+            422,
+            "too_many_recipients",
+        ),
+        (
+            "empty text",
+            post.clone(),
+            p,
+            json_ct,
+            ok(json!({"text": ""})),
+            422,
+            "empty_text",
+        ),
+        (
+            "too many parts",
+            post.clone(),
+            p,
+            json_ct,
+            ok(json!({"text": too_long})),
+            422,
+            "too_many_parts",
+        ),
+        (
+            "ttl zero",
+            post.clone(),
+            p,
+            json_ct,
+            ok(json!({"ttl": 0})),
+            422,
+            "invalid_ttl",
+        ),
+        (
+            "send_at not a time",
+            post.clone(),
+            p,
+            json_ct,
+            ok(json!({"send_at": "tomorrow"})),
+            422,
+            "invalid_send_at",
+        ),
+        (
+            "send_at without offset",
+            post.clone(),
+            p,
+            json_ct,
+            ok(json!({"send_at": "2030-01-01T09:00:00"})),
+            422,
+            "invalid_send_at",
+        ),
+        (
+            "unknown modem",
+            post.clone(),
+            p,
+            json_ct,
+            ok(json!({"modem": "nope"})),
+            422,
+            "unknown_modem",
+        ),
+        (
+            "empty client id",
+            post.clone(),
+            p,
+            json_ct,
+            ok(json!({"id": ""})),
+            422,
+            "invalid_id",
+        ),
+        (
+            "unknown field",
+            post.clone(),
+            p,
+            json_ct,
+            ok(json!({"colour": "red"})),
+            422,
+            "invalid_body",
+        ),
+        (
+            "missing text",
+            post.clone(),
+            p,
+            json_ct,
+            br#"{"to":"+819012345678"}"#.to_vec(),
+            422,
+            "invalid_body",
+        ),
+        (
+            "number as a JSON number",
+            post.clone(),
+            p,
+            json_ct,
+            ok(json!({"to": 819012345678u64})),
+            422,
+            "invalid_body",
+        ),
+        (
+            "malformed JSON",
+            post.clone(),
+            p,
+            json_ct,
+            b"{\"to\": ".to_vec(),
+            400,
+            "invalid_json",
+        ),
+        (
+            "not JSON at all",
+            post.clone(),
+            p,
+            json_ct,
+            b"to=+819012345678&text=hi".to_vec(),
+            400,
+            "invalid_json",
+        ),
+        (
+            "no content type",
+            post.clone(),
+            p,
+            None,
+            ok(json!({})),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            "text/plain",
+            post.clone(),
+            p,
+            Some("text/plain"),
+            ok(json!({})),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            "body too large",
+            post.clone(),
+            p,
+            json_ct,
+            ok(json!({"text": huge})),
+            413,
+            "payload_too_large",
+        ),
+        (
+            "unknown message",
+            Method::GET,
+            "/api/v1/messages/msg_nope",
+            None,
+            Vec::new(),
+            404,
+            "not_found",
+        ),
+        (
+            "bad direction",
+            Method::GET,
+            "/api/v1/messages?direction=sideways",
+            None,
+            Vec::new(),
+            422,
+            "invalid_query",
+        ),
+        (
+            "bad limit",
+            Method::GET,
+            "/api/v1/messages?limit=many",
+            None,
+            Vec::new(),
+            400,
+            "invalid_query",
+        ),
+        (
+            "unknown route",
+            Method::GET,
+            "/api/v2/messages",
+            None,
+            Vec::new(),
+            404,
+            "not_found",
+        ),
+        (
+            "wrong method",
+            Method::PUT,
+            p,
+            json_ct,
+            ok(json!({})),
+            405,
+            "method_not_allowed",
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (name, method, path, ct, body, status, code) in cases {
+        let (got, v) = s.raw(method, path, ct, body).await;
+        if got.as_u16() != status || v["error"]["code"] != code {
+            wrong.push(format!("{name}: got {got} {v}, want {status} {code}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    // None of it was queued or sent.
+    let (status, v) = s.json(Method::GET, "/api/v1/messages", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(v["items"], json!([]), "{v:#}");
+    assert!(s.sent(0).await.is_empty());
+    s.stop().await;
+}
