@@ -1,0 +1,322 @@
+//! The kill -9 case (issue 4): `smsgate serve` as a child process, its modem a `smsgate sim`
+//! child process that outlives it. 30 messages are queued, the service is killed with SIGKILL
+//! after some were sent, started again on the same database, and runs until every recipient
+//! has settled. Then: every accepted message is still there, nothing was lost, and nothing was
+//! sent twice: a recipient in flight at the kill is `unknown` and is not resent.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::{Method, StatusCode, header};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde_json::{Value, json};
+
+mod common;
+use common::reassemble;
+
+const PATIENCE: Duration = Duration::from_secs(60);
+const BIN: &str = env!("CARGO_BIN_EXE_smsgate");
+const MESSAGES: usize = 30;
+
+/// Child processes, killed (SIGKILL) and reaped when dropped, whatever happened.
+#[derive(Default)]
+struct Children(Vec<(&'static str, Child)>);
+
+impl Children {
+    fn spawn(&mut self, name: &'static str, args: &[&str], log: &Path) -> usize {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .unwrap();
+        let child = Command::new(BIN)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        self.0.push((name, child));
+        self.0.len() - 1
+    }
+
+    /// SIGKILL, then reap.
+    fn kill(&mut self, i: usize) {
+        let c = &mut self.0[i].1;
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+}
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for (_, c) in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn temp_dir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!("smsgate-restart-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// The simulator's state through `smsgate sim state --link PATH`, or None while it does not
+/// answer yet.
+fn sim_state(link: &Path) -> Option<Value> {
+    let out = Command::new(BIN)
+        .args(["sim", "state", "--link"])
+        .arg(link)
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    serde_json::from_slice(&out.stdout).ok()
+}
+
+fn sent_parts(state: &Value) -> usize {
+    state["sent"].as_array().map_or(0, Vec::len)
+}
+
+/// Polls `f` until it returns Some, or panics with `what` after [`PATIENCE`].
+async fn until<T>(what: &str, mut f: impl AsyncFnMut() -> Option<T>) -> T {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+struct Api {
+    base: String,
+    client: Client<HttpConnector, Full<Bytes>>,
+}
+
+impl Api {
+    /// A JSON request; None when the service cannot be reached.
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Option<(StatusCode, Value)> {
+        let mut b = hyper::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base));
+        let body = match body {
+            Some(v) => {
+                b = b.header(header::CONTENT_TYPE, "application/json");
+                Bytes::from(v.to_string())
+            }
+            None => Bytes::new(),
+        };
+        let resp = self
+            .client
+            .request(b.body(Full::new(body)).unwrap())
+            .await
+            .ok()?;
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await.ok()?.to_bytes();
+        Some((
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        ))
+    }
+
+    async fn wait_ready(&self) {
+        until("the service and its modem are ready", async || {
+            let (status, v) = self.call(Method::GET, "/api/v1/modems", None).await?;
+            (status == StatusCode::OK
+                && v.as_array()
+                    .is_some_and(|ms| !ms.is_empty() && ms.iter().all(|m| m["state"] == "ready")))
+            .then_some(())
+        })
+        .await
+    }
+
+    async fn get(&self, id: &str) -> Value {
+        let (status, v) = self
+            .call(Method::GET, &format!("/api/v1/messages/{id}"), None)
+            .await
+            .expect("the service answers");
+        assert_eq!(status, StatusCode::OK, "{id}: {v}");
+        v
+    }
+}
+
+/// A port that was free a moment ago (the service's config needs a fixed one, so both runs
+/// listen on the same address).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_mid_queue_loses_nothing_and_sends_nothing_twice() {
+    let dir = temp_dir();
+    let log = dir.join("processes.log");
+    let link = dir.join("modem");
+    let mut children = Children::default();
+    children.spawn(
+        "sim",
+        &["sim", "--link", link.to_str().unwrap(), "--delay-ms", "300"],
+        &log,
+    );
+    until("the simulator answers", async || sim_state(&link)).await;
+
+    let port = free_port();
+    let config = dir.join("smsgate.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[http]\nlisten = \"127.0.0.1:{port}\"\n\n[storage]\npath = {:?}\n\n\
+             [queue]\nbackoff_initial_secs = 1\nbackoff_max_secs = 2\n\n\
+             [[modems]]\nname = \"m0\"\ndevice = {:?}\n",
+            dir.join("smsgate.db").display().to_string(),
+            link.display().to_string()
+        ),
+    )
+    .unwrap();
+    let serve = ["serve", "--config", config.to_str().unwrap()];
+    let api = Api {
+        base: format!("http://127.0.0.1:{port}"),
+        // No pooled connections: the first server dies under them.
+        client: Client::builder(TokioExecutor::new())
+            .pool_max_idle_per_host(0)
+            .build_http(),
+    };
+
+    let first = children.spawn("serve (first run)", &serve, &log);
+    api.wait_ready().await;
+
+    // Every fifth message takes two parts, so the kill may also fall between parts.
+    let mut accepted: BTreeMap<String, (String, String)> = BTreeMap::new(); // id -> (to, text)
+    for i in 0..MESSAGES {
+        let to = format!("+8190{i:08}");
+        let text = if i % 5 == 0 {
+            format!("message {i}: ") + &"a longer text in two parts. ".repeat(7)
+        } else {
+            format!("message {i}")
+        };
+        let (status, v) = api
+            .call(
+                Method::POST,
+                "/api/v1/messages",
+                Some(json!({"to": to, "text": text})),
+            )
+            .await
+            .expect("the service answers");
+        assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+        accepted.insert(v["id"].as_str().unwrap().to_owned(), (to, text));
+    }
+
+    // Kill it mid-queue: some parts are out, most are not.
+    let at_kill = until("a few parts sent", async || {
+        let st = sim_state(&link)?;
+        (sent_parts(&st) >= 6).then_some(st)
+    })
+    .await;
+    children.kill(first);
+    let sent_before = sent_parts(&sim_state(&link).expect("the simulator outlives the service"));
+    assert!(
+        sent_before < MESSAGES,
+        "the queue was not mid-way at the kill ({sent_before} parts out; at_kill {})",
+        sent_parts(&at_kill)
+    );
+
+    // Again, on the same database.
+    children.spawn("serve (second run)", &serve, &log);
+    api.wait_ready().await;
+    let settled = until("every recipient settled", async || {
+        let mut all = BTreeMap::new();
+        for id in accepted.keys() {
+            let m = api.get(id).await;
+            let r = m["recipients"][0].clone();
+            if matches!(r["state"].as_str(), Some("queued" | "sending")) {
+                return None;
+            }
+            all.insert(id.clone(), r);
+        }
+        Some(all)
+    })
+    .await;
+
+    let state = sim_state(&link).expect("the simulator still runs");
+    let on_air = reassemble(&state["sent"]);
+    assert!(
+        sent_parts(&state) > sent_before,
+        "nothing was sent after the restart (log: {})",
+        log.display()
+    );
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    let mut problems = Vec::new();
+    for (id, (to, text)) in &accepted {
+        let r = &settled[id];
+        let st = r["state"].as_str().unwrap_or_default().to_owned();
+        *counts.entry(st.clone()).or_default() += 1;
+        let texts = on_air.get(to).cloned().unwrap_or_default();
+        let n = texts.len();
+        match st.as_str() {
+            "sent" | "delivered" if texts != [text.clone()] => problems.push(format!(
+                "{id} {to}: {st}, but on the air {n} times: {texts:?}"
+            )),
+            // In flight at the kill: at most once, and only parts of its own text (the kill
+            // may fall between the parts of a long message).
+            "unknown" if n > 1 || texts.iter().any(|t| t.is_empty() || !text.starts_with(t)) => {
+                problems.push(format!("{id} {to}: unknown, on the air as {texts:?}"))
+            }
+            "sent" | "delivered" | "unknown" => {}
+            other => problems.push(format!("{id} {to}: settled as {other}: {r}")),
+        }
+    }
+    for to in on_air.keys() {
+        if !accepted.values().any(|(t, _)| t == to) {
+            problems.push(format!("sent to {to}, which nobody asked for"));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{}\n(states {counts:?}; log {})",
+        problems.join("\n"),
+        log.display()
+    );
+    // Nothing lost: every accepted message went out or is known to be in doubt.
+    let covered = ["sent", "delivered", "unknown"]
+        .iter()
+        .map(|s| counts.get(*s).copied().unwrap_or(0))
+        .sum::<usize>();
+    assert_eq!(covered, MESSAGES, "{counts:?}");
+    // Every message is still listed.
+    let (status, v) = api
+        .call(Method::GET, "/api/v1/messages?limit=100", None)
+        .await
+        .expect("the service answers");
+    assert_eq!(status, StatusCode::OK);
+    let listed: Vec<&str> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["id"].as_str())
+        .collect();
+    for id in accepted.keys() {
+        assert!(listed.contains(&id.as_str()), "{id} is not listed");
+    }
+    drop(children);
+    let _ = std::fs::remove_dir_all(&dir);
+}
