@@ -414,6 +414,13 @@ async fn a_message_expires_when_its_ttl_passes_with_the_only_modem_hung() {
         .send(json!({"to": "+819033330000", "text": "too late", "ttl": 1}))
         .await;
     let id = v["id"].as_str().unwrap();
+    let send_at: Timestamp = v["send_at"].as_str().unwrap().parse().unwrap();
+    let expires_at: Timestamp = v["expires_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        expires_at,
+        send_at + jiff::SignedDuration::from_secs(1),
+        "{v}"
+    );
     let m = s.wait_state(id, "expired").await;
     assert_eq!(m["recipients"][0]["state"], "expired", "{m:#}");
     assert!(s.sent(0).await.is_empty());
@@ -545,6 +552,19 @@ async fn inbound_single_and_multipart_are_listed_whole() {
         let one = s.get(m["id"].as_str().unwrap()).await;
         assert_eq!(one["text"], *text);
     }
+    // Stored, so deleted from the SIM.
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let st = s.sim(0, Request::State).await;
+        if st["used"] == json!(0) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "left on the SIM: {st}"
+        );
+        tokio::time::sleep(POLL).await;
+    }
     s.stop().await;
 }
 
@@ -624,6 +644,45 @@ async fn status_reports_roll_up_delivered_only_when_every_part_is() {
     .await;
     let m = s.wait_state(id2, "failed").await;
     assert_eq!(m["recipients"][0]["parts"][0]["status"], 65, "{m:#}");
+
+    // Several recipients: delivered only when every recipient is.
+    let v = s
+        .send(json!({"to": ["+819066660002", "+819066660003"], "text": "both of you"}))
+        .await;
+    let id3 = v["id"].as_str().unwrap();
+    let m = s.wait_state(id3, "sent").await;
+    let mr_of = |m: &Value, i: usize| m["recipients"][i]["parts"][0]["mr"].as_u64().unwrap() as u8;
+    s.sim(
+        0,
+        Request::StatusReport {
+            mr: mr_of(&m, 0),
+            status: 0,
+            to: None,
+        },
+    )
+    .await;
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let m = loop {
+        let m = s.get(id3).await;
+        if m["recipients"][0]["state"] == "delivered" {
+            break m;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{m:#}");
+        tokio::time::sleep(POLL).await;
+    };
+    assert_eq!(m["state"], "sent", "one of two recipients delivered: {m:#}");
+    assert_eq!(m["recipients"][1]["state"], "sent", "{m:#}");
+    s.sim(
+        0,
+        Request::StatusReport {
+            mr: mr_of(&m, 1),
+            status: 0,
+            to: None,
+        },
+    )
+    .await;
+    let m = s.wait_state(id3, "delivered").await;
+    assert_delivered_with_mrs(&m);
     s.stop().await;
 }
 
@@ -786,9 +845,12 @@ async fn webhooks_are_signed_and_retried_with_the_same_event_id() {
         },
     )
     .await;
+    // Two recipients, two parts each: four status reports, one logical delivery.
+    let reply = "Your order 4711 left our warehouse today and is on its way to you. ".repeat(3);
     let v = s
-        .send(json!({"to": "+818055556666", "text": "on its way"}))
+        .send(json!({"to": ["+818055556666", "+818055557777"], "text": reply}))
         .await;
+    assert_eq!(v["parts"], 2, "{v}");
     let out_id = v["id"].as_str().unwrap().to_owned();
     s.wait_state(&out_id, "delivered").await;
 
@@ -824,21 +886,57 @@ async fn webhooks_are_signed_and_retried_with_the_same_event_id() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(received["data"]["id"], inbound["items"][0]["id"]);
 
-    // The receiver that answered 500 gets the same event (same id, same body) again.
-    let hits = flaky
-        .wait("a retry after the 500", |hs| {
-            hs.iter().any(|h| h.answered == 200)
+    // One message.delivered per message, not one per part or recipient. Events are published
+    // as they happen, so once an event published after the delivery has arrived (a second
+    // inbound message), any extra message.delivered would have arrived too.
+    s.sim(
+        0,
+        Request::Deliver {
+            from: "+818099990000".into(),
+            text: "marker".into(),
+            encoding: None,
+            class: None,
+        },
+    )
+    .await;
+    let hits = good
+        .wait("the marker's message.received", |hs| {
+            hs.iter().any(|h| event_of(h)["data"]["text"] == "marker")
         })
         .await;
-    assert_eq!(hits[0].answered, 500, "{}", summary(&hits));
-    let ok = hits.iter().find(|h| h.answered == 200).unwrap();
+    let delivered: Vec<Value> = hits
+        .iter()
+        .map(event_of)
+        .filter(|e| e["type"] == "message.delivered")
+        .collect();
+    assert_eq!(delivered.len(), 1, "{}", summary(&hits));
+    assert_eq!(delivered[0]["data"]["id"], out_id);
+    assert_eq!(delivered[0]["data"]["state"], "delivered");
+
+    // The receiver that answered 500 gets the same event (same id, same body) again.
+    let delivery = |h: &Hit| header_str(h, smsgate::webhook::HEADER_DELIVERY).to_owned();
+    let first = flaky.wait("a first attempt", |hs| !hs.is_empty()).await[0].clone();
+    assert_eq!(first.answered, 500);
+    assert_eq!(event_of(&first)["data"]["text"], "where is my order?");
+    let hits = flaky
+        .wait("a retry after the 500", |hs| {
+            hs.iter()
+                .any(|h| h.answered == 200 && delivery(h) == delivery(&first))
+        })
+        .await;
+    let retry = hits
+        .iter()
+        .find(|h| h.answered == 200 && delivery(h) == delivery(&first))
+        .unwrap();
+    assert_eq!(retry.body, first.body, "the same bytes again");
     assert_eq!(
-        header_str(ok, smsgate::webhook::HEADER_DELIVERY),
-        header_str(&hits[0], smsgate::webhook::HEADER_DELIVERY),
-        "{}",
+        hits.iter()
+            .filter(|h| delivery(h) == delivery(&first))
+            .count(),
+        2,
+        "one failed attempt, one retry: {}",
         summary(&hits)
     );
-    assert_eq!(ok.body, hits[0].body);
     for h in &hits {
         assert_signed(h, "flaky-secret");
         assert_eq!(event_of(h)["type"], "message.received");
