@@ -54,6 +54,8 @@ struct Setup {
     poll_secs: u64,
     /// The simulators' delay from `+CMGS` to the automatic status report.
     report_delay: Duration,
+    /// `queue.max_attempts`.
+    attempts: u32,
     /// More TOML appended to the config (e.g. `[[webhooks]]`).
     extra: String,
 }
@@ -65,6 +67,7 @@ impl Setup {
             modems: 1,
             poll_secs: 30,
             report_delay: Duration::from_millis(100),
+            attempts: 3,
             extra: String::new(),
         }
     }
@@ -85,8 +88,9 @@ impl Service {
         let mut sims = Vec::new();
         let mut text = format!(
             "[http]\nlisten = \"127.0.0.1:0\"\n\n[storage]\npath = {:?}\n\n\
-             [queue]\nbackoff_initial_secs = 1\nbackoff_max_secs = 2\nmax_attempts = 3\n\n",
-            dir.join("smsgate.db").display().to_string()
+             [queue]\nbackoff_initial_secs = 1\nbackoff_max_secs = 2\nmax_attempts = {}\n\n",
+            dir.join("smsgate.db").display().to_string(),
+            setup.attempts
         );
         for i in 0..setup.modems {
             let mut sc = SimConfig::new(dir.join(format!("modem{i}")));
@@ -497,6 +501,55 @@ async fn when_one_modem_hangs_every_message_goes_through_the_other() {
         .collect();
     assert_eq!(s.sent(1).await, want);
     assert!(s.sent(0).await.is_empty());
+    s.stop().await;
+}
+
+/// The hang starts while the service still thinks the modem is fine, so the hung modem's
+/// worker claims a message and writes `AT+CMGS` into the void. Nothing was sent (no prompt, no
+/// PDU), so the message must move to the other modem after the prompt wait, well before the
+/// hang ends: asserted on the simulator's `hung` flag, not on a clock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "bug: the client waits CMGS_TIMEOUT (60 s) for the `> ` prompt; PROMPT_TIMEOUT (5 s) is never used, so a hung modem holds a claimed message for a minute"]
+async fn a_message_claimed_by_a_modem_that_hangs_fails_over_while_it_is_still_hung() {
+    let s = Service::start(Setup {
+        modems: 2,
+        // Handing a message back from a modem in trouble costs an attempt; leave room.
+        attempts: 10,
+        ..Setup::new("hang-mid-queue")
+    })
+    .await;
+    // m1 takes a while per send, so m0's worker claims some of the messages.
+    s.sim(
+        1,
+        Request::Set {
+            delay_ms: Some(500),
+            report_delay_ms: None,
+        },
+    )
+    .await;
+    s.sim(0, Request::Fault(Fault::Hang { seconds: 40.0 }))
+        .await;
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        let v = s
+            .send(json!({"to": format!("+81907777000{i}"), "text": format!("mid-queue {i}")}))
+            .await;
+        ids.push(v["id"].as_str().unwrap().to_owned());
+    }
+    for id in &ids {
+        let m = s.wait_state(id, "delivered").await;
+        assert_eq!(m["recipients"][0]["modem"], "m1", "{m:#}");
+    }
+    let st0 = s.sim(0, Request::State).await;
+    assert_eq!(
+        st0["hung"], true,
+        "m0's hang ended before its message moved on"
+    );
+    assert!(s.sent(0).await.is_empty());
+    let want: BTreeMap<String, Vec<String>> = (0..4)
+        .map(|i| (format!("+81907777000{i}"), vec![format!("mid-queue {i}")]))
+        .collect();
+    assert_eq!(s.sent(1).await, want);
     s.stop().await;
 }
 
