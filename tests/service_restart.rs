@@ -63,8 +63,8 @@ impl Drop for Children {
     }
 }
 
-fn temp_dir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("smsgate-restart-{}", std::process::id()));
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("smsgate-restart-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
@@ -169,7 +169,7 @@ fn free_port() -> u16 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_mid_queue_loses_nothing_and_sends_nothing_twice() {
-    let dir = temp_dir();
+    let dir = temp_dir("queue");
     let log = dir.join("processes.log");
     let link = dir.join("modem");
     let mut children = Children::default();
@@ -317,6 +317,136 @@ async fn kill_9_mid_queue_loses_nothing_and_sends_nothing_twice() {
     for id in accepted.keys() {
         assert!(listed.contains(&id.as_str()), "{id} is not listed");
     }
+    drop(children);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `smsgate sim ctl --link PATH JSON`; panics unless it answers ok.
+fn sim_ctl(link: &Path, line: &str) -> Value {
+    let out = Command::new(BIN)
+        .args(["sim", "ctl", "--link"])
+        .arg(link)
+        .arg(line)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    assert!(out.status.success() && v["ok"] == true, "{line} -> {v}");
+    v
+}
+
+/// The SMS-DELIVER PDUs (PDU-mode hex) of `text` from `from`, one per part in order: made by
+/// a scratch simulator nobody reads, which stores them in its SIM.
+async fn deliver_pdus(dir: &Path, from: &str, text: &str) -> Vec<String> {
+    use smsgate::sim::{Request, SimConfig, Simulator};
+    let scratch = Simulator::spawn(SimConfig::new(dir.join("scratch")))
+        .await
+        .unwrap();
+    let v = scratch
+        .request(Request::Deliver {
+            from: from.into(),
+            text: text.into(),
+            encoding: None,
+            class: None,
+        })
+        .await;
+    assert_eq!(v["ok"], true, "{v}");
+    let st = scratch.request(Request::State).await;
+    scratch.shutdown().await;
+    let mut stored: Vec<(u64, String)> = st["storage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["index"].as_u64().unwrap(),
+                m["pdu"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    stored.sort();
+    stored.into_iter().map(|(_, pdu)| pdu).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inbound_message_split_by_a_kill_9_is_whole_after_the_restart() {
+    let dir = temp_dir("inbound");
+    let log = dir.join("processes.log");
+    let link = dir.join("modem");
+    let from = "+818012340000";
+    let text = "お問い合わせ番号4711について、担当からご連絡します。少々お待ちください😀".repeat(2);
+    let pdus = deliver_pdus(&dir, from, &text).await;
+    assert_eq!(pdus.len(), 2, "{pdus:?}");
+
+    let mut children = Children::default();
+    children.spawn("sim", &["sim", "--link", link.to_str().unwrap()], &log);
+    until("the simulator answers", async || sim_state(&link)).await;
+    let port = free_port();
+    let config = dir.join("smsgate.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[http]\nlisten = \"127.0.0.1:{port}\"\n\n[storage]\npath = {:?}\n\n\
+             [[modems]]\nname = \"m0\"\ndevice = {:?}\n",
+            dir.join("smsgate.db").display().to_string(),
+            link.display().to_string()
+        ),
+    )
+    .unwrap();
+    let serve = ["serve", "--config", config.to_str().unwrap()];
+    let api = Api {
+        base: format!("http://127.0.0.1:{port}"),
+        client: Client::builder(TokioExecutor::new())
+            .pool_max_idle_per_host(0)
+            .build_http(),
+    };
+    let first = children.spawn("serve (first run)", &serve, &log);
+    api.wait_ready().await;
+
+    // Part 1 arrives and is stored: the modem deletes a part only after the commit.
+    sim_ctl(
+        &link,
+        &json!({"cmd": "deliver_pdu", "pdu": pdus[0]}).to_string(),
+    );
+    until("part 1 taken off the SIM", async || {
+        let st = sim_state(&link)?;
+        (st["counters"]["received"].as_u64() >= Some(1) && st["used"] == 0).then_some(())
+    })
+    .await;
+    let (status, v) = api
+        .call(Method::GET, "/api/v1/messages?direction=in", None)
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(v["items"], json!([]), "half a message is not listed: {v}");
+
+    // Killed; part 2 arrives while nobody listens and waits on the SIM.
+    children.kill(first);
+    sim_ctl(
+        &link,
+        &json!({"cmd": "deliver_pdu", "pdu": pdus[1]}).to_string(),
+    );
+
+    children.spawn("serve (second run)", &serve, &log);
+    api.wait_ready().await;
+    let items = until("the whole message is listed", async || {
+        let (_, v) = api
+            .call(Method::GET, "/api/v1/messages?direction=in", None)
+            .await?;
+        let items = v["items"].as_array()?.clone();
+        (!items.is_empty()).then_some(items)
+    })
+    .await;
+    assert_eq!(items.len(), 1, "{items:#?}");
+    let m = &items[0];
+    assert_eq!(m["from"], from, "{m:#}");
+    assert_eq!(m["text"], text.as_str(), "{m:#}");
+    assert_eq!(m["complete"], true, "{m:#}");
+    assert_eq!(m["parts"], 2, "{m:#}");
+    assert_eq!(m["total"], 2, "{m:#}");
+    until("part 2 taken off the SIM", async || {
+        (sim_state(&link)?["used"] == 0).then_some(())
+    })
+    .await;
     drop(children);
     let _ = std::fs::remove_dir_all(&dir);
 }
