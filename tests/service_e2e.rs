@@ -76,6 +76,8 @@ impl Setup {
 /// A running service with its simulators and an HTTP client.
 struct Service {
     running: Option<Running>,
+    /// The config, for a restart.
+    config: String,
     sims: Vec<SimHandle>,
     dir: PathBuf,
     base: String,
@@ -104,7 +106,22 @@ impl Service {
             sims.push(sim);
         }
         text.push_str(&setup.extra);
-        let config = Config::parse(&text, &dir.join("smsgate.toml")).unwrap();
+        let (running, base) = Self::boot(&text, &dir).await;
+        let s = Service {
+            running: Some(running),
+            config: text,
+            sims,
+            dir,
+            base,
+            client: Client::builder(TokioExecutor::new()).build_http(),
+        };
+        s.wait_modems(|st| st == "ready").await;
+        s
+    }
+
+    /// `app::start` with the config text; the running service and its base URL.
+    async fn boot(text: &str, dir: &std::path::Path) -> (Running, String) {
+        let config = Config::parse(text, &dir.join("smsgate.toml")).unwrap();
         let running = app::start(Options {
             config,
             simulate: 0,
@@ -118,16 +135,23 @@ impl Service {
             "app::start must report the port it bound"
         );
         let base = format!("http://{}", running.addr);
-        let client = Client::builder(TokioExecutor::new()).build_http();
-        let s = Service {
-            running: Some(running),
-            sims,
-            dir,
-            base,
-            client,
-        };
-        s.wait_modems(|st| st == "ready").await;
-        s
+        (running, base)
+    }
+
+    /// A graceful stop (`Running::shutdown`, what SIGTERM does); [`Service::start_again`] then
+    /// starts it on the same database and simulators.
+    async fn graceful_stop(&mut self) {
+        if let Some(r) = self.running.take() {
+            r.shutdown().await;
+        }
+    }
+
+    async fn start_again(&mut self) {
+        let (running, base) = Self::boot(&self.config, &self.dir).await;
+        self.running = Some(running);
+        self.base = base;
+        self.client = Client::builder(TokioExecutor::new()).build_http();
+        self.wait_modems(|st| st == "ready").await;
     }
 
     /// Any request; the body parsed as JSON (`Null` when empty or not JSON).
@@ -1263,5 +1287,64 @@ async fn bad_inputs_are_rejected_and_nothing_is_sent() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(v["items"], json!([]), "{v:#}");
     assert!(s.sent(0).await.is_empty());
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graceful_restart_mid_queue_finishes_what_is_in_flight_and_resumes() {
+    let mut s = Service::start(Setup::new("graceful")).await;
+    // Sends take a while, so the stop comes mid-queue.
+    s.sim(
+        0,
+        Request::Set {
+            delay_ms: Some(300),
+            report_delay_ms: None,
+        },
+    )
+    .await;
+    let mut accepted = Vec::new();
+    for i in 0..12 {
+        let to = format!("+8190999900{i:02}");
+        let text = if i % 4 == 0 {
+            format!("graceful {i}: ") + &"two parts of text. ".repeat(9)
+        } else {
+            format!("graceful {i}")
+        };
+        let v = s.send(json!({"to": to, "text": text})).await;
+        accepted.push((v["id"].as_str().unwrap().to_owned(), to, text));
+    }
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while s.sim(0, Request::State).await["sent"]
+        .as_array()
+        .map_or(0, Vec::len)
+        < 3
+    {
+        assert!(tokio::time::Instant::now() < deadline, "nothing sent");
+        tokio::time::sleep(POLL).await;
+    }
+    s.graceful_stop().await;
+    let before = s.sim(0, Request::State).await["sent"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert!(
+        before < 15,
+        "the stop came after the queue was done ({before} parts)"
+    );
+    s.start_again().await;
+    // Nothing was in doubt at a graceful stop: every message is sent once and delivered.
+    for (id, _, _) in &accepted {
+        let m = s.wait_state(id, "delivered").await;
+        assert_delivered_with_mrs(&m);
+    }
+    let after = s.sim(0, Request::State).await;
+    assert!(
+        after["sent"].as_array().map_or(0, Vec::len) > before,
+        "the queue did not resume after the restart"
+    );
+    let want: BTreeMap<String, Vec<String>> = accepted
+        .iter()
+        .map(|(_, to, text)| (to.clone(), vec![text.clone()]))
+        .collect();
+    assert_eq!(reassemble(&after["sent"]), want);
     s.stop().await;
 }
