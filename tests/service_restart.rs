@@ -37,6 +37,8 @@ impl Children {
             .unwrap();
         let child = Command::new(BIN)
             .args(args)
+            // Webhook attempts show at debug level; a test waits for one.
+            .env("RUST_LOG", "smsgate=info,smsgate::webhook=debug")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
@@ -447,6 +449,134 @@ async fn an_inbound_message_split_by_a_kill_9_is_whole_after_the_restart() {
         (sim_state(&link)?["used"] == 0).then_some(())
     })
     .await;
+    drop(children);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A webhook receiver on `port` answering 200 and recording (headers, body) of each request.
+async fn receiver(
+    port: u16,
+) -> (
+    std::sync::Arc<std::sync::Mutex<Vec<(hyper::HeaderMap, Bytes)>>>,
+    tokio::task::JoinHandle<()>,
+) {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let hits: std::sync::Arc<std::sync::Mutex<Vec<(hyper::HeaderMap, Bytes)>>> = Default::default();
+    let h = hits.clone();
+    let task = tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let hits = h.clone();
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(
+                    move |req: hyper::Request<hyper::body::Incoming>| {
+                        let hits = hits.clone();
+                        async move {
+                            let headers = req.headers().clone();
+                            let body = req.into_body().collect().await.unwrap().to_bytes();
+                            hits.lock().unwrap().push((headers, body));
+                            Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(
+                                Bytes::new(),
+                            )))
+                        }
+                    },
+                );
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                    .await;
+            });
+        }
+    });
+    (hits, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_event_not_yet_delivered_survives_a_kill_9() {
+    let dir = temp_dir("webhook");
+    let log = dir.join("processes.log");
+    let link = dir.join("modem");
+    let mut children = Children::default();
+    children.spawn("sim", &["sim", "--link", link.to_str().unwrap()], &log);
+    until("the simulator answers", async || sim_state(&link)).await;
+    let port = free_port();
+    let hook_port = free_port();
+    let config = dir.join("smsgate.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[http]\nlisten = \"127.0.0.1:{port}\"\n\n[storage]\npath = {:?}\n\n\
+             [[modems]]\nname = \"m0\"\ndevice = {:?}\n\n\
+             [[webhooks]]\nurl = \"http://127.0.0.1:{hook_port}/hook\"\n\
+             events = [\"message.received\"]\nsecret = \"restart-secret\"\n",
+            dir.join("smsgate.db").display().to_string(),
+            link.display().to_string()
+        ),
+    )
+    .unwrap();
+    let serve = ["serve", "--config", config.to_str().unwrap()];
+    let api = Api {
+        base: format!("http://127.0.0.1:{port}"),
+        client: Client::builder(TokioExecutor::new())
+            .pool_max_idle_per_host(0)
+            .build_http(),
+    };
+    let first = children.spawn("serve (first run)", &serve, &log);
+    api.wait_ready().await;
+
+    // A message arrives while the receiver is down: its event waits in the outbox.
+    sim_ctl(
+        &link,
+        &json!({"cmd": "deliver", "from": "+818077778888", "text": "are you open?"}).to_string(),
+    );
+    let inbound = until("the message is listed", async || {
+        let (_, v) = api
+            .call(Method::GET, "/api/v1/messages?direction=in", None)
+            .await?;
+        v["items"].as_array()?.first().cloned()
+    })
+    .await;
+    until("a failed attempt", async || {
+        std::fs::read_to_string(&log)
+            .ok()?
+            .contains("webhook failed; will retry")
+            .then_some(())
+    })
+    .await;
+    children.kill(first);
+
+    // The receiver is back, and so is the service.
+    let (hits, task) = receiver(hook_port).await;
+    children.spawn("serve (second run)", &serve, &log);
+    let got = until("the event after the restart", async || {
+        let hits = hits.lock().unwrap().clone();
+        (!hits.is_empty()).then_some(hits)
+    })
+    .await;
+    task.abort();
+    for (headers, body) in &got {
+        let h = |n: &str| {
+            headers
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert!(
+            smsgate::webhook::verify(
+                b"restart-secret",
+                &h(smsgate::webhook::HEADER_TIMESTAMP),
+                body,
+                &h(smsgate::webhook::HEADER_SIGNATURE)
+            ),
+            "{headers:?}"
+        );
+        let ev: Value = serde_json::from_slice(body).unwrap();
+        assert_eq!(ev["type"], "message.received", "{ev}");
+        assert_eq!(ev["data"]["id"], inbound["id"], "{ev}");
+        assert_eq!(ev["data"]["text"], "are you open?", "{ev}");
+        assert_eq!(ev["id"], h(smsgate::webhook::HEADER_DELIVERY));
+    }
     drop(children);
     let _ = std::fs::remove_dir_all(&dir);
 }
