@@ -577,6 +577,58 @@ async fn a_message_claimed_by_a_modem_that_hangs_fails_over_while_it_is_still_hu
     s.stop().await;
 }
 
+/// A modem that lost the network answers every send with `+CMS ERROR: 331`. The service knows
+/// (the modem's `registered` is false in the API) and another modem is registered: messages
+/// must go through that one, not burn their attempts on the unregistered one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "bug: an unregistered modem (CMS 331) keeps claiming messages; each try costs an attempt, so messages fail although another modem is registered"]
+async fn when_one_modem_loses_the_network_every_message_goes_through_the_other() {
+    let s = Service::start(Setup {
+        modems: 2,
+        poll_secs: 1,
+        ..Setup::new("no-network")
+    })
+    .await;
+    s.sim(
+        0,
+        Request::Network {
+            registered: false,
+            stat: None,
+            rssi: None,
+        },
+    )
+    .await;
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let ms = s.modems().await;
+        if ms
+            .iter()
+            .any(|m| m["name"] == "m0" && m["registered"] == false)
+        {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{ms:?}");
+        tokio::time::sleep(POLL).await;
+    }
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        let v = s
+            .send(json!({"to": format!("+81906666000{i}"), "text": format!("no network {i}")}))
+            .await;
+        ids.push(v["id"].as_str().unwrap().to_owned());
+    }
+    for id in &ids {
+        let m = s.wait_state(id, "delivered").await;
+        assert_eq!(m["recipients"][0]["modem"], "m1", "{m:#}");
+    }
+    assert!(s.sent(0).await.is_empty());
+    let want: BTreeMap<String, Vec<String>> = (0..6)
+        .map(|i| (format!("+81906666000{i}"), vec![format!("no network {i}")]))
+        .collect();
+    assert_eq!(s.sent(1).await, want);
+    s.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inbound_single_and_multipart_are_listed_whole() {
     let s = Service::start(Setup::new("inbound")).await;
