@@ -620,6 +620,10 @@ async fn when_one_modem_loses_the_network_every_message_goes_through_the_other()
     for id in &ids {
         let m = s.wait_state(id, "delivered").await;
         assert_eq!(m["recipients"][0]["modem"], "m1", "{m:#}");
+        assert_eq!(
+            m["recipients"][0]["attempts"], 1,
+            "an attempt went to the unregistered modem: {m:#}"
+        );
     }
     assert!(s.sent(0).await.is_empty());
     let want: BTreeMap<String, Vec<String>> = (0..6)
