@@ -400,6 +400,20 @@ async fn a_scheduled_message_waits_for_send_at_then_goes() {
     let id = v["id"].as_str().unwrap();
     let stored_at: Timestamp = v["send_at"].as_str().unwrap().parse().unwrap();
     assert_eq!(stored_at, send_at);
+    // A second one, cancelled while it waits: never sent.
+    let v = s
+        .send(json!({"to": "+819022220001", "text": "never mind", "send_at": send_at.to_string()}))
+        .await;
+    let cancelled = v["id"].as_str().unwrap().to_owned();
+    let (status, v) = s
+        .json(
+            Method::DELETE,
+            &format!("/api/v1/messages/{cancelled}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["state"], "cancelled", "{v}");
     // While send_at is in the future the message stays queued and the modem saw nothing.
     let mut checks = 0;
     loop {
@@ -424,6 +438,7 @@ async fn a_scheduled_message_waits_for_send_at_then_goes() {
         s.sent(0).await,
         BTreeMap::from([("+819022220000".to_owned(), vec!["good morning".to_owned()])])
     );
+    assert_eq!(s.get(&cancelled).await["state"], "cancelled");
     s.stop().await;
 }
 
@@ -641,6 +656,12 @@ async fn inbound_single_and_multipart_are_listed_whole() {
     let cases: &[(&str, String, u64)] = &[
         ("+818011112222", "Is the shop open on Sunday?".into(), 1),
         ("+818033334444", long, 2),
+        (
+            "+818055550000",
+            "Meeting moved to room {4} [east wing] ~ bring the €20 ticket. ".repeat(4),
+            2,
+        ),
+        ("Shop", "Your coupon: SAVE10".into(), 1),
     ];
     for (from, text, parts) in cases {
         let v = s
@@ -1402,5 +1423,46 @@ async fn a_graceful_restart_mid_queue_finishes_what_is_in_flight_and_resumes() {
         .map(|(_, to, text)| (to.clone(), vec![text.clone()]))
         .collect();
     assert_eq!(reassemble(&after["sent"]), want);
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_post_with_the_same_id_sends_once() {
+    let s = Service::start(Setup::new("idempotent")).await;
+    let body = json!({"to": "+819088880000", "text": "order confirmed", "id": "order-4711"});
+    let first = s.send(body.clone()).await;
+    // The client did not see the answer and tries again: the same message, not a new one.
+    let (status, again) = s
+        .json(Method::POST, "/api/v1/messages", Some(body.clone()))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["id"], first["id"]);
+    let id = first["id"].as_str().unwrap();
+    let m = s.wait_state(id, "delivered").await;
+    assert_delivered_with_mrs(&m);
+    // And once more after it was sent.
+    let (status, late) = s.json(Method::POST, "/api/v1/messages", Some(body)).await;
+    assert_eq!(status, StatusCode::OK, "{late}");
+    assert_eq!(late["id"], first["id"]);
+    assert_eq!(late["state"], "delivered");
+    // The same id for a different request is a conflict.
+    let (status, v) = s
+        .json(
+            Method::POST,
+            "/api/v1/messages",
+            Some(json!({"to": "+819088880000", "text": "something else", "id": "order-4711"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["error"]["code"], "idempotency_conflict");
+    assert_eq!(
+        s.sent(0).await,
+        BTreeMap::from([(
+            "+819088880000".to_owned(),
+            vec!["order confirmed".to_owned()]
+        )])
+    );
+    let (_, list) = s.json(Method::GET, "/api/v1/messages", None).await;
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(1), "{list:#}");
     s.stop().await;
 }
