@@ -989,7 +989,7 @@ async fn webhooks_are_signed_and_retried_with_the_same_event_id() {
     let good = Receiver::start(0).await;
     let flaky = Receiver::start(1).await;
     let extra = format!(
-        "[[webhooks]]\nurl = {:?}\nevents = [\"message.received\", \"message.delivered\"]\nsecret = \"good-secret\"\n\n\
+        "[[webhooks]]\nurl = {:?}\nevents = [\"message.received\", \"message.delivered\", \"message.failed\"]\nsecret = \"good-secret\"\n\n\
          [[webhooks]]\nurl = {:?}\nevents = [\"message.received\"]\nsecret = \"flaky-secret\"\n",
         good.url, flaky.url
     );
@@ -998,11 +998,13 @@ async fn webhooks_are_signed_and_retried_with_the_same_event_id() {
         ..Setup::new("webhooks")
     })
     .await;
+    // Two parts in, one message.received.
+    let question = "Where is my order 4711? I ordered it last week. ".repeat(5);
     s.sim(
         0,
         Request::Deliver {
             from: "+818055556666".into(),
-            text: "where is my order?".into(),
+            text: question.clone(),
             encoding: None,
             class: None,
         },
@@ -1033,10 +1035,9 @@ async fn webhooks_are_signed_and_retried_with_the_same_event_id() {
         .find(|e| e["type"] == "message.received")
         .unwrap();
     assert_eq!(received["data"]["from"], "+818055556666", "{received:#}");
-    assert_eq!(
-        received["data"]["text"], "where is my order?",
-        "{received:#}"
-    );
+    assert_eq!(received["data"]["text"], question.as_str(), "{received:#}");
+    assert_eq!(received["data"]["parts"], 2, "{received:#}");
+    assert_eq!(received["data"]["complete"], true, "{received:#}");
     let delivered = hits
         .iter()
         .map(event_of)
@@ -1049,9 +1050,18 @@ async fn webhooks_are_signed_and_retried_with_the_same_event_id() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(received["data"]["id"], inbound["items"][0]["id"]);
 
-    // One message.delivered per message, not one per part or recipient. Events are published
-    // as they happen, so once an event published after the delivery has arrived (a second
-    // inbound message), any extra message.delivered would have arrived too.
+    // A permanent error: message.failed.
+    s.sim(0, Request::Fault(Fault::CmsError { code: 21, count: 1 }))
+        .await;
+    let v = s
+        .send(json!({"to": "+818055558888", "text": "rejected"}))
+        .await;
+    let failed_id = v["id"].as_str().unwrap().to_owned();
+    s.wait_state(&failed_id, "failed").await;
+
+    // One event per message, not one per part or recipient. Events are published as they
+    // happen, so once an event published after all of them has arrived (a second inbound
+    // message), any extra one would have arrived too.
     s.sim(
         0,
         Request::Deliver {
@@ -1075,12 +1085,27 @@ async fn webhooks_are_signed_and_retried_with_the_same_event_id() {
     assert_eq!(delivered.len(), 1, "{}", summary(&hits));
     assert_eq!(delivered[0]["data"]["id"], out_id);
     assert_eq!(delivered[0]["data"]["state"], "delivered");
+    let of_type = |t: &str| -> Vec<Value> {
+        hits.iter()
+            .map(event_of)
+            .filter(|e| e["type"] == t)
+            .collect()
+    };
+    assert_eq!(of_type("message.received").len(), 2, "{}", summary(&hits));
+    let failed = of_type("message.failed");
+    assert_eq!(failed.len(), 1, "{}", summary(&hits));
+    assert_eq!(failed[0]["data"]["id"], failed_id.as_str());
+    assert_eq!(failed[0]["data"]["to"], "+818055558888");
+    assert_eq!(failed[0]["data"]["state"], "failed");
+    for h in &hits {
+        assert_signed(h, "good-secret");
+    }
 
     // The receiver that answered 500 gets the same event (same id, same body) again.
     let delivery = |h: &Hit| header_str(h, smsgate::webhook::HEADER_DELIVERY).to_owned();
     let first = flaky.wait("a first attempt", |hs| !hs.is_empty()).await[0].clone();
     assert_eq!(first.answered, 500);
-    assert_eq!(event_of(&first)["data"]["text"], "where is my order?");
+    assert_eq!(event_of(&first)["data"]["text"], question.as_str());
     let hits = flaky
         .wait("a retry after the 500", |hs| {
             hs.iter()
