@@ -509,6 +509,77 @@ async fn a_temporary_error_is_retried_and_a_permanent_one_is_not() {
     s.stop().await;
 }
 
+/// A temporary error on the second part of a long message: the retry sends only what is
+/// missing, so the customer never gets a part twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_after_a_failed_second_part_sends_only_the_missing_part() {
+    let s = Service::start(Setup::new("retry-part")).await;
+    // Each send spends a second "on the network"; the fault is decided when a PDU arrives, so
+    // one injected while part 1 is on the network hits part 2.
+    s.sim(
+        0,
+        Request::Set {
+            delay_ms: Some(1000),
+            report_delay_ms: None,
+        },
+    )
+    .await;
+    let commands = |st: &Value| st["counters"]["commands"].as_u64().unwrap_or_default();
+    let before = commands(&s.sim(0, Request::State).await);
+    let text = "Your appointment on Monday at 10:00 is confirmed. See you then! ".repeat(4);
+    let v = s.send(json!({"to": "+819012120000", "text": text})).await;
+    assert_eq!(v["parts"], 2);
+    let id = v["id"].as_str().unwrap();
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while commands(&s.sim(0, Request::State).await) == before {
+        assert!(tokio::time::Instant::now() < deadline, "nothing sent");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    s.sim(0, Request::Fault(Fault::CmsError { code: 38, count: 1 }))
+        .await;
+    // Waiting for the retry: part 1 is out, part 2 is not.
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let waiting = loop {
+        let m = s.get(id).await;
+        let r = &m["recipients"][0];
+        if r["state"] == "queued" && r["attempts"] == 1 {
+            break m;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline && r["attempts"].as_u64() < Some(2),
+            "never saw the retry wait: {m:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let parts = &waiting["recipients"][0]["parts"];
+    assert!(
+        parts[0]["state"] == "sent" || parts[0]["state"] == "delivered",
+        "{waiting:#}"
+    );
+    assert!(parts[0]["mr"].is_u64(), "{waiting:#}");
+    assert_eq!(parts[1]["state"], "pending", "{waiting:#}");
+    let m = s.wait_state(id, "delivered").await;
+    assert_delivered_with_mrs(&m);
+    assert_eq!(m["recipients"][0]["attempts"], 2, "{m:#}");
+    assert_eq!(
+        m["recipients"][0]["parts"][0]["mr"], parts[0]["mr"],
+        "part 1 kept its first send"
+    );
+    let st = s.sim(0, Request::State).await;
+    assert_eq!(
+        st["counters"]["send_errors"], 1,
+        "the fault hit a send: {st}"
+    );
+    assert_eq!(
+        reassemble(&st["sent"]),
+        BTreeMap::from([("+819012120000".to_owned(), vec![text.clone()])]),
+        "each part on the air once"
+    );
+    assert_eq!(st["sent"].as_array().map(Vec::len), Some(2), "{st}");
+    s.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_one_modem_hangs_or_is_unplugged_every_message_goes_through_the_other() {
     // (name, fault on m0, wait until the service has noticed before sending)
