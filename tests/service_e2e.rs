@@ -403,9 +403,15 @@ async fn a_scheduled_message_waits_for_send_at_then_goes() {
     assert_eq!(stored_at, send_at);
     // A second one, cancelled while it waits: never sent.
     let v = s
-        .send(json!({"to": "+819022220001", "text": "never mind", "send_at": send_at.to_string()}))
+        .send(json!({"to": "+819022220001", "text": "never mind", "send_at": send_at.to_string(), "ttl": 600}))
         .await;
     let cancelled = v["id"].as_str().unwrap().to_owned();
+    let expires_at: Timestamp = v["expires_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        expires_at,
+        send_at + jiff::SignedDuration::from_secs(600),
+        "the ttl counts from send_at"
+    );
     let (status, v) = s
         .json(
             Method::DELETE,
