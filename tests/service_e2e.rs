@@ -288,6 +288,8 @@ impl Service {
         for s in self.sims.drain(..) {
             s.shutdown().await;
         }
+        // Kept when a test fails (its panic message names the database).
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
