@@ -274,6 +274,33 @@ fn cpu_ticks(pid: u32) -> Option<u64> {
     Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
 }
 
+/// The `some` stall total (µs) of a pressure file (`cpu` or `io`).
+fn pressure(kind: &str) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/pressure/{kind}")).ok()?;
+    s.lines()
+        .find(|l| l.starts_with("some"))?
+        .split_whitespace()
+        .find_map(|f| f.strip_prefix("total="))?
+        .parse()
+        .ok()
+}
+
+/// Over all threads of a process: time on a CPU and time runnable but waiting for one (ns).
+fn sched(pid: u32) -> (u64, u64) {
+    let mut run = 0;
+    let mut wait = 0;
+    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+        for t in tasks.flatten() {
+            if let Ok(s) = std::fs::read_to_string(t.path().join("schedstat")) {
+                let mut f = s.split_whitespace().map(|v| v.parse::<u64>().unwrap_or(0));
+                run += f.next().unwrap_or(0);
+                wait += f.next().unwrap_or(0);
+            }
+        }
+    }
+    (run, wait)
+}
+
 fn mb(kb: u64) -> f64 {
     kb as f64 / 1024.0
 }
@@ -402,9 +429,13 @@ async fn ingest(
     };
     let cpu0 = cpu_ticks(pid).unwrap_or(0);
     let self0 = cpu_ticks(std::process::id()).unwrap_or(0);
+    let (psi_cpu0, psi_io0) = (pressure("cpu"), pressure("io"));
+    let sched0 = sched(pid);
     let (mut lat, errors, elapsed) = run_load(addr, clients, requests, seq, deadline).await?;
     let cpu1 = cpu_ticks(pid).unwrap_or(0);
     let self1 = cpu_ticks(std::process::id()).unwrap_or(0);
+    let (psi_cpu1, psi_io1) = (pressure("cpu"), pressure("io"));
+    let sched1 = sched(pid);
     stop.store(true, Ordering::Relaxed);
     let max_rss = sampler.await?;
     let during_load = loadavg();
@@ -439,6 +470,17 @@ async fn ingest(
         "CPU during the measured load: server {:.0}% of one core, load generator {:.0}%; load average at the end {during_load}",
         (cpu1 - cpu0) as f64 / hz / secs * 100.0,
         (self1 - self0) as f64 / hz / secs * 100.0,
+    );
+    let psi = |a: Option<u64>, b: Option<u64>| match (a, b) {
+        (Some(a), Some(b)) => format!("{:.0}%", (b - a) as f64 / 1e6 / secs * 100.0),
+        _ => "n/a".to_owned(),
+    };
+    println!(
+        "server threads: on a CPU {:.2} s, runnable but waiting for a CPU {:.2} s; pressure (some) cpu {} io {}",
+        (sched1.0 - sched0.0) as f64 / 1e9,
+        (sched1.1 - sched0.1) as f64 / 1e9,
+        psi(psi_cpu0, psi_cpu1),
+        psi(psi_io0, psi_io1),
     );
     println!(
         "{}",
