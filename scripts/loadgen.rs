@@ -1,0 +1,712 @@
+//! `smsgate-loadgen`: the issue-4 load generator (loopback only).
+//!
+//! Build it beside the release binary it measures, then run it:
+//!
+//! ```sh
+//! cargo build --release --bin smsgate
+//! cargo build --release --features loadgen --bin smsgate-loadgen
+//! target/release/smsgate-loadgen ingest --clients 32 --requests 60000
+//! target/release/smsgate-loadgen ingest --clients 32 --requests 60000 --simulate 1
+//! target/release/smsgate-loadgen cmgs --count 200
+//! ```
+//!
+//! - `ingest` starts `smsgate serve` as a child process with a fresh database in a temporary
+//!   directory (no modems, or `--simulate N` built-in simulated modems), then runs N concurrent
+//!   keep-alive HTTP/1.1 clients, each on its own connection, posting one-recipient messages to
+//!   `POST /api/v1/messages` until the request count is reached. It prints the accepted
+//!   messages per second, p50/p99/max latency, errors, and the server's resident memory
+//!   (VmRSS idle before the load, the highest sample during it, after it, and VmHWM).
+//! - `cmgs` starts `smsgate sim` as a separate process with `RUST_LOG=smsgate=trace` (the
+//!   simulator logs every chunk it reads from the pty with a wall-clock timestamp), and
+//!   `smsgate serve` with that simulator as its only modem. It posts messages one at a time
+//!   (each on an idle gateway) and matches each request to the first byte of the next
+//!   `AT+CMGS` in the simulator's trace, on the same machine clock.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::{Parser, Subcommand};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::{Method, Request, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde_json::json;
+use tokio::net::TcpStream;
+
+#[derive(Parser)]
+#[command(about = "Load generator for smsgate's HTTP ingest (issue 4)")]
+struct Cli {
+    /// The smsgate binary to measure (default: `smsgate` next to this binary).
+    #[arg(long, global = true)]
+    bin: Option<PathBuf>,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Concurrent keep-alive clients posting messages; throughput, latency, memory.
+    Ingest {
+        /// Concurrent clients, one keep-alive connection each.
+        #[arg(long, default_value_t = 32)]
+        clients: usize,
+        /// Measured requests (after the warm-up).
+        #[arg(long, default_value_t = 60_000)]
+        requests: usize,
+        /// Requests sent first and left out of the figures.
+        #[arg(long, default_value_t = 2_000)]
+        warmup: usize,
+        /// Built-in simulated modems for the server (`serve --simulate N`); 0: no modem.
+        #[arg(long, default_value_t = 0)]
+        simulate: usize,
+        /// Give up after this many seconds.
+        #[arg(long, default_value_t = 120)]
+        timeout_secs: u64,
+    },
+    /// Sequential messages; time from the request to the first byte of `AT+CMGS`.
+    Cmgs {
+        /// Messages, one at a time.
+        #[arg(long, default_value_t = 200)]
+        count: usize,
+    },
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let bin = match cli.bin {
+        Some(b) => b,
+        None => std::env::current_exe()?
+            .parent()
+            .context("no parent directory")?
+            .join("smsgate"),
+    };
+    if !bin.is_file() {
+        bail!(
+            "{} does not exist: build it with cargo build --release --bin smsgate",
+            bin.display()
+        );
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    match cli.cmd {
+        Cmd::Ingest {
+            clients,
+            requests,
+            warmup,
+            simulate,
+            timeout_secs,
+        } => rt.block_on(ingest(
+            &bin,
+            clients,
+            requests,
+            warmup,
+            simulate,
+            Duration::from_secs(timeout_secs),
+        )),
+        Cmd::Cmgs { count } => rt.block_on(cmgs(&bin, count)),
+    }
+}
+
+/// A temporary directory removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> Result<Self> {
+        let p = std::env::temp_dir().join(format!("smsgate-loadgen-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p)?;
+        Ok(TempDir(p))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A child process stopped with SIGTERM (then killed) on drop.
+struct Proc(Child);
+
+impl Proc {
+    fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.0.id().to_string())
+            .status();
+        for _ in 0..100 {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> Result<u16> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(l.local_addr()?.port())
+}
+
+/// Starts `smsgate serve` with a fresh database and waits until it answers HTTP.
+async fn start_server(
+    bin: &Path,
+    dir: &Path,
+    modems_toml: &str,
+    simulate: usize,
+) -> Result<(Proc, SocketAddr)> {
+    let port = free_port()?;
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let cfg = dir.join("smsgate.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[http]\nlisten = \"{addr}\"\n\n[storage]\npath = \"{}\"\n{modems_toml}",
+            dir.join("smsgate.db").display()
+        ),
+    )?;
+    let mut cmd = Command::new(bin);
+    cmd.arg("serve").arg("--config").arg(&cfg);
+    if simulate > 0 {
+        cmd.arg("--simulate").arg(simulate.to_string());
+    }
+    let log = std::fs::File::create(dir.join("serve.log"))?;
+    cmd.stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .env("NO_COLOR", "1")
+        .env("TMPDIR", dir);
+    let proc = Proc(cmd.spawn().context("starting smsgate serve")?);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(mut c) = Conn::connect(addr).await
+            && c.request(Method::GET, "/health", None).await.is_ok()
+        {
+            return Ok((proc, addr));
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "smsgate serve did not answer within 30 s; see {}",
+                dir.join("serve.log").display()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// One keep-alive HTTP/1.1 connection.
+struct Conn {
+    tx: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+}
+
+impl Conn {
+    async fn connect(addr: SocketAddr) -> Result<Self> {
+        let s = TcpStream::connect(addr).await?;
+        s.set_nodelay(true)?;
+        let (tx, conn) = hyper::client::conn::http1::handshake(TokioIo::new(s)).await?;
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        Ok(Conn { tx })
+    }
+
+    async fn request(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<(StatusCode, Bytes)> {
+        self.tx.ready().await?;
+        let mut b = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", "127.0.0.1");
+        if body.is_some() {
+            b = b.header("content-type", "application/json");
+        }
+        let req = b.body(Full::new(Bytes::from(body.unwrap_or_default())))?;
+        let resp = self.tx.send_request(req).await?;
+        let status = resp.status();
+        let body = resp.into_body().collect().await?.to_bytes();
+        Ok((status, body))
+    }
+}
+
+fn message_body(n: u64) -> Vec<u8> {
+    json!({
+        "to": format!("+8190{:08}", n % 100_000_000),
+        "text": format!("Load test message {n}: your appointment is confirmed for tomorrow."),
+    })
+    .to_string()
+    .into_bytes()
+}
+
+/// VmRSS and VmHWM of a process, in kB.
+fn memory(pid: u32) -> Option<(u64, u64)> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| {
+        s.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+/// User plus system CPU time of a process, in clock ticks.
+fn cpu_ticks(pid: u32) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &s[s.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+}
+
+/// The `some` stall total (µs) of a pressure file (`cpu` or `io`).
+fn pressure(kind: &str) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/pressure/{kind}")).ok()?;
+    s.lines()
+        .find(|l| l.starts_with("some"))?
+        .split_whitespace()
+        .find_map(|f| f.strip_prefix("total="))?
+        .parse()
+        .ok()
+}
+
+/// Over all threads of a process: time on a CPU and time runnable but waiting for one (ns).
+fn sched(pid: u32) -> (u64, u64) {
+    let mut run = 0;
+    let mut wait = 0;
+    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+        for t in tasks.flatten() {
+            if let Ok(s) = std::fs::read_to_string(t.path().join("schedstat")) {
+                let mut f = s.split_whitespace().map(|v| v.parse::<u64>().unwrap_or(0));
+                run += f.next().unwrap_or(0);
+                wait += f.next().unwrap_or(0);
+            }
+        }
+    }
+    (run, wait)
+}
+
+fn mb(kb: u64) -> f64 {
+    kb as f64 / 1024.0
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[i.clamp(1, sorted.len()) - 1]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+/// Runs `total` requests over `clients` connections; returns (latencies, errors, elapsed).
+async fn run_load(
+    addr: SocketAddr,
+    clients: usize,
+    total: usize,
+    seq: Arc<AtomicU64>,
+    deadline: Instant,
+) -> Result<(Vec<Duration>, usize, Duration)> {
+    let issued = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let issued = issued.clone();
+        let seq = seq.clone();
+        let mut conn = Conn::connect(addr).await?;
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::with_capacity(total / clients + 1);
+            let mut errors = 0usize;
+            let mut first_error = None;
+            while issued.fetch_add(1, Ordering::Relaxed) < total && Instant::now() < deadline {
+                let body = message_body(seq.fetch_add(1, Ordering::Relaxed));
+                let t0 = Instant::now();
+                match conn
+                    .request(Method::POST, "/api/v1/messages", Some(body))
+                    .await
+                {
+                    Ok((StatusCode::ACCEPTED, _)) => lat.push(t0.elapsed()),
+                    Ok((status, body)) => {
+                        errors += 1;
+                        first_error.get_or_insert_with(|| {
+                            format!("{status}: {}", String::from_utf8_lossy(&body))
+                        });
+                    }
+                    Err(e) => {
+                        errors += 1;
+                        first_error.get_or_insert_with(|| e.to_string());
+                        match Conn::connect(addr).await {
+                            Ok(c) => conn = c,
+                            Err(_) => break,
+                        }
+                    }
+                }
+            }
+            (lat, errors, first_error)
+        }));
+    }
+    let mut all = Vec::with_capacity(total);
+    let mut errors = 0;
+    for t in tasks {
+        let (lat, e, first) = t.await?;
+        all.extend(lat);
+        errors += e;
+        if let Some(f) = first {
+            eprintln!("first error of a client: {f}");
+        }
+    }
+    Ok((all, errors, start.elapsed()))
+}
+
+async fn ingest(
+    bin: &Path,
+    clients: usize,
+    requests: usize,
+    warmup: usize,
+    simulate: usize,
+    timeout: Duration,
+) -> Result<()> {
+    let dir = TempDir::new("ingest")?;
+    let (server, addr) = start_server(bin, &dir.0, "", simulate).await?;
+    let pid = server.pid();
+    // Idle: after start-up has settled, before any message.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (idle_rss, idle_hwm) = memory(pid).context("reading the server's memory")?;
+    println!(
+        "server pid {pid} on {addr}; simulate {simulate}; idle VmRSS {:.1} MB (VmHWM {:.1} MB); load average {}",
+        mb(idle_rss),
+        mb(idle_hwm),
+        loadavg()
+    );
+
+    let seq = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + timeout;
+    if warmup > 0 {
+        let (_, errors, _) = run_load(addr, clients, warmup, seq.clone(), deadline).await?;
+        if errors > 0 {
+            bail!("{errors} errors during the warm-up");
+        }
+    }
+
+    // Memory sampler during the measured load.
+    let stop = Arc::new(AtomicBool::new(false));
+    let sampler = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            let mut max_rss = 0;
+            while !stop.load(Ordering::Relaxed) {
+                if let Some((rss, _)) = memory(pid) {
+                    max_rss = max_rss.max(rss);
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            max_rss
+        })
+    };
+    let cpu0 = cpu_ticks(pid).unwrap_or(0);
+    let self0 = cpu_ticks(std::process::id()).unwrap_or(0);
+    let (psi_cpu0, psi_io0) = (pressure("cpu"), pressure("io"));
+    let sched0 = sched(pid);
+    let (mut lat, errors, elapsed) = run_load(addr, clients, requests, seq, deadline).await?;
+    let cpu1 = cpu_ticks(pid).unwrap_or(0);
+    let self1 = cpu_ticks(std::process::id()).unwrap_or(0);
+    let (psi_cpu1, psi_io1) = (pressure("cpu"), pressure("io"));
+    let sched1 = sched(pid);
+    stop.store(true, Ordering::Relaxed);
+    let max_rss = sampler.await?;
+    let during_load = loadavg();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (after_rss, hwm) = memory(pid).context("reading the server's memory")?;
+
+    lat.sort_unstable();
+    let accepted = lat.len();
+    let secs = elapsed.as_secs_f64();
+    // /proc/<pid>/stat counts in USER_HZ, 100 on Linux.
+    let hz = 100.0;
+    println!(
+        "clients {clients}, requests {requests} (+{warmup} warm-up): accepted {accepted} in {secs:.2} s = {:.0}/s; errors {errors}",
+        accepted as f64 / secs
+    );
+    println!(
+        "latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}",
+        ms(percentile(&lat, 50.0)),
+        ms(percentile(&lat, 90.0)),
+        ms(percentile(&lat, 99.0)),
+        ms(percentile(&lat, 99.9)),
+        ms(lat.last().copied().unwrap_or_default())
+    );
+    println!(
+        "server memory MB: idle {:.1}, during load max {:.1}, after {:.1}, VmHWM {:.1}",
+        mb(idle_rss),
+        mb(max_rss),
+        mb(after_rss),
+        mb(hwm)
+    );
+    println!(
+        "CPU during the measured load: server {:.0}% of one core, load generator {:.0}%; load average at the end {during_load}",
+        (cpu1 - cpu0) as f64 / hz / secs * 100.0,
+        (self1 - self0) as f64 / hz / secs * 100.0,
+    );
+    let psi = |a: Option<u64>, b: Option<u64>| match (a, b) {
+        (Some(a), Some(b)) => format!("{:.0}%", (b - a) as f64 / 1e6 / secs * 100.0),
+        _ => "n/a".to_owned(),
+    };
+    println!(
+        "server threads: on a CPU {:.2} s, runnable but waiting for a CPU {:.2} s; pressure (some) cpu {} io {}",
+        (sched1.0 - sched0.0) as f64 / 1e9,
+        (sched1.1 - sched0.1) as f64 / 1e9,
+        psi(psi_cpu0, psi_cpu1),
+        psi(psi_io0, psi_io1),
+    );
+    println!(
+        "{}",
+        json!({
+            "clients": clients, "requests": requests, "warmup": warmup, "simulate": simulate,
+            "accepted": accepted, "errors": errors, "seconds": secs,
+            "per_second": accepted as f64 / secs,
+            "p50_ms": ms(percentile(&lat, 50.0)), "p99_ms": ms(percentile(&lat, 99.0)),
+            "max_ms": ms(lat.last().copied().unwrap_or_default()),
+            "rss_idle_kb": idle_rss, "rss_load_max_kb": max_rss, "rss_after_kb": after_rss,
+            "hwm_kb": hwm,
+        })
+    );
+    drop(server);
+    Ok(())
+}
+
+/// Undoes Rust's `{:?}` escaping of a string.
+fn unescape_debug(s: &str) -> String {
+    let mut out = String::new();
+    let mut it = s.chars();
+    while let Some(c) = it.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match it.next() {
+            Some('r') => out.push('\r'),
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('0') => out.push('\0'),
+            Some('u') => {
+                let hex: String = it.by_ref().skip(1).take_while(|c| *c != '}').collect();
+                if let Some(ch) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                    out.push(ch);
+                }
+            }
+            Some(o) => out.push(o),
+            None => {}
+        }
+    }
+    out
+}
+
+/// The simulator's trace: the wall-clock time of each chunk it read, and the chunk.
+fn sim_input(log: &str) -> Vec<(jiff::Timestamp, String)> {
+    let mut out = Vec::new();
+    for line in log.lines() {
+        if !line.contains("sim: <-") {
+            continue;
+        }
+        let Some(ts) = line
+            .split_whitespace()
+            .next()
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+        else {
+            continue;
+        };
+        let Some(start) = line.find("input=\"") else {
+            continue;
+        };
+        let rest = &line[start + 7..];
+        let Some(end) = rest.rfind('"') else {
+            continue;
+        };
+        out.push((ts, unescape_debug(&rest[..end])));
+    }
+    out
+}
+
+/// The time of the first byte of every `AT+CMGS` the simulator read.
+fn cmgs_times(log: &str) -> Vec<jiff::Timestamp> {
+    let chunks = sim_input(log);
+    let mut stream = String::new();
+    let mut starts = Vec::new();
+    for (ts, c) in &chunks {
+        starts.push((stream.len(), *ts));
+        stream.push_str(c);
+    }
+    let time_at = |pos: usize| {
+        let i = starts.partition_point(|(s, _)| *s <= pos);
+        starts[i - 1].1
+    };
+    stream
+        .match_indices("AT+CMGS=")
+        .map(|(pos, _)| time_at(pos))
+        .collect()
+}
+
+fn to_ts(t: SystemTime) -> jiff::Timestamp {
+    jiff::Timestamp::try_from(t).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+}
+
+async fn cmgs(bin: &Path, count: usize) -> Result<()> {
+    let dir = TempDir::new("cmgs")?;
+    let link = dir.0.join("modem");
+    let sim_log = dir.0.join("sim.log");
+    let log = std::fs::File::create(&sim_log)?;
+    let sim = Proc(
+        Command::new(bin)
+            .arg("sim")
+            .arg("--link")
+            .arg(&link)
+            .env("RUST_LOG", "smsgate=trace")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .context("starting smsgate sim")?,
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !link.exists() {
+        if Instant::now() > deadline {
+            bail!("the simulator did not create {}", link.display());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let modems = format!(
+        "\n[[modems]]\nname = \"sim\"\ndevice = \"{}\"\n",
+        link.display()
+    );
+    let (server, addr) = start_server(bin, &dir.0, &modems, 0).await?;
+    let mut conn = Conn::connect(addr).await?;
+    // Wait until the modem is ready.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, _) = conn.request(Method::GET, "/health", None).await?;
+        if status == StatusCode::OK {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("the modem did not become ready within 30 s");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    println!(
+        "server pid {} on {addr}, simulator pid {}; load average {}",
+        server.pid(),
+        sim.pid(),
+        loadavg()
+    );
+
+    let text = std::fs::read_to_string(&sim_log)?;
+    let before = cmgs_times(&text).len();
+    let answered_before = text.matches("+CMGS: ").count();
+    let mut sent_at = Vec::with_capacity(count);
+    let mut acked_at = Vec::with_capacity(count);
+    let mut http = Vec::with_capacity(count);
+    for n in 0..count {
+        let body = message_body(n as u64);
+        let wall = SystemTime::now();
+        let t0 = Instant::now();
+        let (status, resp) = conn
+            .request(Method::POST, "/api/v1/messages", Some(body))
+            .await?;
+        let rtt = t0.elapsed();
+        let ack = wall + rtt;
+        if status != StatusCode::ACCEPTED {
+            bail!("{status}: {}", String::from_utf8_lossy(&resp));
+        }
+        sent_at.push(to_ts(wall));
+        acked_at.push(to_ts(ack));
+        http.push(rtt);
+        // Wait until the simulator has read this message's AT+CMGS and the PDU's answer went
+        // out, then let the gateway settle, so the next message finds it idle.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = std::fs::read_to_string(&sim_log)?;
+            let seen = cmgs_times(&text).len();
+            let answered = text.matches("+CMGS: ").count();
+            if seen > before + n && answered > answered_before + n {
+                break;
+            }
+            if Instant::now() > deadline {
+                bail!("message {n}: no AT+CMGS within 10 s");
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let end_load = loadavg();
+    drop(server);
+    drop(sim);
+
+    let times = cmgs_times(&std::fs::read_to_string(&sim_log)?);
+    let times = &times[before..];
+    if times.len() < count {
+        return Err(anyhow!(
+            "{} AT+CMGS in the trace for {count} messages",
+            times.len()
+        ));
+    }
+    let span = |a: jiff::Timestamp, b: jiff::Timestamp| {
+        let d = b.as_microsecond() - a.as_microsecond();
+        d as f64 / 1000.0
+    };
+    let mut from_post: Vec<f64> = (0..count).map(|i| span(sent_at[i], times[i])).collect();
+    let mut from_202: Vec<f64> = (0..count).map(|i| span(acked_at[i], times[i])).collect();
+    let mut rtts: Vec<f64> = http.iter().map(|d| ms(*d)).collect();
+    let stats = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        let p = |q: f64| {
+            let i = ((q / 100.0) * v.len() as f64).ceil() as usize;
+            v[i.clamp(1, v.len()) - 1]
+        };
+        format!(
+            "min {:.2}  p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
+            v[0],
+            p(50.0),
+            p(90.0),
+            p(99.0),
+            v[v.len() - 1]
+        )
+    };
+    println!("{count} sequential messages, one AT+CMGS each");
+    println!(
+        "POST sent -> first byte of AT+CMGS, ms: {}",
+        stats(&mut from_post)
+    );
+    println!(
+        "202 received -> first byte of AT+CMGS, ms: {}",
+        stats(&mut from_202)
+    );
+    println!("POST -> 202 (HTTP round trip), ms: {}", stats(&mut rtts));
+    println!("load average at the end: {end_load}");
+    Ok(())
+}
