@@ -636,7 +636,6 @@ async fn when_one_modem_hangs_or_is_unplugged_every_message_goes_through_the_oth
 /// PDU), so the message must move to the other modem after the prompt wait, well before the
 /// hang ends: asserted on the simulator's `hung` flag, not on a clock.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: the client waits CMGS_TIMEOUT (60 s) for the `> ` prompt; PROMPT_TIMEOUT (5 s) is never used, so a hung modem holds a claimed message for a minute"]
 async fn a_message_claimed_by_a_modem_that_hangs_fails_over_while_it_is_still_hung() {
     let s = Service::start(Setup {
         modems: 2,
@@ -684,7 +683,6 @@ async fn a_message_claimed_by_a_modem_that_hangs_fails_over_while_it_is_still_hu
 /// (the modem's `registered` is false in the API) and another modem is registered: messages
 /// must go through that one, not burn their attempts on the unregistered one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: an unregistered modem (CMS 331) keeps claiming messages; each try costs an attempt, so messages fail although another modem is registered"]
 async fn when_one_modem_loses_the_network_every_message_goes_through_the_other() {
     let s = Service::start(Setup {
         modems: 2,

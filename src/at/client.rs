@@ -24,7 +24,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until};
 
-use super::command::{AtCommand, CTRL_Z, ESC};
+use super::command::{AtCommand, CTRL_Z, ESC, PROMPT_TIMEOUT};
 use super::framer::{Frame, Framer, FramerQuirks};
 use super::parse::ParseError;
 use super::result::{CmeError, CmsError, FinalResult};
@@ -328,8 +328,15 @@ impl Actor {
             let _ = req.reply.send(Err(Error::Io(e)));
             return;
         }
+        // A command that waits for the prompt gets the short prompt timeout
+        // first; its own (long) one starts once the payload is written.
+        let first = if req.payload.is_some() {
+            req.timeout.min(PROMPT_TIMEOUT)
+        } else {
+            req.timeout
+        };
         self.current = Some(InFlight {
-            deadline: Instant::now() + req.timeout,
+            deadline: Instant::now() + first,
             req,
             echo,
             lines: Vec::new(),

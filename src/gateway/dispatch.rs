@@ -133,7 +133,9 @@ impl Dispatcher {
             let woken = self.wake.notified();
             tokio::pin!(woken);
             woken.as_mut().enable();
-            let ready = modem.status().state == ModemState::Ready;
+            // A modem without network would only spend attempts.
+            let status = modem.status();
+            let ready = status.state == ModemState::Ready && status.health.registered;
             let job = if ready {
                 match self
                     .store

@@ -275,7 +275,9 @@ impl Session {
         Ok(Health {
             rssi: sq.rssi,
             signal_dbm: sq.rssi_dbm(),
-            registered: any_registered(&regs),
+            // A modem that answers none of the three queries is not held
+            // back for it.
+            registered: regs.is_empty() || any_registered(&regs),
             operator,
         })
     }
