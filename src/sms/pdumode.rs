@@ -77,24 +77,37 @@ impl DecodeError {
     }
 }
 
+/// Hex digit values; 0xFF for bytes that are not hex digits.
+static HEX: [u8; 256] = {
+    let mut t = [0xFFu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
 /// Hex to octets; upper or lower case, no separators. Bounded by the input.
 pub fn from_hex(s: &str) -> Result<Vec<u8>, DecodeError> {
     let b = s.as_bytes();
     let bad = |i: usize| DecodeError::new("hex", i / 2, DecodeErrorKind::InvalidHex);
-    if !b.len().is_multiple_of(2) {
+    if b.len() % 2 != 0 {
         return Err(bad(b.len()));
     }
-    let nibble = |i: usize| -> Result<u8, DecodeError> {
-        match b[i] {
-            c @ b'0'..=b'9' => Ok(c - b'0'),
-            c @ b'a'..=b'f' => Ok(c - b'a' + 10),
-            c @ b'A'..=b'F' => Ok(c - b'A' + 10),
-            _ => Err(bad(i)),
-        }
-    };
     let mut out = Vec::with_capacity(b.len() / 2);
-    for i in (0..b.len()).step_by(2) {
-        out.push(nibble(i)? << 4 | nibble(i + 1)?);
+    for (i, pair) in b.chunks_exact(2).enumerate() {
+        let (hi, lo) = (HEX[usize::from(pair[0])], HEX[usize::from(pair[1])]);
+        if (hi | lo) & 0xF0 != 0 {
+            return Err(bad(if hi == 0xFF { 2 * i } else { 2 * i + 1 }));
+        }
+        out.push(hi << 4 | lo);
     }
     Ok(out)
 }

@@ -36,6 +36,24 @@ pub fn unpack(data: &[u8], fill_bits: usize, count: usize, out: &mut Vec<u8>) ->
         return None;
     }
     out.reserve(count);
+    let mut data = data;
+    let mut count = count;
+    if fill_bits == 0 {
+        // Fast path: every 7 octets hold exactly 8 septets.
+        while count >= 8 {
+            let Some((chunk, rest)) = data.split_first_chunk::<7>() else {
+                break;
+            };
+            let mut w = [0u8; 8];
+            w[..7].copy_from_slice(chunk);
+            let v = u64::from_le_bytes(w);
+            for k in 0..8 {
+                out.push(((v >> (7 * k)) & 0x7F) as u8);
+            }
+            data = rest;
+            count -= 8;
+        }
+    }
     let mut bytes = data.iter();
     let mut acc: u32 = 0;
     let mut nbits: u32 = 0;
