@@ -98,7 +98,7 @@ static HEX: [u8; 256] = {
 pub fn from_hex(s: &str) -> Result<Vec<u8>, DecodeError> {
     let b = s.as_bytes();
     let bad = |i: usize| DecodeError::new("hex", i / 2, DecodeErrorKind::InvalidHex);
-    if b.len() % 2 != 0 {
+    if !b.len().is_multiple_of(2) {
         return Err(bad(b.len()));
     }
     let mut out = Vec::with_capacity(b.len() / 2);
