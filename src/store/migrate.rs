@@ -8,6 +8,7 @@ use super::Error;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_status_report.sql"),
+    include_str!("migrations/0003_expiry_index.sql"),
 ];
 
 /// The schema version this code writes.
