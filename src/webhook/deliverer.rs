@@ -87,6 +87,10 @@ struct Shared {
     options: Options,
     /// Rows being attempted: never claimed twice at once.
     in_flight: Mutex<HashSet<i64>>,
+    /// Counts released claims. A claim is released only after its result is
+    /// committed, so a read of due rows during which none was released
+    /// cannot hold a row that was just delivered.
+    released: std::sync::atomic::AtomicU64,
     permits: Semaphore,
 }
 
@@ -101,6 +105,9 @@ impl Drop for Claim {
         if let Ok(mut set) = self.shared.in_flight.lock() {
             set.remove(&self.row);
         }
+        self.shared
+            .released
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
@@ -148,6 +155,7 @@ impl Deliverer {
                 endpoints,
                 options,
                 in_flight: Mutex::new(HashSet::new()),
+                released: std::sync::atomic::AtomicU64::new(0),
                 permits,
             }),
         }
@@ -163,6 +171,10 @@ impl Deliverer {
         if max == 0 {
             return Ok(Vec::new());
         }
+        let before = self
+            .shared
+            .released
+            .load(std::sync::atomic::Ordering::SeqCst);
         let busy = self.in_flight();
         let due = self.shared.store.due_events(now, max + busy).await?;
         let mut set = self
@@ -170,6 +182,17 @@ impl Deliverer {
             .in_flight
             .lock()
             .map_err(|_| Error::Task("in-flight set poisoned".into()))?;
+        if self
+            .shared
+            .released
+            .load(std::sync::atomic::Ordering::SeqCst)
+            != before
+        {
+            // An attempt finished while the rows were read: the read may
+            // still show it pending. Claim nothing now; the next round reads
+            // again.
+            return Ok(Vec::new());
+        }
         let mut claimed = Vec::new();
         for ev in due {
             if claimed.len() == max {
