@@ -220,6 +220,8 @@ struct InFlight {
     req: Request,
     echo: String,
     deadline: Instant,
+    /// The timeout the deadline stands for (the prompt's, then the command's).
+    waiting: Duration,
     lines: Vec<String>,
     /// Lines still owed to a response header.
     trailing: usize,
@@ -302,7 +304,7 @@ impl Actor {
                             let _ = wr.flush().await;
                         }
                         let _ = c.req.reply.send(Err(Error::Timeout {
-                            timeout: c.req.timeout,
+                            timeout: c.waiting,
                             payload_sent: c.payload_sent,
                         }));
                     }
@@ -337,6 +339,7 @@ impl Actor {
         };
         self.current = Some(InFlight {
             deadline: Instant::now() + first,
+            waiting: first,
             req,
             echo,
             lines: Vec::new(),
@@ -589,6 +592,29 @@ mod tests {
             Err(Error::Timeout { payload_sent, .. }) => assert!(payload_sent),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_missing_prompt_times_out_after_the_prompt_timeout_with_nothing_sent() {
+        let (c, _urcs, mut m) = start();
+        let cmd = Cmgs::new(24, PDU).unwrap();
+        let started = tokio::time::Instant::now();
+        let q = tokio::spawn(async move { c.send(&cmd).await });
+        m.expect(b"AT+CMGS=24\r").await;
+        // No prompt ever comes: the client gives up on the prompt, not after
+        // the minute AT+CMGS may take once the PDU is written.
+        match q.await.unwrap() {
+            Err(Error::Timeout {
+                payload_sent,
+                timeout,
+            }) => {
+                assert!(!payload_sent, "nothing was sent");
+                assert_eq!(timeout, PROMPT_TIMEOUT);
+            }
+            other => panic!("{other:?}"),
+        }
+        // On the paused clock, time only moves to the next timer: the prompt's.
+        assert_eq!(started.elapsed(), PROMPT_TIMEOUT);
     }
 
     #[tokio::test]
