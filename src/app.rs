@@ -382,8 +382,21 @@ async fn retention(store: Store, clock: Arc<dyn Clock>, days: u32, cancel: Cance
 pub async fn run(opts: Options) -> Result<(), Error> {
     let running = start(opts).await?;
     tracing::info!(addr = %running.addr, modems = running.modems.len(), "smsgate serving");
+    crate::notify::notify("READY=1");
+    if let Some(every) = crate::notify::watchdog_interval() {
+        let cancel = running.cancel_token();
+        running.tracker.spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    _ = tokio::time::sleep(every) => crate::notify::notify("WATCHDOG=1"),
+                }
+            }
+        });
+    }
     wait_for_signal().await;
     tracing::info!("stopping: finishing what is in flight");
+    crate::notify::notify("STOPPING=1");
     running.shutdown().await;
     Ok(())
 }

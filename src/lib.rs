@@ -16,6 +16,7 @@ pub mod gateway;
 pub mod http;
 pub mod metrics;
 pub mod modem;
+pub mod notify;
 pub mod sim;
 pub mod sms;
 pub mod store;
