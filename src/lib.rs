@@ -17,6 +17,7 @@ pub mod http;
 pub mod metrics;
 pub mod modem;
 pub mod notify;
+pub mod random;
 pub mod sim;
 pub mod sms;
 pub mod store;

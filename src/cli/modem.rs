@@ -154,7 +154,7 @@ async fn send(p: &Port, to: &str, status_report: bool, text: &str) -> Result<Vec
     let c = Compose {
         status_report,
         segment: Options {
-            reference: random_u16(),
+            reference: crate::random::u64() as u16,
             ..Options::default()
         },
         ..Compose::to(to)
@@ -266,9 +266,4 @@ async fn at(p: &Port, command: &str) -> Result<Vec<Value>, String> {
         ]),
         Err(e) => Err(e.to_string()),
     }
-}
-
-fn random_u16() -> u16 {
-    use std::hash::{BuildHasher, RandomState};
-    RandomState::new().hash_one(std::time::SystemTime::now()) as u16
 }

@@ -92,7 +92,9 @@ pub fn run(cmd: PduCommand) -> ExitCode {
             text,
         } => {
             let opts = Options {
-                reference: reference.unwrap_or_else(random_reference),
+                reference: // Random, so two long messages sent to one phone from the command
+                // line do not merge.
+                reference.unwrap_or_else(|| crate::random::u64() as u16),
                 ref16,
                 national,
                 ..Options::default()
@@ -300,11 +302,4 @@ fn encode(text: &str, req: &EncodeRequest<'_>, opts: &Options) -> Result<Vec<Pdu
         segment: opts.clone(),
     };
     compose(text, &c).map_err(|e| e.to_string())
-}
-
-/// A concatenation reference that differs between runs, so two long
-/// messages sent to one phone from the command line do not merge.
-fn random_reference() -> u16 {
-    use std::hash::{BuildHasher, RandomState};
-    RandomState::new().hash_one(std::time::SystemTime::now()) as u16
 }

@@ -318,11 +318,7 @@ fn tpdu_len(hex: &str) -> Option<usize> {
 pub fn backoff(s: &Settings, attempt: u32) -> jiff::SignedDuration {
     let factor = 1u32 << attempt.saturating_sub(1).min(16);
     let d = s.backoff_initial.saturating_mul(factor).min(s.backoff_max);
-    let jitter = {
-        use std::hash::{BuildHasher, RandomState};
-        RandomState::new().hash_one(std::time::SystemTime::now()) % 1000
-    };
-    let d = d.mul_f64(1.0 - 0.25 * (jitter as f64 / 1000.0));
+    let d = d.mul_f64(1.0 - 0.25 * crate::random::fraction());
     jiff::SignedDuration::try_from(d).unwrap_or(jiff::SignedDuration::MAX)
 }
 

@@ -242,11 +242,7 @@ impl Backoff {
     fn step(&mut self, max: Duration) -> Duration {
         let d = self.next.min(max);
         self.next = (self.next * 2).min(max);
-        let jitter = {
-            use std::hash::{BuildHasher, RandomState};
-            RandomState::new().hash_one(std::time::SystemTime::now()) % 250
-        };
-        d + Duration::from_millis(jitter)
+        d + Duration::from_millis(250).mul_f64(crate::random::fraction())
     }
 }
 

@@ -1,19 +1,9 @@
 //! Public ids: a prefix, the creation time in milliseconds (12 hex digits, so ids sort by time)
-//! and 64 random bits. No crate needed: the randomness comes from `RandomState`'s per-process keys
-//! mixed with a counter.
-
-use std::hash::{BuildHasher, Hasher, RandomState};
-use std::sync::atomic::{AtomicU64, Ordering};
-
-static COUNTER: AtomicU64 = AtomicU64::new(0);
+//! and 64 random bits ([`crate::random`]).
 
 /// A new id such as `msg_0192f3a4b5c6d7e8f9a0b1c2d3e4`.
 pub(crate) fn new_id(prefix: &str, now_ms: i64) -> String {
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let mut h = RandomState::new().build_hasher();
-    h.write_u64(n);
-    h.write_i64(now_ms);
-    let random = h.finish();
+    let random = crate::random::u64();
     let time = (now_ms.max(0) as u64) & 0xffff_ffff_ffff;
     format!("{prefix}{time:012x}{random:016x}")
 }

@@ -12,8 +12,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    Error, HEADER_DELIVERY, HEADER_EVENT, HEADER_SIGNATURE, HEADER_TIMESTAMP, Retry, client,
-    random_u64, sign,
+    Error, HEADER_DELIVERY, HEADER_EVENT, HEADER_SIGNATURE, HEADER_TIMESTAMP, Retry, client, sign,
 };
 use crate::config::Webhook;
 use crate::store::{Store, WebhookEvent};
@@ -124,11 +123,6 @@ impl std::fmt::Debug for Deliverer {
             .field("options", &self.shared.options)
             .finish_non_exhaustive()
     }
-}
-
-/// A fraction in `[0, 1)` for the backoff jitter.
-fn jitter() -> f64 {
-    (random_u64() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 impl Deliverer {
@@ -317,7 +311,6 @@ impl Deliverer {
         claim: Claim,
         fixed_now: Option<Timestamp>,
     ) -> Result<Delivery, Error> {
-        let _claim = claim;
         let _permit = self
             .shared
             .permits
@@ -337,6 +330,8 @@ impl Deliverer {
         let outcome = match result {
             Ok(()) => {
                 store.mark_event_delivered(ev.id, finished).await?;
+                // Released as soon as the result is committed, not later.
+                drop(claim);
                 tracing::debug!(row = ev.id, endpoint = %ev.endpoint, kind = %ev.kind, "webhook delivered");
                 Outcome::Delivered
             }
@@ -346,10 +341,14 @@ impl Deliverer {
                 let delay = if permanent {
                     None
                 } else {
-                    self.shared.options.retry.delay(ev.attempts + 1, jitter())
+                    self.shared
+                        .options
+                        .retry
+                        .delay(ev.attempts + 1, crate::random::fraction())
                 };
                 let at = delay.and_then(|d| finished.checked_add(d).ok());
                 store.mark_event_failed(ev.id, &error, at).await?;
+                drop(claim);
                 match at {
                     Some(at) => {
                         tracing::debug!(row = ev.id, endpoint = %ev.endpoint, %error, %at, "webhook failed; will retry");

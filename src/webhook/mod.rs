@@ -55,8 +55,6 @@ mod backoff;
 mod client;
 mod deliverer;
 
-use std::hash::{BuildHasher, Hasher, RandomState};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use hmac::{Hmac, KeyInit, Mac};
@@ -139,16 +137,7 @@ type HmacSha256 = Hmac<Sha256>;
 /// 64 random bits.
 fn new_event_id(now: Timestamp) -> String {
     let ms = now.as_millisecond().max(0) as u64 & 0xffff_ffff_ffff;
-    format!("evt_{ms:012x}{:016x}", random_u64())
-}
-
-/// 64 random bits from `RandomState`'s per-process keys mixed with a counter (no crate needed;
-/// not for secrets).
-fn random_u64() -> u64 {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let mut h = RandomState::new().build_hasher();
-    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-    h.finish()
+    format!("evt_{ms:012x}{:016x}", crate::random::u64())
 }
 
 /// Builds the event object `{"id", "type", "time", "data"}` with a new id; `time` is `now` in
