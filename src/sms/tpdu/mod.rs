@@ -67,7 +67,7 @@ fn unsupported(what: &'static str) -> DecodeError {
     DecodeError::new("tpdu.first_octet", 0, DecodeErrorKind::Unsupported(what))
 }
 
-/// Reads TP-PID, TP-DCS, TP-UDL/UD into their fields.
+/// Bit `n` of a TPDU's first octet (TS 23.040 §9.2.3: TP-MMS, TP-SRR, TP-UDHI, ...).
 pub(crate) fn bit(octet: u8, n: u8) -> bool {
     octet & (1 << n) != 0
 }
