@@ -61,3 +61,17 @@ fn init_tracing(default: &str) {
         .with_writer(std::io::stderr)
         .try_init();
 }
+
+/// How every subcommand fails: one line on stderr, exit status 1.
+fn fail(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {msg}");
+    ExitCode::FAILURE
+}
+
+/// A single-threaded runtime for the one-shot commands.
+fn current_thread() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| fail(format_args!("cannot start the runtime: {e}")))
+}

@@ -226,25 +226,16 @@ fn pretty(v: &Value) -> String {
 }
 
 fn run(fut: impl Future<Output = Result<Value, String>>) -> ExitCode {
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match super::current_thread() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     match rt.block_on(fut) {
         Ok(v) => {
             println!("{}", pretty(&v));
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
+        Err(e) => super::fail(e),
     }
 }
 

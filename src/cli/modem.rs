@@ -4,6 +4,7 @@
 
 use std::process::ExitCode;
 
+use super::fail;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
@@ -66,12 +67,9 @@ pub enum ModemCommand {
 }
 
 pub fn run(cmd: ModemCommand) -> ExitCode {
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match super::current_thread() {
         Ok(rt) => rt,
-        Err(e) => return fail(&e.to_string()),
+        Err(code) => return code,
     };
     let result = rt.block_on(async {
         match cmd {
@@ -95,11 +93,6 @@ pub fn run(cmd: ModemCommand) -> ExitCode {
         }
         Err(e) => fail(&e),
     }
-}
-
-fn fail(msg: &str) -> ExitCode {
-    eprintln!("error: {msg}");
-    ExitCode::FAILURE
 }
 
 async fn connect(p: &Port) -> Result<Session, String> {

@@ -4,6 +4,7 @@
 use std::io::{self, BufRead, Write};
 use std::process::ExitCode;
 
+use super::fail;
 use clap::Subcommand;
 use serde_json::{Map, Value, json};
 
@@ -119,11 +120,6 @@ pub fn run(cmd: PduCommand) -> ExitCode {
             }
         }
     }
-}
-
-fn fail(msg: &str) -> ExitCode {
-    eprintln!("error: {msg}");
-    ExitCode::FAILURE
 }
 
 /// One JSON object per input line; bad lines give `{"error": ...}`. Exits

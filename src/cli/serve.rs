@@ -23,17 +23,11 @@ pub fn run(args: ServeArgs) -> ExitCode {
     let config = match &args.config {
         Some(p) => match Config::load(p) {
             Ok(c) => c,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::FAILURE;
-            }
+            Err(e) => return super::fail(e),
         },
         None => match Config::parse("", std::path::Path::new("(defaults)")) {
             Ok(c) => c,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::FAILURE;
-            }
+            Err(e) => return super::fail(e),
         },
     };
     let rt = match tokio::runtime::Builder::new_multi_thread()
@@ -41,10 +35,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
         .build()
     {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(e) => return super::fail(e),
     };
     let opts = Options {
         config,
@@ -52,9 +43,6 @@ pub fn run(args: ServeArgs) -> ExitCode {
     };
     match rt.block_on(app::run(opts)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
+        Err(e) => super::fail(e),
     }
 }

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use super::fail;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
@@ -102,12 +103,9 @@ impl Target {
 }
 
 pub fn run(args: SimArgs) -> ExitCode {
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match super::current_thread() {
         Ok(rt) => rt,
-        Err(e) => return fail(&format!("cannot start the runtime: {e}")),
+        Err(code) => return code,
     };
     match args.command {
         Some(cmd) => {
@@ -140,7 +138,7 @@ pub fn run(args: SimArgs) -> ExitCode {
                         ExitCode::FAILURE
                     }
                 }
-                Err(e) => fail(&format!("{}: {e}", path.display())),
+                Err(e) => fail(format!("{}: {e}", path.display())),
             }
         }
         None => {
@@ -154,7 +152,7 @@ pub fn run(args: SimArgs) -> ExitCode {
                 return fail("--link is required");
             };
             let Some(profile) = Profile::by_name(&a.profile) else {
-                return fail(&format!(
+                return fail(format!(
                     "unknown profile {:?} (one of {})",
                     a.profile,
                     Profile::names().join(", ")
@@ -171,13 +169,8 @@ pub fn run(args: SimArgs) -> ExitCode {
             cfg.echo = !a.no_echo;
             match rt.block_on(crate::sim::run_until_signal(cfg)) {
                 Ok(()) => ExitCode::SUCCESS,
-                Err(e) => fail(&e.to_string()),
+                Err(e) => fail(e.to_string()),
             }
         }
     }
-}
-
-fn fail(msg: &str) -> ExitCode {
-    eprintln!("error: {msg}");
-    ExitCode::FAILURE
 }
