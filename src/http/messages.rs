@@ -17,7 +17,9 @@ use super::types::{
 };
 use crate::sms::Address;
 use crate::sms::segment::{self, Options};
-use crate::store::{MessageFilter, MessageRecord, NewMessage, State as MsgState};
+use crate::store::{
+    InboundMessage, MessageFilter, MessageRecord, NewMessage, Page, State as MsgState,
+};
 
 /// Most recipients one request may name.
 pub const MAX_RECIPIENTS: usize = 1000;
@@ -334,17 +336,14 @@ pub async fn list(
     Ok(axum::Json(page))
 }
 
-/// Collects up to `limit` matching items from store pages, newest first.
-///
-/// The store filters by state; `to` and `since` are applied here. Items are newest first, so
-/// the first item older than `since` ends the listing. The cursor is the id of the last item
-/// looked at, which the store accepts as a keyset position.
+/// Outbound messages: the store filters by state; `to` and `since` are
+/// applied in [`collect`].
 async fn list_outbound(
     state: &AppState,
     st: Option<MsgState>,
     to: Option<String>,
     since: Option<Timestamp>,
-    mut cursor: Option<String>,
+    cursor: Option<String>,
     limit: usize,
 ) -> Result<ListResponse, ApiError> {
     let filter = MessageFilter {
@@ -352,80 +351,87 @@ async fn list_outbound(
         created_by: None,
     };
     let filtered = to.is_some();
-    let mut items = Vec::new();
-    let mut scanned = 0;
-    loop {
-        let batch = if filtered { MAX_LIMIT } else { limit };
-        let page = state
-            .store
-            .list_messages(filter.clone(), cursor.clone(), batch)
-            .await?;
-        let n = page.items.len();
-        for (i, m) in page.items.iter().enumerate() {
-            scanned += 1;
-            if since.is_some_and(|s| m.created_at < s) {
-                return Ok(ListResponse {
-                    items,
-                    next_cursor: None,
-                });
-            }
-            let matches = to
-                .as_ref()
-                .is_none_or(|to| m.recipients.iter().any(|r| &r.number == to));
-            if matches {
-                items.push(ListItem::Out(view(m)));
-            }
-            let more = i + 1 < n || page.next_cursor.is_some();
-            if items.len() == limit || (scanned >= SCAN_BUDGET && more) {
-                return Ok(ListResponse {
-                    items,
-                    next_cursor: more.then(|| m.id.clone()),
-                });
-            }
-        }
-        match page.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => {
-                return Ok(ListResponse {
-                    items,
-                    next_cursor: None,
-                });
-            }
-        }
-    }
+    collect(
+        |cursor, batch| state.store.list_messages(filter.clone(), cursor, batch),
+        cursor,
+        limit,
+        filtered,
+        since,
+        |m: &MessageRecord| (m.id.clone(), m.created_at),
+        |m| {
+            to.as_ref()
+                .is_none_or(|to| m.recipients.iter().any(|r| &r.number == to))
+                .then(|| ListItem::Out(view(m)))
+        },
+    )
+    .await
 }
 
-/// [`list_outbound`] for inbound messages, filtered by sender and `since`.
+/// Inbound messages, filtered by sender and `since`.
 async fn list_inbound(
     state: &AppState,
     from: Option<String>,
     since: Option<Timestamp>,
-    mut cursor: Option<String>,
+    cursor: Option<String>,
     limit: usize,
 ) -> Result<ListResponse, ApiError> {
     let filtered = from.is_some();
+    collect(
+        |cursor, batch| state.store.list_inbound(cursor, batch),
+        cursor,
+        limit,
+        filtered,
+        since,
+        |m: &InboundMessage| (m.id.clone(), m.completed_at),
+        |m| {
+            from.as_ref()
+                .is_none_or(|f| &m.sender == f)
+                .then(|| ListItem::In(InboundView::from(m)))
+        },
+    )
+    .await
+}
+
+/// Collects up to `limit` matching items from store pages, newest first.
+///
+/// Items are newest first, so the first item older than `since` ends the listing. With a
+/// filter (`filtered`) pages are fetched in the largest size and at most [`SCAN_BUDGET`] items
+/// are looked at; the cursor is then the id of the last item looked at, which the store accepts
+/// as a keyset position.
+async fn collect<T, F, Fut>(
+    mut fetch: F,
+    mut cursor: Option<String>,
+    limit: usize,
+    filtered: bool,
+    since: Option<Timestamp>,
+    key: impl Fn(&T) -> (String, Timestamp),
+    keep: impl Fn(&T) -> Option<ListItem>,
+) -> Result<ListResponse, ApiError>
+where
+    F: FnMut(Option<String>, usize) -> Fut,
+    Fut: std::future::Future<Output = Result<Page<T>, crate::store::Error>>,
+{
     let mut items = Vec::new();
     let mut scanned = 0;
     loop {
         let batch = if filtered { MAX_LIMIT } else { limit };
-        let page = state.store.list_inbound(cursor.clone(), batch).await?;
+        let page = fetch(cursor.clone(), batch).await?;
         let n = page.items.len();
         for (i, m) in page.items.iter().enumerate() {
             scanned += 1;
-            if since.is_some_and(|s| m.completed_at < s) {
+            let (id, at) = key(m);
+            if since.is_some_and(|s| at < s) {
                 return Ok(ListResponse {
                     items,
                     next_cursor: None,
                 });
             }
-            if from.as_ref().is_none_or(|f| &m.sender == f) {
-                items.push(ListItem::In(InboundView::from(m)));
-            }
+            items.extend(keep(m));
             let more = i + 1 < n || page.next_cursor.is_some();
             if items.len() == limit || (scanned >= SCAN_BUDGET && more) {
                 return Ok(ListResponse {
                     items,
-                    next_cursor: more.then(|| m.id.clone()),
+                    next_cursor: more.then_some(id),
                 });
             }
         }
