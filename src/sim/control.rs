@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{mpsc, oneshot};
 
@@ -144,10 +144,31 @@ pub fn serve(path: &Path, tx: mpsc::Sender<Envelope>) -> io::Result<tokio::task:
     }))
 }
 
+/// Longest request line accepted; a longer one gets an error and the
+/// connection is closed, so a client cannot make the simulator buffer
+/// without bound.
+const MAX_REQUEST: u64 = 64 * 1024;
+
 async fn client(stream: UnixStream, tx: mpsc::Sender<Envelope>) {
     let (r, mut w) = stream.into_split();
-    let mut lines = BufReader::new(r).lines();
-    while let Ok(Some(line)) = lines.next_line().await {
+    let mut reader = BufReader::new(r);
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        match (&mut reader)
+            .take(MAX_REQUEST + 1)
+            .read_until(b'\n', &mut buf)
+            .await
+        {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        if buf.last() != Some(&b'\n') && buf.len() as u64 > MAX_REQUEST {
+            let err = json!({"error": format!("request longer than {MAX_REQUEST} bytes")});
+            let _ = w.write_all(format!("{err}\n").as_bytes()).await;
+            return;
+        }
+        let line = String::from_utf8_lossy(&buf);
         if line.trim().is_empty() {
             continue;
         }
