@@ -166,6 +166,7 @@ fn new_message(state: &AppState, req: SendRequest, caller: &str) -> Result<NewMe
         modem: req.modem,
         created_by: Some(caller.to_owned()),
         status_report: req.status_report.unwrap_or(true),
+        ..NewMessage::new(Vec::new(), String::new())
     })
 }
 

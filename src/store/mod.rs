@@ -15,6 +15,8 @@
 //! The store knows nothing of SMS encodings: callers pass PDUs as hex plus the decoded fields.
 //! Times are stored as integer milliseconds since the Unix epoch.
 
+mod consent;
+mod conversations;
 mod error;
 mod events;
 mod ids;
@@ -37,6 +39,8 @@ use std::time::Duration;
 use jiff::Timestamp;
 use rusqlite::Connection;
 
+pub use consent::ConsentChange;
+pub use conversations::{Conversation, ConversationState, ConversationUpdate};
 pub use error::Error;
 pub use migrate::SCHEMA_VERSION;
 pub use retention::Pruned;
@@ -44,7 +48,8 @@ pub use tx::Tx;
 pub use types::{
     AuditEntry, DispatchJob, FailureClass, InboundMessage, InboundOutcome, MatchedPart,
     MessageFilter, MessageRecord, NewEvent, NewInboundPart, NewMessage, NewPart, NewStatusReport,
-    Page, PartRecord, PartState, RecipientRecord, ReportMatch, ReportOutcome, State, WebhookEvent,
+    Origin, Page, PartRecord, PartState, RecipientRecord, ReportMatch, ReportOutcome, State,
+    WebhookEvent,
 };
 
 use writer::{Job, TypedJob};
@@ -518,6 +523,58 @@ impl Store {
     /// The newest `limit` audit entries.
     pub async fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, Error> {
         self.read(move |c| events::audit_log(c, limit)).await
+    }
+
+    // ---- support line ----
+
+    /// Whether `number` has opted out.
+    pub async fn opted_out(&self, number: &str) -> Result<bool, Error> {
+        let number = number.to_owned();
+        self.read(move |c| consent::opted_out(c, &number)).await
+    }
+
+    /// Records `number`'s consent; true when it changed.
+    pub async fn set_consent(
+        &self,
+        number: &str,
+        opted_out: bool,
+        source: &str,
+        now: Timestamp,
+    ) -> Result<bool, Error> {
+        let (number, source) = (number.to_owned(), source.to_owned());
+        self.write(move |c| consent::set(c, &number, opted_out, &source, now))
+            .await
+    }
+
+    /// Every consent change of `number`, oldest first.
+    pub async fn consent_history(&self, number: &str) -> Result<Vec<ConsentChange>, Error> {
+        let number = number.to_owned();
+        self.read(move |c| consent::history(c, &number)).await
+    }
+
+    /// The conversation `id`.
+    pub async fn get_conversation(&self, id: &str) -> Result<Conversation, Error> {
+        let id = id.to_owned();
+        self.read(move |c| conversations::get(c, &id)).await
+    }
+
+    /// The conversation with `number`, if any.
+    pub async fn conversation_with(&self, number: &str) -> Result<Option<Conversation>, Error> {
+        let number = number.to_owned();
+        self.read(move |c| conversations::by_number(c, &number))
+            .await
+    }
+
+    /// Applies an update to conversation `id`.
+    pub async fn update_conversation(
+        &self,
+        id: &str,
+        update: ConversationUpdate,
+        now: Timestamp,
+    ) -> Result<Conversation, Error> {
+        let id = id.to_owned();
+        self.write(move |c| conversations::update(c, &id, &update, now))
+            .await
     }
 
     /// The schema version of the open database.

@@ -13,10 +13,11 @@ use super::types::{
     DispatchJob, FailureClass, MessageFilter, MessageRecord, NewMessage, NewPart, Page, PartRecord,
     PartState, RecipientRecord, State,
 };
-use super::{Error, ms, opt_ts, rollup, ts};
+use super::{Error, conversations, ms, opt_ts, rollup, ts};
 
 const MSG_COLS: &str = "id, idempotency_key, body, priority, send_at, expires_at, max_attempts, \
-                        modem, created_by, state, created_at, updated_at";
+                        modem, created_by, state, created_at, updated_at, origin, transactional, \
+                        campaign";
 const RCPT_COLS: &str = "id, idx, number, state, attempts, next_attempt_at, modem, error, \
                          sent_at, delivered_at";
 const PART_COLS: &str =
@@ -36,6 +37,9 @@ fn message_row(row: &Row<'_>) -> rusqlite::Result<MessageRecord> {
         state: row.get(9)?,
         created_at: ts(row.get(10)?)?,
         updated_at: ts(row.get(11)?)?,
+        origin: row.get(12)?,
+        transactional: row.get(13)?,
+        campaign: row.get(14)?,
         recipients: Vec::new(),
     })
 }
@@ -150,8 +154,9 @@ pub(crate) fn enqueue(
     let id = new_id("msg_", now_ms);
     conn.prepare_cached(
         "INSERT INTO outbound_messages (id, idempotency_key, fingerprint, body, priority, send_at, \
-         expires_at, max_attempts, modem, created_by, state, created_at, updated_at, status_report) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13)",
+         expires_at, max_attempts, modem, created_by, state, created_at, updated_at, status_report, \
+         origin, transactional, campaign) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14, ?15, ?16)",
     )?
     .execute(params![
         id,
@@ -167,6 +172,9 @@ pub(crate) fn enqueue(
         State::Queued,
         now_ms,
         msg.status_report,
+        msg.origin,
+        msg.transactional,
+        msg.campaign,
     ])?;
     let mut stmt = conn.prepare_cached(
         "INSERT INTO outbound_recipients (message_id, idx, number, state, next_attempt_at, \
@@ -181,6 +189,7 @@ pub(crate) fn enqueue(
             send_at,
             now_ms
         ])?;
+        conversations::on_outbound(conn, number, msg.origin, now)?;
     }
     load_message(conn, &id)
 }

@@ -6,11 +6,13 @@ use std::time::Duration;
 use jiff::Timestamp;
 use rusqlite::Connection;
 
+use super::consent::ConsentChange;
+use super::conversations::{Conversation, ConversationUpdate};
 use super::types::{
     DispatchJob, FailureClass, InboundMessage, InboundOutcome, MessageRecord, NewEvent,
     NewInboundPart, NewMessage, NewPart, NewStatusReport, PartRecord, ReportMatch, State,
 };
-use super::{Error, events, inbound, outbound, reports};
+use super::{Error, consent, conversations, events, inbound, outbound, reports};
 
 /// The writer's transaction, handed to the closure given to [`Store::atomically`](super::Store::atomically).
 ///
@@ -146,5 +148,51 @@ impl Tx<'_> {
         now: Timestamp,
     ) -> Result<i64, Error> {
         events::audit(self.conn, token, action, target, now)
+    }
+
+    /// See [`Store::opted_out`](super::Store::opted_out).
+    pub fn opted_out(&self, number: &str) -> Result<bool, Error> {
+        consent::opted_out(self.conn, number)
+    }
+
+    /// See [`Store::set_consent`](super::Store::set_consent).
+    pub fn set_consent(
+        &self,
+        number: &str,
+        opted_out: bool,
+        source: &str,
+        now: Timestamp,
+    ) -> Result<bool, Error> {
+        consent::set(self.conn, number, opted_out, source, now)
+    }
+
+    /// See [`Store::consent_history`](super::Store::consent_history).
+    pub fn consent_history(&self, number: &str) -> Result<Vec<ConsentChange>, Error> {
+        consent::history(self.conn, number)
+    }
+
+    /// Records an inbound message from `number` on its conversation (creating it on first
+    /// contact); returns the conversation and whether this was the first contact.
+    pub fn conversation_inbound(
+        &self,
+        number: &str,
+        now: Timestamp,
+    ) -> Result<(Conversation, bool), Error> {
+        conversations::on_inbound(self.conn, number, now)
+    }
+
+    /// See [`Store::conversation_with`](super::Store::conversation_with).
+    pub fn conversation_with(&self, number: &str) -> Result<Option<Conversation>, Error> {
+        conversations::by_number(self.conn, number)
+    }
+
+    /// See [`Store::update_conversation`](super::Store::update_conversation).
+    pub fn update_conversation(
+        &self,
+        id: &str,
+        update: &ConversationUpdate,
+        now: Timestamp,
+    ) -> Result<Conversation, Error> {
+        conversations::update(self.conn, id, update, now)
     }
 }

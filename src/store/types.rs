@@ -145,6 +145,57 @@ impl FromSql for PartState {
     }
 }
 
+/// Where an outbound message came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// `POST /api/v1/messages`: an application or a person.
+    Api,
+    /// A staff reply in a conversation.
+    Reply,
+    /// A rule's reply, an acknowledgement or an opt-out confirmation.
+    Auto,
+    /// Part of a bulk campaign.
+    Bulk,
+}
+
+impl Origin {
+    /// The lowercase name used in the database and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Api => "api",
+            Origin::Reply => "reply",
+            Origin::Auto => "auto",
+            Origin::Bulk => "bulk",
+        }
+    }
+
+    /// The inverse of [`as_str`](Self::as_str).
+    pub fn parse(s: &str) -> Option<Origin> {
+        [Origin::Api, Origin::Reply, Origin::Auto, Origin::Bulk]
+            .into_iter()
+            .find(|o| o.as_str() == s)
+    }
+
+    /// A person's message: it answers a customer (first-response time).
+    pub fn is_human(self) -> bool {
+        matches!(self, Origin::Api | Origin::Reply)
+    }
+}
+
+impl ToSql for Origin {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.as_str()))
+    }
+}
+
+impl FromSql for Origin {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        let s = value.as_str()?;
+        Origin::parse(s).ok_or_else(|| FromSqlError::Other(format!("unknown origin {s:?}").into()))
+    }
+}
+
 /// A message to enqueue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewMessage {
@@ -169,6 +220,12 @@ pub struct NewMessage {
     pub created_by: Option<String>,
     /// Ask the network for status reports (TP-SRR).
     pub status_report: bool,
+    /// Where it came from (reports count only a person's messages as responses).
+    pub origin: Origin,
+    /// Sent even to an opted-out number when the config allows it (receipts, alerts).
+    pub transactional: bool,
+    /// The bulk campaign it belongs to.
+    pub campaign: Option<String>,
 }
 
 impl NewMessage {
@@ -185,6 +242,9 @@ impl NewMessage {
             modem: None,
             created_by: None,
             status_report: true,
+            origin: Origin::Api,
+            transactional: false,
+            campaign: None,
         }
     }
 
@@ -199,6 +259,7 @@ impl NewMessage {
             "max_attempts": self.max_attempts,
             "modem": self.modem,
             "status_report": self.status_report,
+            "transactional": self.transactional,
         })
         .to_string()
     }
@@ -227,6 +288,12 @@ pub struct MessageRecord {
     pub created_by: Option<String>,
     /// Rolled up from the recipients (see [`rollup`](super::rollup)).
     pub state: State,
+    /// Where it came from.
+    pub origin: Origin,
+    /// Allowed to an opted-out number.
+    pub transactional: bool,
+    /// The bulk campaign it belongs to.
+    pub campaign: Option<String>,
     /// Accepted at.
     pub created_at: Timestamp,
     /// Last change.

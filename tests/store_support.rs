@@ -1,0 +1,135 @@
+//! The store's support-line records on real SQLite files: consent and its history, and
+//! conversations with their episodes as inbound and outbound messages move them.
+
+mod common;
+
+use common::{t, temp_db};
+use smsgate::store::{ConversationState, ConversationUpdate, NewMessage, Origin, Store};
+
+const CUSTOMER: &str = "+819012345678";
+
+fn reply(to: &str, origin: Origin) -> NewMessage {
+    NewMessage {
+        origin,
+        ..NewMessage::new(vec![to.to_owned()], "thanks")
+    }
+}
+
+#[tokio::test]
+async fn consent_changes_once_and_keeps_its_history_across_a_reopen() {
+    let path = temp_db("consent");
+    let store = Store::open_at(&path, t(0)).unwrap();
+    assert!(!store.opted_out(CUSTOMER).await.unwrap());
+    assert!(
+        store
+            .set_consent(CUSTOMER, true, "sms:in_1", t(10))
+            .await
+            .unwrap()
+    );
+    // A second STOP changes nothing, so nothing is confirmed twice.
+    assert!(
+        !store
+            .set_consent(CUSTOMER, true, "sms:in_2", t(20))
+            .await
+            .unwrap()
+    );
+    store.close().await.unwrap();
+
+    let store = Store::open_at(&path, t(30)).unwrap();
+    assert!(store.opted_out(CUSTOMER).await.unwrap());
+    assert!(
+        store
+            .set_consent(CUSTOMER, false, "api:desk", t(40))
+            .await
+            .unwrap()
+    );
+    assert!(!store.opted_out(CUSTOMER).await.unwrap());
+    let h = store.consent_history(CUSTOMER).await.unwrap();
+    let seen: Vec<_> = h
+        .iter()
+        .map(|c| (c.opted_out, c.source.as_str(), c.at))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![(true, "sms:in_1", t(10)), (false, "api:desk", t(40))]
+    );
+    store.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_conversation_follows_its_messages_through_episodes() {
+    let store = Store::open_at(temp_db("conversation"), t(0)).unwrap();
+    // Outbound messages alone create no conversation.
+    store
+        .enqueue(reply(CUSTOMER, Origin::Bulk), t(1))
+        .await
+        .unwrap();
+    assert!(store.conversation_with(CUSTOMER).await.unwrap().is_none());
+
+    let (c, first) = store
+        .atomically(|tx| tx.conversation_inbound(CUSTOMER, t(100)))
+        .await
+        .unwrap();
+    assert!(first);
+    assert_eq!(
+        (c.state, c.unread, c.opened_at),
+        (ConversationState::Open, 1, t(100))
+    );
+    let (c, first) = store
+        .atomically(|tx| tx.conversation_inbound(CUSTOMER, t(110)))
+        .await
+        .unwrap();
+    assert!(!first);
+    assert_eq!(c.unread, 2);
+
+    // An automatic reply is not a person's response.
+    store
+        .enqueue(reply(CUSTOMER, Origin::Auto), t(111))
+        .await
+        .unwrap();
+    let c = store.get_conversation(&c.id).await.unwrap();
+    assert_eq!(
+        (c.state, c.first_response_at),
+        (ConversationState::Open, None)
+    );
+
+    store
+        .enqueue(reply(CUSTOMER, Origin::Reply), t(160))
+        .await
+        .unwrap();
+    store
+        .enqueue(reply(CUSTOMER, Origin::Reply), t(170))
+        .await
+        .unwrap();
+    let c = store.get_conversation(&c.id).await.unwrap();
+    assert_eq!(c.state, ConversationState::Waiting);
+    assert_eq!((c.unread, c.first_response_at), (0, Some(t(160))));
+
+    let closed = ConversationUpdate {
+        state: Some(ConversationState::Closed),
+        add_tags: vec!["billing".into()],
+        ..Default::default()
+    };
+    let c = store
+        .update_conversation(&c.id, closed, t(200))
+        .await
+        .unwrap();
+    assert_eq!(
+        (c.state, c.resolved_at),
+        (ConversationState::Closed, Some(t(200)))
+    );
+    assert_eq!(c.tags, vec!["billing".to_owned()]);
+
+    // The customer writes again: a new episode with its own times.
+    let (c, first) = store
+        .atomically(|tx| tx.conversation_inbound(CUSTOMER, t(300)))
+        .await
+        .unwrap();
+    assert!(!first);
+    assert_eq!(c.state, ConversationState::Open);
+    assert_eq!(
+        (c.opened_at, c.first_response_at, c.resolved_at),
+        (t(300), None, None)
+    );
+    assert_eq!(c.tags, vec!["billing".to_owned()]);
+}
