@@ -177,6 +177,17 @@ impl Origin {
             .find(|o| o.as_str() == s)
     }
 
+    /// The priority a message of this origin is queued with unless the caller chose one:
+    /// support replies and acknowledgements ahead of ordinary sends, campaigns behind them, so a
+    /// bulk send never starves the support line (the dispatcher claims by priority, then age).
+    pub fn default_priority(self) -> i32 {
+        match self {
+            Origin::Reply | Origin::Auto => 10,
+            Origin::Api => 0,
+            Origin::Bulk => -10,
+        }
+    }
+
     /// A person's message: it answers a customer (first-response time).
     pub fn is_human(self) -> bool {
         matches!(self, Origin::Api | Origin::Reply)
