@@ -133,3 +133,83 @@ async fn a_conversation_follows_its_messages_through_episodes() {
     );
     assert_eq!(c.tags, vec!["billing".to_owned()]);
 }
+
+#[tokio::test]
+async fn a_campaign_queues_every_message_at_bulk_priority_or_none() {
+    let store = Store::open_at(temp_db("campaign"), t(0)).unwrap();
+    let messages: Vec<NewMessage> = (0..1000)
+        .map(|i| NewMessage {
+            origin: Origin::Bulk,
+            priority: Origin::Bulk.default_priority(),
+            ..NewMessage::new(vec![format!("+8190{i:08}")], format!("Reminder {i}"))
+        })
+        .collect();
+    let skipped = vec![smsgate::store::Skipped {
+        number: CUSTOMER.into(),
+        reason: "opted_out".into(),
+    }];
+    let c = store
+        .create_campaign(
+            smsgate::store::NewCampaign {
+                name: "reminders".into(),
+                skipped: skipped.clone(),
+                ..Default::default()
+            },
+            messages,
+            t(5),
+        )
+        .await
+        .unwrap();
+    assert!(c.id.starts_with("bulk_"));
+    assert_eq!(c.recipients, 1000);
+    assert_eq!(c.skipped, skipped);
+    assert_eq!(c.states.get("queued"), Some(&1000));
+    let again = store.get_campaign(&c.id).await.unwrap();
+    assert_eq!(again, c);
+
+    // A bad message rolls the whole campaign back.
+    let bad = vec![
+        NewMessage::new(vec!["+819000000001".into()], "ok"),
+        NewMessage::new(Vec::new(), "no recipient"),
+    ];
+    assert!(
+        store
+            .create_campaign(Default::default(), bad, t(6))
+            .await
+            .is_err()
+    );
+    let page = store
+        .list_messages(Default::default(), None, 2000)
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 1000);
+    assert!(
+        page.items
+            .iter()
+            .all(|m| m.campaign.as_deref() == Some(c.id.as_str())
+                && m.origin == Origin::Bulk
+                && m.priority == -10)
+    );
+}
+
+#[tokio::test]
+async fn the_guard_sees_a_numbers_recent_automatic_replies_only() {
+    let store = Store::open_at(temp_db("history"), t(0)).unwrap();
+    for (origin, at) in [
+        (Origin::Auto, 10),
+        (Origin::Api, 20),
+        (Origin::Auto, 30),
+        (Origin::Auto, 40),
+    ] {
+        store.enqueue(reply(CUSTOMER, origin), t(at)).await.unwrap();
+    }
+    store
+        .enqueue(reply("+819099999999", Origin::Auto), t(35))
+        .await
+        .unwrap();
+    let seen = store
+        .atomically(|tx| tx.auto_replies_since(CUSTOMER, t(30)))
+        .await
+        .unwrap();
+    assert_eq!(seen, vec![t(30), t(40)]);
+}

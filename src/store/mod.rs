@@ -15,10 +15,12 @@
 //! The store knows nothing of SMS encodings: callers pass PDUs as hex plus the decoded fields.
 //! Times are stored as integer milliseconds since the Unix epoch.
 
+mod campaigns;
 mod consent;
 mod conversations;
 mod error;
 mod events;
+mod history;
 mod ids;
 mod inbound;
 mod migrate;
@@ -39,6 +41,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use rusqlite::Connection;
 
+pub use campaigns::{Campaign, NewCampaign, Skipped};
 pub use consent::ConsentChange;
 pub use conversations::{Conversation, ConversationState, ConversationUpdate};
 pub use error::Error;
@@ -563,6 +566,23 @@ impl Store {
         let number = number.to_owned();
         self.read(move |c| conversations::by_number(c, &number))
             .await
+    }
+
+    /// Queues a bulk campaign: `messages` (one per recipient, rendered) all or nothing.
+    pub async fn create_campaign(
+        &self,
+        campaign: NewCampaign,
+        messages: Vec<NewMessage>,
+        now: Timestamp,
+    ) -> Result<Campaign, Error> {
+        self.write(move |c| campaigns::create(c, &campaign, messages, now))
+            .await
+    }
+
+    /// Campaign `id` with its progress.
+    pub async fn get_campaign(&self, id: &str) -> Result<Campaign, Error> {
+        let id = id.to_owned();
+        self.read(move |c| campaigns::get(c, &id)).await
     }
 
     /// Applies an update to conversation `id`.

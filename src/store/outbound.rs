@@ -119,6 +119,16 @@ pub(crate) fn enqueue(
     msg: &NewMessage,
     now: Timestamp,
 ) -> Result<MessageRecord, Error> {
+    let id = enqueue_only(conn, msg, now)?;
+    load_message(conn, &id)
+}
+
+/// [`enqueue`] without reading the message back: its id. (A campaign queues thousands.)
+pub(crate) fn enqueue_only(
+    conn: &Connection,
+    msg: &NewMessage,
+    now: Timestamp,
+) -> Result<String, Error> {
     if msg.recipients.is_empty() {
         return Err(Error::Invalid(
             "a message needs at least one recipient".into(),
@@ -137,7 +147,7 @@ pub(crate) fn enqueue(
             .optional()?;
         if let Some((id, fp)) = existing {
             if fp == fingerprint {
-                return load_message(conn, &id);
+                return Ok(id);
             }
             return Err(Error::Conflict {
                 key: key.clone(),
@@ -191,7 +201,7 @@ pub(crate) fn enqueue(
         ])?;
         conversations::on_outbound(conn, number, msg.origin, now)?;
     }
-    load_message(conn, &id)
+    Ok(id)
 }
 
 /// Recomputes and stores a message's rolled-up state.

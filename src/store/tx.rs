@@ -6,13 +6,16 @@ use std::time::Duration;
 use jiff::Timestamp;
 use rusqlite::Connection;
 
+use super::campaigns::{Campaign, NewCampaign};
 use super::consent::ConsentChange;
 use super::conversations::{Conversation, ConversationUpdate};
 use super::types::{
     DispatchJob, FailureClass, InboundMessage, InboundOutcome, MessageRecord, NewEvent,
     NewInboundPart, NewMessage, NewPart, NewStatusReport, PartRecord, ReportMatch, State,
 };
-use super::{Error, consent, conversations, events, inbound, outbound, reports};
+use super::{
+    Error, campaigns, consent, conversations, events, history, inbound, outbound, reports,
+};
 
 /// The writer's transaction, handed to the closure given to [`Store::atomically`](super::Store::atomically).
 ///
@@ -194,5 +197,35 @@ impl Tx<'_> {
         now: Timestamp,
     ) -> Result<Conversation, Error> {
         conversations::update(self.conn, id, update, now)
+    }
+
+    /// When automatic replies to `number` were queued since `since`, oldest first (the flood
+    /// guard's window).
+    pub fn auto_replies_since(
+        &self,
+        number: &str,
+        since: Timestamp,
+    ) -> Result<Vec<Timestamp>, Error> {
+        history::auto_replies_since(self.conn, number, since)
+    }
+
+    /// When messages from `sender` were completed since `since`, oldest first.
+    pub fn inbound_since(&self, sender: &str, since: Timestamp) -> Result<Vec<Timestamp>, Error> {
+        history::inbound_since(self.conn, sender, since)
+    }
+
+    /// Records which rule fired for inbound message `id`.
+    pub fn set_inbound_rule(&self, id: &str, rule: &str) -> Result<(), Error> {
+        history::set_inbound_rule(self.conn, id, rule)
+    }
+
+    /// See [`Store::create_campaign`](super::Store::create_campaign).
+    pub fn create_campaign(
+        &self,
+        campaign: &NewCampaign,
+        messages: Vec<NewMessage>,
+        now: Timestamp,
+    ) -> Result<Campaign, Error> {
+        campaigns::create(self.conn, campaign, messages, now)
     }
 }
