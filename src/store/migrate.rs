@@ -9,6 +9,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_status_report.sql"),
     include_str!("migrations/0003_expiry_index.sql"),
+    include_str!("migrations/0004_rules.sql"),
 ];
 
 /// The schema version this code writes.

@@ -23,6 +23,7 @@ mod migrate;
 mod outbound;
 mod reports;
 mod retention;
+mod rules;
 mod stats;
 mod tx;
 mod types;
@@ -40,6 +41,7 @@ use rusqlite::Connection;
 pub use error::Error;
 pub use migrate::SCHEMA_VERSION;
 pub use retention::Pruned;
+pub use rules::{NewRule, StoredRule};
 pub use tx::Tx;
 pub use types::{
     AuditEntry, DispatchJob, FailureClass, InboundMessage, InboundOutcome, MatchedPart,
@@ -518,6 +520,24 @@ impl Store {
     /// The newest `limit` audit entries.
     pub async fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, Error> {
         self.read(move |c| events::audit_log(c, limit)).await
+    }
+
+    // ---- API-managed rules ----
+
+    /// The API-managed rules, in evaluation order.
+    pub async fn rules(&self) -> Result<Vec<StoredRule>, Error> {
+        self.read(rules::load).await
+    }
+
+    /// Replaces the API-managed rules with `list` (in that order), recording `by` as the editor.
+    pub async fn replace_rules(
+        &self,
+        list: Vec<NewRule>,
+        by: Option<String>,
+        now: Timestamp,
+    ) -> Result<(), Error> {
+        self.write(move |c| rules::replace(c, &list, by.as_deref(), now))
+            .await
     }
 
     /// The schema version of the open database.

@@ -6,11 +6,12 @@ use std::time::Duration;
 use jiff::Timestamp;
 use rusqlite::Connection;
 
+use super::rules::{NewRule, StoredRule};
 use super::types::{
     DispatchJob, FailureClass, InboundMessage, InboundOutcome, MessageRecord, NewEvent,
     NewInboundPart, NewMessage, NewPart, NewStatusReport, PartRecord, ReportMatch, State,
 };
-use super::{Error, events, inbound, outbound, reports};
+use super::{Error, events, inbound, outbound, reports, rules};
 
 /// The writer's transaction, handed to the closure given to [`Store::atomically`](super::Store::atomically).
 ///
@@ -146,5 +147,20 @@ impl Tx<'_> {
         now: Timestamp,
     ) -> Result<i64, Error> {
         events::audit(self.conn, token, action, target, now)
+    }
+
+    /// See [`Store::rules`](super::Store::rules) (sees this transaction's writes).
+    pub fn rules(&self) -> Result<Vec<StoredRule>, Error> {
+        rules::load(self.conn)
+    }
+
+    /// See [`Store::replace_rules`](super::Store::replace_rules).
+    pub fn replace_rules(
+        &self,
+        list: &[NewRule],
+        by: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(), Error> {
+        rules::replace(self.conn, list, by, now)
     }
 }
