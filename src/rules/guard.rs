@@ -61,7 +61,7 @@ mod secs {
 }
 
 /// What kind of address a sender is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SenderKind {
     /// A phone number: `+` and digits, or more than 6 digits.
