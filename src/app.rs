@@ -22,6 +22,7 @@ use crate::metrics::Metrics;
 use crate::modem::actor::{self, ModemConfig};
 use crate::modem::port::FlowControl;
 use crate::modem::{InitConfig, ModemHandle};
+use crate::rules::{Live, RuleSpec};
 use crate::sim::{SimConfig, SimHandle, Simulator};
 use crate::store::{InboundMessage, State, Store};
 use crate::webhook::{self, Deliverer};
@@ -43,6 +44,8 @@ pub enum Error {
     },
     #[error("cannot start the simulated modems: {0}")]
     Simulator(std::io::Error),
+    #[error("rules: {0}")]
+    Rules(#[from] crate::rules::RuleError),
 }
 
 /// What `smsgate serve` runs.
@@ -93,6 +96,7 @@ pub async fn start(opts: Options) -> Result<Running, Error> {
         path: cfg.storage.path.clone(),
         source,
     })?;
+    let rules = live_rules(&cfg, &store).await?;
     let cancel = CancellationToken::new();
     let tracker = TaskTracker::new();
 
@@ -206,6 +210,7 @@ pub async fn start(opts: Options) -> Result<Running, Error> {
         modems: Arc::new(modems.clone()),
         dispatch: dispatch_wake,
         metrics,
+        rules,
     };
     let c = cancel.clone();
     tracker.spawn(async move {
@@ -222,6 +227,41 @@ pub async fn start(opts: Options) -> Result<Running, Error> {
         cancel,
         tracker,
     })
+}
+
+/// The rules in force at start: the config file's, then those stored through the API. Stored
+/// rules that no longer parse or compile (say, a template they reply with was removed from the
+/// config) are left out with an error in the log, so the service still starts and
+/// `PUT /api/v1/rules` can repair them.
+async fn live_rules(cfg: &Config, store: &Store) -> Result<Arc<Live>, Error> {
+    let stored = store.rules().await.map_err(|source| Error::Store {
+        path: cfg.storage.path.clone(),
+        source,
+    })?;
+    let parsed: Result<Vec<RuleSpec>, _> = stored
+        .iter()
+        .map(|r| {
+            serde_json::from_str::<RuleSpec>(&r.spec).map_err(|e| format!("{:?}: {e}", r.name))
+        })
+        .collect();
+    let unusable = |e: &dyn std::fmt::Display| {
+        tracing::error!(error = %e, "the stored API rules are not usable with this config; only the config's rules are in force until PUT /api/v1/rules replaces them");
+    };
+    let api = parsed.unwrap_or_else(|e| {
+        unusable(&e);
+        Vec::new()
+    });
+    match Live::new(&cfg.support, cfg.rules.clone(), api) {
+        Ok(live) => Ok(Arc::new(live)),
+        Err(e) => {
+            unusable(&e);
+            Ok(Arc::new(Live::new(
+                &cfg.support,
+                cfg.rules.clone(),
+                Vec::new(),
+            )?))
+        }
+    }
 }
 
 /// Turns what the gateway reports into metrics and webhook events.

@@ -44,6 +44,12 @@ pub struct Config {
     pub modems: Vec<Modem>,
     #[serde(default)]
     pub webhooks: Vec<Webhook>,
+    /// `[support]`: business hours, acknowledgement, opt keywords, guard, templates.
+    #[serde(default)]
+    pub support: crate::rules::config::Support,
+    /// `[[rules]]`: the config file's rules, evaluated before the API-managed ones.
+    #[serde(default)]
+    pub rules: Vec<crate::rules::RuleSpec>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -312,8 +318,37 @@ impl Config {
                 ));
             }
         }
+        if let Err(e) = self.support.validate() {
+            return Err(invalid(e.span, &e.key, e.message));
+        }
+        let known = |t: &str| self.support.template(t).is_some();
+        if let Err(e) = crate::rules::rule::check_templates(&self.rules, &known)
+            .and_then(|()| crate::rules::RuleSet::compile(&self.rules).map(drop))
+        {
+            let span = rule_span(text, e.index, e.field);
+            return Err(invalid(span, &format!("rules.{}", e.field), e.to_string()));
+        }
         Ok(())
     }
+}
+
+/// Where the `field` of the `index`th `[[rules]]` entry is (its name when the field is absent).
+/// The rules are deserialized without spans (they are the same type as the API's), so the text
+/// is read a second time, loosely, only to find the line of an error.
+fn rule_span(text: &str, index: usize, field: &str) -> std::ops::Range<usize> {
+    #[derive(Deserialize)]
+    struct Loose {
+        #[serde(default)]
+        rules: Vec<std::collections::BTreeMap<String, Spanned<toml::Value>>>,
+    }
+    let Ok(loose) = toml::from_str::<Loose>(text) else {
+        return 0..0;
+    };
+    loose
+        .rules
+        .get(index)
+        .and_then(|r| r.get(field).or_else(|| r.get("name")))
+        .map_or(0..0, Spanned::span)
 }
 
 /// 1-based line of a byte offset.
@@ -348,6 +383,13 @@ mod tests {
         let cfg = parse(text).unwrap();
         assert_eq!(cfg.modems.len(), 1);
         assert_eq!(cfg.webhooks.len(), 1);
+        assert_eq!(cfg.rules.len(), 4);
+        assert_eq!(
+            cfg.support.business_hours().describe(),
+            "Mon–Fri 09:00–18:00 (Asia/Tokyo)"
+        );
+        assert_eq!(cfg.support.guard, crate::rules::GuardConfig::default());
+        assert_eq!(cfg.support.ack_template(false), Some("ack_closed"));
     }
 
     #[test]
@@ -356,6 +398,13 @@ mod tests {
         assert_eq!(cfg.http.listen.get_ref().to_string(), "127.0.0.1:8080");
         assert_eq!(cfg.storage.path, PathBuf::from("smsgate.db"));
         assert_eq!(*cfg.queue.max_parts.get_ref(), 10);
+        assert!(cfg.rules.is_empty());
+        assert_eq!(
+            cfg.support.business_hours().describe(),
+            "Mon–Fri 09:00–18:00 (UTC)"
+        );
+        assert!(cfg.support.template("opt_out_confirm").is_some());
+        assert_eq!(cfg.support.ack_template(true), None);
     }
 
     #[test]
@@ -407,6 +456,66 @@ mod tests {
                 "unknown event",
                 "[[webhooks]]\nurl = \"http://127.0.0.1:9/h\"\nevents = [\"message.recieved\"]\n",
                 &[":3: webhooks.events", "message.recieved"],
+            ),
+            (
+                "unknown time zone",
+                "[support]\ntimezone = \"Asia/Tokio\"\n",
+                &[":2: support.timezone", "Asia/Tokio"],
+            ),
+            (
+                "bad holiday",
+                "[support]\nholidays = [\"2026-02-30\"]\n",
+                &[":2: support.holidays"],
+            ),
+            (
+                "window across midnight",
+                "[support.hours]\nmon = [\"09:00-18:00\"]\nfri = [\"22:00-02:00\"]\n",
+                &[":3: support.hours.fri", "midnight"],
+            ),
+            (
+                "overlapping windows",
+                "[support.hours]\nmon = [\"09:00-13:00\", \"12:00-18:00\"]\n",
+                &[":2: support.hours.mon", "overlaps"],
+            ),
+            (
+                "unknown ack template",
+                "[support]\nack_open = \"ack\"\n",
+                &[":2: support.ack_open", "\"ack\""],
+            ),
+            (
+                "unknown placeholder",
+                "[support.templates]\nx = \"Hi\"\nack = \"Hi {nmae}\"\n",
+                &[":3: support.templates.ack", "nmae"],
+            ),
+            (
+                "keyword in two lists",
+                "[support.keywords]\nstart = [\"STOP\"]\n",
+                &[":2: support.keywords.start", "already a stop keyword"],
+            ),
+            (
+                "unknown guard key",
+                "[support.guard]\nmax_replies = 3\n",
+                &["line 2", "max_replies"],
+            ),
+            (
+                "bad regex in a rule",
+                "[[rules]]\nname = \"a\"\nany = true\nactions = [\"stop\"]\n[[rules]]\nname = \"b\"\nregex = \"(x\"\nactions = [\"stop\"]\n",
+                &[":7: rules.regex", "rule 1 (\"b\")"],
+            ),
+            (
+                "rule replies with an unknown template",
+                "[[rules]]\nname = \"a\"\nany = true\nactions = [{ reply = { template = \"nope\" } }]\n",
+                &[":4: rules.actions", "\"nope\""],
+            ),
+            (
+                "rule without a condition",
+                "[[rules]]\nname = \"a\"\nactions = [\"stop\"]\n",
+                &[":2: rules.any"],
+            ),
+            (
+                "unknown rule key",
+                "[[rules]]\nname = \"a\"\nany = true\nkeyword = \"x\"\nactions = [\"stop\"]\n",
+                &["line 4", "keyword"],
             ),
             (
                 "bad url",

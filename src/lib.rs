@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod modem;
 pub mod notify;
 pub mod random;
+pub mod rules;
 pub mod sim;
 pub mod sms;
 pub mod store;

@@ -78,8 +78,12 @@ struct Env {
 fn env_with(name: &str, config: &str, modems: Vec<ModemStatus>) -> Env {
     let config = Config::parse(config, Path::new("test.toml")).unwrap();
     let store = Store::open(temp_db(name)).unwrap();
+    let rules = Arc::new(
+        smsgate::rules::Live::new(&config.support, config.rules.clone(), Vec::new()).unwrap(),
+    );
     let state = AppState {
         store,
+        rules,
         config: Arc::new(config),
         modems: Arc::new(modems),
         dispatch: Arc::new(Notify::new()),

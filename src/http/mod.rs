@@ -7,6 +7,9 @@
 //! | `GET /api/v1/messages/{id}` | yes | one message (`msg_...` outbound, `in_...` inbound) |
 //! | `GET /api/v1/messages` | yes | `direction=out\|in`, `state`, `to`, `from`, `since`, `limit`, `cursor` |
 //! | `DELETE /api/v1/messages/{id}` | yes | cancel what is still queued; `409` otherwise |
+//! | `GET /api/v1/rules` | yes | every rule in evaluation order (config file's, then API-managed) |
+//! | `PUT /api/v1/rules` | yes | replace the API-managed rules; `422` naming a bad rule and field |
+//! | `POST /api/v1/rules/test` | yes | which rule a message would fire and what it would be sent |
 //! | `GET /api/v1/modems` | yes | modem states, signal, counters |
 //! | `GET /api/v1/openapi.json` | yes | the OpenAPI document ([`ApiDoc`]) |
 //! | `GET /metrics` | yes | Prometheus / OpenMetrics text ([`crate::metrics`]) |
@@ -14,7 +17,7 @@
 //!
 //! - **Auth** ([`auth`]): `Authorization: Bearer <token>`, compared in constant time. With no
 //!   tokens configured (the config allows that only on loopback) requests pass as `local`.
-//!   Every POST and DELETE is written to the audit log with the caller's name; a successful one
+//!   Every POST, PUT and DELETE is written to the audit log with the caller's name; a successful one
 //!   in the same transaction as its effect.
 //! - **Errors** ([`error::ApiError`]): `{"error": {"code", "message"}}`, one `IntoResponse`,
 //!   the store's errors mapped there once; bad input (including axum's own rejections, through
@@ -30,6 +33,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod messages;
+pub mod rules;
 pub mod system;
 pub mod types;
 
@@ -38,7 +42,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
-use axum::routing::get;
+use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -80,6 +84,8 @@ pub struct AppState {
     /// Woken after every accepted message so the dispatcher looks at once.
     pub dispatch: Arc<Notify>,
     pub metrics: Arc<Metrics>,
+    /// The rules in force (config file's and API-managed) and the `[support]` policy.
+    pub rules: Arc<crate::rules::Live>,
 }
 
 /// The OpenAPI document of every route.
@@ -91,6 +97,9 @@ pub struct AppState {
         messages::get_one,
         messages::cancel,
         messages::list,
+        rules::list,
+        rules::replace,
+        rules::test,
         system::modems,
         system::health,
         system::metrics,
@@ -107,12 +116,24 @@ pub struct AppState {
         types::ListResponse,
         types::ModemView,
         types::HealthView,
+        rules::RuleView,
+        rules::RulesView,
+        rules::ReplaceRules,
+        rules::TestRequest,
+        rules::TestResponse,
+        rules::ReplyView,
+        rules::GuardView,
+        crate::rules::RuleSpec,
+        crate::rules::Action,
+        crate::rules::Window,
+        crate::rules::SenderKind,
         error::ErrorBody,
         error::ErrorDetail,
     )),
     modifiers(&BearerAuth),
     tags(
         (name = "messages", description = "Send, look up, list and cancel messages"),
+        (name = "rules", description = "Auto-reply and routing rules"),
         (name = "modems", description = "Modem status"),
         (name = "system", description = "Health, metrics, this document"),
     )
@@ -152,6 +173,8 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/messages/{id}",
             get(messages::get_one).delete(messages::cancel),
         )
+        .route("/api/v1/rules", get(rules::list).put(rules::replace))
+        .route("/api/v1/rules/test", post(rules::test))
         .route("/api/v1/modems", get(system::modems))
         .route("/api/v1/openapi.json", get(system::openapi))
         .route("/metrics", get(system::metrics))

@@ -10,6 +10,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_status_report.sql"),
     include_str!("migrations/0003_expiry_index.sql"),
     include_str!("migrations/0004_support.sql"),
+    include_str!("migrations/0005_rules.sql"),
 ];
 
 /// The schema version this code writes.

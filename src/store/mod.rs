@@ -27,6 +27,7 @@ mod migrate;
 mod outbound;
 mod reports;
 mod retention;
+mod rules;
 mod stats;
 mod tx;
 mod types;
@@ -47,6 +48,7 @@ pub use conversations::{Conversation, ConversationState, ConversationUpdate};
 pub use error::Error;
 pub use migrate::SCHEMA_VERSION;
 pub use retention::Pruned;
+pub use rules::{NewRule, StoredRule};
 pub use tx::Tx;
 pub use types::{
     AuditEntry, DispatchJob, FailureClass, InboundMessage, InboundOutcome, MatchedPart,
@@ -594,6 +596,24 @@ impl Store {
     ) -> Result<Conversation, Error> {
         let id = id.to_owned();
         self.write(move |c| conversations::update(c, &id, &update, now))
+            .await
+    }
+
+    // ---- API-managed rules ----
+
+    /// The API-managed rules, in evaluation order.
+    pub async fn rules(&self) -> Result<Vec<StoredRule>, Error> {
+        self.read(rules::load).await
+    }
+
+    /// Replaces the API-managed rules with `list` (in that order), recording `by` as the editor.
+    pub async fn replace_rules(
+        &self,
+        list: Vec<NewRule>,
+        by: Option<String>,
+        now: Timestamp,
+    ) -> Result<(), Error> {
+        self.write(move |c| rules::replace(c, &list, by.as_deref(), now))
             .await
     }
 

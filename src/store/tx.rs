@@ -9,12 +9,13 @@ use rusqlite::Connection;
 use super::campaigns::{Campaign, NewCampaign};
 use super::consent::ConsentChange;
 use super::conversations::{Conversation, ConversationUpdate};
+use super::rules::{NewRule, StoredRule};
 use super::types::{
     DispatchJob, FailureClass, InboundMessage, InboundOutcome, MessageRecord, NewEvent,
     NewInboundPart, NewMessage, NewPart, NewStatusReport, PartRecord, ReportMatch, State,
 };
 use super::{
-    Error, campaigns, consent, conversations, events, history, inbound, outbound, reports,
+    Error, campaigns, consent, conversations, events, history, inbound, outbound, reports, rules,
 };
 
 /// The writer's transaction, handed to the closure given to [`Store::atomically`](super::Store::atomically).
@@ -227,5 +228,20 @@ impl Tx<'_> {
         now: Timestamp,
     ) -> Result<Campaign, Error> {
         campaigns::create(self.conn, campaign, messages, now)
+    }
+
+    /// See [`Store::rules`](super::Store::rules) (sees this transaction's writes).
+    pub fn rules(&self) -> Result<Vec<StoredRule>, Error> {
+        rules::load(self.conn)
+    }
+
+    /// See [`Store::replace_rules`](super::Store::replace_rules).
+    pub fn replace_rules(
+        &self,
+        list: &[NewRule],
+        by: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(), Error> {
+        rules::replace(self.conn, list, by, now)
     }
 }
