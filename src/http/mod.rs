@@ -33,6 +33,10 @@ pub mod messages;
 pub mod system;
 pub mod types;
 
+// contacts, consent and templates (issue 5, contacts API)
+pub mod contact_input;
+pub mod contacts_csv;
+
 use std::sync::Arc;
 
 use axum::Router;
