@@ -5,7 +5,7 @@
 //! too, a path is not a query) and normalised like a message's recipient, so `+81 90-1234-5678`
 //! names the same contact. Every write is audited in the transaction of its effect.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use axum::Extension;
 use axum::body::Bytes;
@@ -436,28 +436,28 @@ pub async fn import(
             return Ok(ImportErrorBody::new(code, e.to_string(), e.errors()).into_response());
         }
     };
-    if !skip_invalid && !parsed.errors.is_empty() {
-        let lines: std::collections::BTreeSet<u64> = parsed.errors.iter().map(|e| e.line).collect();
+    // Rows with a problem (a row may have several).
+    let bad_rows = parsed
+        .errors
+        .iter()
+        .map(|e| e.line)
+        .collect::<BTreeSet<_>>()
+        .len();
+    if !skip_invalid && bad_rows > 0 {
         let message = format!(
-            "{} of the rows are invalid; nothing was imported (mode=skip_invalid imports the others)",
-            lines.len()
+            "{bad_rows} of the rows are invalid; nothing was imported \
+             (mode=skip_invalid imports the others)"
         );
         return Ok(ImportErrorBody::new("invalid_rows", message, parsed.errors).into_response());
     }
     let rows: Vec<NewContact> = parsed.rows.into_iter().map(|(_, c)| c).collect();
-    let skipped = parsed
-        .errors
-        .iter()
-        .map(|e| e.line)
-        .collect::<std::collections::BTreeSet<_>>()
-        .len();
     let now = Timestamp::now();
     let counts = state
         .store
         .atomically(move |tx| {
             let counts = tx.import_contacts(&rows, now)?;
             let target = format!(
-                "created={} updated={} skipped={skipped}",
+                "created={} updated={} skipped={bad_rows}",
                 counts.created, counts.updated
             );
             tx.audit(&caller, "contact.import", Some(&target), now)?;
