@@ -66,24 +66,29 @@ pub async fn require_token(
             .ok_or(ApiError::Unauthorized)?
             .to_owned()
     };
-    let write = matches!(*req.method(), Method::POST | Method::DELETE);
+    let write = matches!(*req.method(), Method::POST | Method::PUT | Method::DELETE);
+    let method = req.method().clone();
     let path = req.uri().path().to_owned();
     req.extensions_mut().insert(Caller(caller.clone()));
     let resp = next.run(req).await;
     if write && !resp.status().is_success() {
-        audit_rejected(&state, &caller, &path, resp.status()).await;
+        audit_rejected(&state, &caller, &method, &path, resp.status()).await;
     }
     Ok(resp)
 }
 
-/// Writes a failed POST or DELETE to the audit log (a successful one is audited by its handler,
-/// in the transaction of its effect). Here, so that requests rejected before the handler ran
-/// (bad JSON, oversized body, ...) are recorded too. Best effort: the request failed already.
-async fn audit_rejected(state: &AppState, caller: &str, path: &str, status: StatusCode) {
-    let (action, target) = match path.strip_prefix("/api/v1/messages/") {
-        Some(id) => ("message.cancel.rejected", Some(id)),
-        None => ("message.create.rejected", None),
-    };
+/// Writes a failed POST, PUT or DELETE to the audit log (a successful one is audited by its
+/// handler, in the transaction of its effect). Here, so that requests rejected before the handler
+/// ran (bad JSON, oversized body, ...) are recorded too. Best effort: the request failed already.
+async fn audit_rejected(
+    state: &AppState,
+    caller: &str,
+    method: &Method,
+    path: &str,
+    status: StatusCode,
+) {
+    let (action, target) = rejected_action(method, path);
+    let target = target.as_deref();
     tracing::info!(caller, path, %status, "{action}");
     if let Err(e) = state
         .store
@@ -92,6 +97,18 @@ async fn audit_rejected(state: &AppState, caller: &str, path: &str, status: Stat
     {
         tracing::warn!(error = %e, action, "cannot write the audit log");
     }
+}
+
+/// The audit action and target of a failed write: the messages' own names, and for every other
+/// resource `request.rejected` with the method and path as the target.
+fn rejected_action(method: &Method, path: &str) -> (&'static str, Option<String>) {
+    if let Some(id) = path.strip_prefix("/api/v1/messages/") {
+        return ("message.cancel.rejected", Some(id.to_owned()));
+    }
+    if path == "/api/v1/messages" {
+        return ("message.create.rejected", None);
+    }
+    ("request.rejected", Some(format!("{method} {path}")))
 }
 
 #[cfg(test)]

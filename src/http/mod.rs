@@ -11,6 +11,18 @@
 //! | `PUT /api/v1/rules` | yes | replace the API-managed rules; `422` naming a bad rule and field |
 //! | `POST /api/v1/rules/test` | yes | which rule a message would fire and what it would be sent |
 //! | `GET /api/v1/modems` | yes | modem states, signal, counters |
+//! | `GET /api/v1/contacts` | yes | `group`, `q` (name or number prefix), `limit`, `cursor`; in number order |
+//! | `GET /api/v1/contacts/{number}` | yes | one contact (number URL-encoded: `%2B81...`) |
+//! | `PUT /api/v1/contacts/{number}` | yes | create (`201`) or replace (`200`) name, fields, groups |
+//! | `DELETE /api/v1/contacts/{number}` | yes | `204`, or `404` |
+//! | `POST /api/v1/contacts/import` | yes | `text/csv` up to 8 MiB / 50,000 rows; `mode=all_or_nothing\|skip_invalid`; errors per line |
+//! | `GET /api/v1/contacts/export` | yes | `text/csv` (`group`, `bom`); reads back through the import |
+//! | `GET /api/v1/groups` | yes | every group with its member count |
+//! | `GET /api/v1/consent` | yes | numbers by consent (`opted_out=true` default), paged |
+//! | `GET /api/v1/consent/{number}` | yes | opted out or not, and every change with its time and source |
+//! | `PUT /api/v1/consent/{number}` | yes | `{"opted_out"}`, recorded with source `api:<token name>` |
+//! | `GET /api/v1/templates` | yes | every stored template |
+//! | `GET/PUT/DELETE /api/v1/templates/{name}` | yes | one template (`name`: 1-64 of `A-Za-z0-9_-`) |
 //! | `GET /api/v1/openapi.json` | yes | the OpenAPI document ([`ApiDoc`]) |
 //! | `GET /metrics` | yes | Prometheus / OpenMetrics text ([`crate::metrics`]) |
 //! | `GET /health` | no | `200` when the store takes writes and a modem is ready, else `503` |
@@ -36,6 +48,13 @@ pub mod messages;
 pub mod rules;
 pub mod system;
 pub mod types;
+
+// contacts, consent and templates (issue 5, contacts API)
+pub mod consent;
+pub mod contact_input;
+pub mod contacts;
+pub mod contacts_csv;
+pub mod templates;
 
 use std::sync::Arc;
 
@@ -104,6 +123,21 @@ pub struct AppState {
         system::health,
         system::metrics,
         system::openapi,
+        // contacts, consent and templates (issue 5, contacts API)
+        contacts::list,
+        contacts::get_one,
+        contacts::put,
+        contacts::delete,
+        contacts::import,
+        contacts::export,
+        contacts::groups,
+        consent::get_one,
+        consent::put,
+        consent::list,
+        templates::list,
+        templates::get_one,
+        templates::put,
+        templates::delete,
     ),
     components(schemas(
         types::SendRequest,
@@ -129,6 +163,23 @@ pub struct AppState {
         crate::rules::SenderKind,
         error::ErrorBody,
         error::ErrorDetail,
+        // contacts, consent and templates (issue 5, contacts API)
+        contacts::ContactView,
+        contacts::ContactBody,
+        contacts::ContactList,
+        contacts::GroupView,
+        contacts::GroupList,
+        contacts::ImportReport,
+        contacts::ImportErrorBody,
+        contacts_csv::LineError,
+        consent::ConsentView,
+        consent::ConsentChangeView,
+        consent::ConsentBody,
+        consent::ConsentItem,
+        consent::ConsentList,
+        templates::TemplateView,
+        templates::TemplateBody,
+        templates::TemplateList,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -136,6 +187,9 @@ pub struct AppState {
         (name = "rules", description = "Auto-reply and routing rules"),
         (name = "modems", description = "Modem status"),
         (name = "system", description = "Health, metrics, this document"),
+        (name = "contacts", description = "Contacts, groups, CSV import and export"),
+        (name = "consent", description = "Opt-out and its history"),
+        (name = "templates", description = "Message templates"),
     )
 )]
 pub struct ApiDoc;
@@ -178,6 +232,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/modems", get(system::modems))
         .route("/api/v1/openapi.json", get(system::openapi))
         .route("/metrics", get(system::metrics))
+        // contacts, consent and templates (issue 5, contacts API)
+        .merge(contacts_routes())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,
@@ -189,6 +245,39 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
+}
+
+/// Contacts, groups, consent and templates. The CSV import takes bodies up to
+/// [`contacts::MAX_IMPORT_BYTES`] (8 MiB) whatever `http.max_body_bytes` says: that limit is
+/// sized for JSON, a contact list is not.
+fn contacts_routes() -> Router<AppState> {
+    use axum::routing::post;
+    Router::new()
+        .route("/api/v1/contacts", get(contacts::list))
+        .route(
+            "/api/v1/contacts/import",
+            post(contacts::import).layer(DefaultBodyLimit::max(contacts::MAX_IMPORT_BYTES)),
+        )
+        .route("/api/v1/contacts/export", get(contacts::export))
+        .route(
+            "/api/v1/contacts/{number}",
+            get(contacts::get_one)
+                .put(contacts::put)
+                .delete(contacts::delete),
+        )
+        .route("/api/v1/groups", get(contacts::groups))
+        .route("/api/v1/consent", get(consent::list))
+        .route(
+            "/api/v1/consent/{number}",
+            get(consent::get_one).put(consent::put),
+        )
+        .route("/api/v1/templates", get(templates::list))
+        .route(
+            "/api/v1/templates/{name}",
+            get(templates::get_one)
+                .put(templates::put)
+                .delete(templates::delete),
+        )
 }
 
 /// Serves the API on `listener` until `shutdown` is cancelled, then lets in-flight requests

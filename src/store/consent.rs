@@ -67,3 +67,47 @@ pub(crate) fn history(conn: &Connection, number: &str) -> Result<Vec<ConsentChan
     })?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
+
+// ---- listing (contacts API, issue 5) ----
+
+/// A number's current consent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentState {
+    pub number: String,
+    pub opted_out: bool,
+    /// When it last changed.
+    pub updated_at: Timestamp,
+}
+
+/// One page, in number order after `cursor` (the previous page's `next_cursor`), of the numbers
+/// whose current consent is `opted_out` (`false`: those that opted back in; a number never
+/// asked about has no row and is not listed).
+pub(crate) fn list(
+    conn: &Connection,
+    opted_out: bool,
+    cursor: Option<&str>,
+    limit: usize,
+) -> Result<super::types::Page<ConsentState>, Error> {
+    let limit = limit.clamp(1, 1000);
+    let mut stmt = conn.prepare_cached(
+        "SELECT number, opted_out, updated_at FROM consent \
+         WHERE opted_out = ?1 AND (?2 IS NULL OR number > ?2) ORDER BY number LIMIT ?3",
+    )?;
+    let mut items = stmt
+        .query_map(params![opted_out, cursor, (limit + 1) as i64], |r| {
+            Ok(ConsentState {
+                number: r.get(0)?,
+                opted_out: r.get(1)?,
+                updated_at: ts(r.get(2)?)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let more = items.len() > limit;
+    items.truncate(limit);
+    let next_cursor = if more {
+        items.last().map(|c| c.number.clone())
+    } else {
+        None
+    };
+    Ok(super::types::Page { items, next_cursor })
+}

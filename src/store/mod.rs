@@ -17,6 +17,10 @@
 
 mod campaigns;
 mod consent;
+// contacts and templates (issue 5, contacts API)
+mod contacts;
+mod templates;
+
 mod conversations;
 mod error;
 mod events;
@@ -44,6 +48,11 @@ use rusqlite::Connection;
 
 pub use campaigns::{Campaign, NewCampaign, Skipped};
 pub use consent::ConsentChange;
+// contacts and templates (issue 5, contacts API)
+pub use consent::ConsentState;
+pub use contacts::{Contact, ContactFilter, ImportCounts, NewContact};
+pub use templates::Template;
+
 pub use conversations::{Conversation, ConversationState, ConversationUpdate};
 pub use error::Error;
 pub use migrate::SCHEMA_VERSION;
@@ -615,6 +624,116 @@ impl Store {
     ) -> Result<(), Error> {
         self.write(move |c| rules::replace(c, &list, by.as_deref(), now))
             .await
+    }
+
+    // ---- contacts, consent listing and templates (issue 5, contacts API) ----
+
+    /// The contact with `number`, if any.
+    pub async fn get_contact(&self, number: &str) -> Result<Option<Contact>, Error> {
+        let number = number.to_owned();
+        self.read(move |c| contacts::get(c, &number)).await
+    }
+
+    /// Creates or replaces (name, fields and groups as a whole) the contact with
+    /// `contact.number`; returns it and whether it was created.
+    pub async fn upsert_contact(
+        &self,
+        contact: NewContact,
+        now: Timestamp,
+    ) -> Result<(Contact, bool), Error> {
+        self.write(move |c| contacts::upsert(c, &contact, now))
+            .await
+    }
+
+    /// Deletes the contact with `number` and its group memberships; returns whether it existed.
+    pub async fn delete_contact(&self, number: &str) -> Result<bool, Error> {
+        let number = number.to_owned();
+        self.write(move |c| contacts::delete(c, &number)).await
+    }
+
+    /// Contacts in number order; pass the returned `next_cursor` to get the next page.
+    pub async fn list_contacts(
+        &self,
+        filter: ContactFilter,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<Page<Contact>, Error> {
+        self.read(move |c| contacts::list(c, &filter, cursor.as_deref(), limit))
+            .await
+    }
+
+    /// The groups of the contact with `number`, sorted; empty when it is no contact.
+    pub async fn groups_of(&self, number: &str) -> Result<Vec<String>, Error> {
+        let number = number.to_owned();
+        self.read(move |c| contacts::groups_of(c, &number)).await
+    }
+
+    /// Every member of `group`, in number order, read in one statement.
+    pub async fn group_members(&self, group: &str) -> Result<Vec<Contact>, Error> {
+        let group = group.to_owned();
+        self.read(move |c| contacts::all(c, Some(&group))).await
+    }
+
+    /// Every contact (`group`: only its members), in number order: the CSV export.
+    pub async fn all_contacts(&self, group: Option<String>) -> Result<Vec<Contact>, Error> {
+        self.read(move |c| contacts::all(c, group.as_deref())).await
+    }
+
+    /// Every group with its member count, by name.
+    pub async fn list_groups(&self) -> Result<Vec<(String, u64)>, Error> {
+        self.read(contacts::groups).await
+    }
+
+    /// Writes every row in one transaction (all or nothing, one fsync); a number given twice:
+    /// the later row wins.
+    pub async fn import_contacts(
+        &self,
+        rows: Vec<NewContact>,
+        now: Timestamp,
+    ) -> Result<ImportCounts, Error> {
+        self.write(move |c| contacts::import(c, &rows, now)).await
+    }
+
+    /// Numbers whose current consent is `opted_out`, in number order, one page.
+    pub async fn list_consent(
+        &self,
+        opted_out: bool,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<Page<ConsentState>, Error> {
+        self.read(move |c| consent::list(c, opted_out, cursor.as_deref(), limit))
+            .await
+    }
+
+    /// The stored template `name`, if any.
+    pub async fn get_template(&self, name: &str) -> Result<Option<Template>, Error> {
+        let name = name.to_owned();
+        self.read(move |c| templates::get(c, &name)).await
+    }
+
+    /// Creates or replaces the template `name`; returns it and whether it was created.
+    pub async fn upsert_template(
+        &self,
+        name: &str,
+        body: &str,
+        updated_by: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(Template, bool), Error> {
+        let (name, body) = (name.to_owned(), body.to_owned());
+        let by = updated_by.map(str::to_owned);
+        self.write(move |c| templates::upsert(c, &name, &body, by.as_deref(), now))
+            .await
+    }
+
+    /// Deletes the template `name`; returns whether it existed.
+    pub async fn delete_template(&self, name: &str) -> Result<bool, Error> {
+        let name = name.to_owned();
+        self.write(move |c| templates::delete(c, &name)).await
+    }
+
+    /// Every stored template, by name.
+    pub async fn list_templates(&self) -> Result<Vec<Template>, Error> {
+        self.read(templates::list).await
     }
 
     /// The schema version of the open database.

@@ -17,6 +17,11 @@ use super::types::{
 use super::{
     Error, campaigns, consent, conversations, events, history, inbound, outbound, reports, rules,
 };
+// contacts and templates (issue 5, contacts API)
+use super::consent::ConsentState;
+use super::contacts::{self, Contact, ContactFilter, ImportCounts, NewContact};
+use super::templates::{self, Template};
+use super::types::Page;
 
 /// The writer's transaction, handed to the closure given to [`Store::atomically`](super::Store::atomically).
 ///
@@ -243,5 +248,96 @@ impl Tx<'_> {
         now: Timestamp,
     ) -> Result<(), Error> {
         rules::replace(self.conn, list, by, now)
+    }
+
+    // ---- contacts, consent listing and templates (issue 5, contacts API) ----
+
+    /// See [`Store::get_contact`](super::Store::get_contact) (sees this transaction's writes).
+    pub fn get_contact(&self, number: &str) -> Result<Option<Contact>, Error> {
+        contacts::get(self.conn, number)
+    }
+
+    /// See [`Store::upsert_contact`](super::Store::upsert_contact).
+    pub fn upsert_contact(
+        &self,
+        contact: &NewContact,
+        now: Timestamp,
+    ) -> Result<(Contact, bool), Error> {
+        contacts::upsert(self.conn, contact, now)
+    }
+
+    /// See [`Store::delete_contact`](super::Store::delete_contact).
+    pub fn delete_contact(&self, number: &str) -> Result<bool, Error> {
+        contacts::delete(self.conn, number)
+    }
+
+    /// See [`Store::list_contacts`](super::Store::list_contacts).
+    pub fn list_contacts(
+        &self,
+        filter: &ContactFilter,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<Contact>, Error> {
+        contacts::list(self.conn, filter, cursor, limit)
+    }
+
+    /// See [`Store::groups_of`](super::Store::groups_of).
+    pub fn groups_of(&self, number: &str) -> Result<Vec<String>, Error> {
+        contacts::groups_of(self.conn, number)
+    }
+
+    /// See [`Store::group_members`](super::Store::group_members).
+    pub fn group_members(&self, group: &str) -> Result<Vec<Contact>, Error> {
+        contacts::all(self.conn, Some(group))
+    }
+
+    /// See [`Store::list_groups`](super::Store::list_groups).
+    pub fn list_groups(&self) -> Result<Vec<(String, u64)>, Error> {
+        contacts::groups(self.conn)
+    }
+
+    /// See [`Store::import_contacts`](super::Store::import_contacts).
+    pub fn import_contacts(
+        &self,
+        rows: &[NewContact],
+        now: Timestamp,
+    ) -> Result<ImportCounts, Error> {
+        contacts::import(self.conn, rows, now)
+    }
+
+    /// See [`Store::list_consent`](super::Store::list_consent).
+    pub fn list_consent(
+        &self,
+        opted_out: bool,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<ConsentState>, Error> {
+        consent::list(self.conn, opted_out, cursor, limit)
+    }
+
+    /// See [`Store::get_template`](super::Store::get_template).
+    pub fn get_template(&self, name: &str) -> Result<Option<Template>, Error> {
+        templates::get(self.conn, name)
+    }
+
+    /// See [`Store::upsert_template`](super::Store::upsert_template).
+    pub fn upsert_template(
+        &self,
+        name: &str,
+        body: &str,
+        updated_by: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(Template, bool), Error> {
+        templates::upsert(self.conn, name, body, updated_by, now)
+    }
+
+    /// See [`Store::delete_template`](super::Store::delete_template).
+    pub fn delete_template(&self, name: &str) -> Result<bool, Error> {
+        templates::delete(self.conn, name)
+    }
+
+    /// See [`Store::list_templates`](super::Store::list_templates).
+    pub fn list_templates(&self) -> Result<Vec<Template>, Error> {
+        templates::list(self.conn)
     }
 }
