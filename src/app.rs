@@ -22,6 +22,7 @@ use crate::metrics::Metrics;
 use crate::modem::actor::{self, ModemConfig};
 use crate::modem::port::FlowControl;
 use crate::modem::{InitConfig, ModemHandle};
+use crate::rules::process::Processor;
 use crate::rules::{Live, RuleSpec};
 use crate::sim::{SimConfig, SimHandle, Simulator};
 use crate::store::{InboundMessage, State, Store};
@@ -187,6 +188,8 @@ pub async fn start(opts: Options) -> Result<Running, Error> {
         clock: clock.clone(),
         metrics: metrics.clone(),
         webhook_wake,
+        dispatch_wake: dispatch_wake.clone(),
+        processor: Processor::new(store.clone(), cfg.clone(), rules.clone()),
     };
     tracker.spawn(notices.run(notice_rx, outcome_rx, cancel.clone()));
 
@@ -271,6 +274,8 @@ struct Notices {
     clock: Arc<dyn Clock>,
     metrics: Arc<Metrics>,
     webhook_wake: Arc<Notify>,
+    dispatch_wake: Arc<Notify>,
+    processor: Processor,
 }
 
 impl Notices {
@@ -327,28 +332,22 @@ impl Notices {
         }
     }
 
-    /// Stores the message's processing and its events in one transaction.
+    /// Runs the rules on the message and records its processing, replies and events in one
+    /// transaction ([`Processor`]); then wakes the dispatcher and the webhook deliverer.
     async fn received(&self, m: InboundMessage) {
         self.metrics.inc_received();
-        let now = self.clock.now();
-        let data = json!({
-            "id": m.id,
-            "from": m.sender,
-            "text": m.text,
-            "modem": m.modem,
-            "parts": m.parts,
-            "complete": m.complete,
-            "received_at": m.completed_at.to_string(),
-        });
-        let ev = webhook::event("message.received", data, now);
-        let rows =
-            webhook::rows_for(&self.cfg.webhooks, "message.received", &ev).unwrap_or_default();
-        if let Err(e) = self
-            .store
-            .finish_inbound(&m.id, Vec::new(), rows, now)
-            .await
-        {
-            tracing::error!(error = %e, id = %m.id, "recording an inbound message's processing failed");
+        let id = m.id.clone();
+        match self.processor.process(m, self.clock.now()).await {
+            Ok(p) => {
+                tracing::debug!(%id, rule = ?p.rule, opt = ?p.opt, queued = p.queued.len(), withheld = ?p.withheld, "inbound message processed");
+                if !p.queued.is_empty() {
+                    self.dispatch_wake.notify_one();
+                }
+            }
+            Err(e) => {
+                // Left unprocessed: it is processed again at the next start.
+                tracing::error!(error = %e, %id, "processing an inbound message failed");
+            }
         }
         self.webhook_wake.notify_one();
     }

@@ -42,8 +42,12 @@ struct Env {
 fn env(name: &str) -> Env {
     let config = Config::parse(CONFIG, Path::new("test.toml")).unwrap();
     let store = Store::open(temp_db(name)).unwrap();
+    let rules = Arc::new(
+        smsgate::rules::Live::new(&config.support, config.rules.clone(), Vec::new()).unwrap(),
+    );
     let state = AppState {
         store,
+        rules,
         config: Arc::new(config),
         modems: Arc::new(Vec::<ModemStatus>::new()),
         dispatch: Arc::new(Notify::new()),

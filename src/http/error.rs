@@ -112,6 +112,9 @@ impl ApiError {
                     "invalid_state",
                     format!("not possible while the message is {from}"),
                 ),
+                store::Error::OptedOut { .. } => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, "opted_out", e.to_string())
+                }
                 store::Error::Invalid(m) => {
                     (StatusCode::UNPROCESSABLE_ENTITY, "invalid", m.clone())
                 }

@@ -48,14 +48,14 @@ fn unique_now() -> Timestamp {
 }
 
 /// A number as the API stores it: `+` and digits, or digits alone.
-fn normalise(number: &str) -> Result<String, ApiError> {
+pub(crate) fn normalise(number: &str) -> Result<String, ApiError> {
     Address::parse_number(number)
         .map(|a| a.to_string())
         .map_err(|e| ApiError::invalid("invalid_number", e.to_string()))
 }
 
 /// The encoding and part count of `text`, or why it cannot be sent.
-fn plan(text: &str, max_parts: usize) -> Result<(&'static str, usize), ApiError> {
+pub(crate) fn plan(text: &str, max_parts: usize) -> Result<(&'static str, usize), ApiError> {
     let opts = Options {
         max_parts,
         ..Options::default()
@@ -84,7 +84,7 @@ fn view(m: &MessageRecord) -> MessageView {
     MessageView::new(m, encoding, parts)
 }
 
-fn parse_time(field: &'static str, s: &str) -> Result<Timestamp, ApiError> {
+pub(crate) fn parse_time(field: &'static str, s: &str) -> Result<Timestamp, ApiError> {
     s.parse::<Timestamp>().map_err(|e| {
         ApiError::invalid(
             if field == "send_at" {
@@ -155,6 +155,9 @@ fn new_message(state: &AppState, req: SendRequest, caller: &str) -> Result<NewMe
             ));
         }
     }
+    // Without the config's consent the flag is ignored: an opted-out recipient is refused.
+    let transactional =
+        req.transactional.unwrap_or(false) && state.config.support.allow_transactional_to_opted_out;
     Ok(NewMessage {
         idempotency_key: req.id,
         recipients,
@@ -166,6 +169,7 @@ fn new_message(state: &AppState, req: SendRequest, caller: &str) -> Result<NewMe
         modem: req.modem,
         created_by: Some(caller.to_owned()),
         status_report: req.status_report.unwrap_or(true),
+        transactional,
         ..NewMessage::new(Vec::new(), String::new())
     })
 }

@@ -10,6 +10,8 @@
 //! | `GET /api/v1/rules` | yes | every rule in evaluation order (config file's, then API-managed) |
 //! | `PUT /api/v1/rules` | yes | replace the API-managed rules; `422` naming a bad rule and field |
 //! | `POST /api/v1/rules/test` | yes | which rule a message would fire and what it would be sent |
+//! | `POST /api/v1/bulk` | yes | a text or template to a group and/or list, rendered per recipient, optionally scheduled and paced ([`bulk`]) |
+//! | `GET /api/v1/bulk/{id}` | yes | a campaign, its skipped recipients and its recipients by state |
 //! | `GET /api/v1/modems` | yes | modem states, signal, counters |
 //! | `GET /api/v1/contacts` | yes | `group`, `q` (name or number prefix), `limit`, `cursor`; in number order |
 //! | `GET /api/v1/contacts/{number}` | yes | one contact (number URL-encoded: `%2B81...`) |
@@ -42,6 +44,7 @@
 //! cancellation token fires, then drains in-flight requests.
 
 pub mod auth;
+pub mod bulk;
 pub mod error;
 pub mod extract;
 pub mod messages;
@@ -138,6 +141,8 @@ pub struct AppState {
         templates::get_one,
         templates::put,
         templates::delete,
+        bulk::create,
+        bulk::get_one,
     ),
     components(schemas(
         types::SendRequest,
@@ -161,6 +166,8 @@ pub struct AppState {
         crate::rules::Action,
         crate::rules::Window,
         crate::rules::SenderKind,
+        bulk::BulkRequest,
+        bulk::CampaignView,
         error::ErrorBody,
         error::ErrorDetail,
         // contacts, consent and templates (issue 5, contacts API)
@@ -186,6 +193,7 @@ pub struct AppState {
         (name = "messages", description = "Send, look up, list and cancel messages"),
         (name = "rules", description = "Auto-reply and routing rules"),
         (name = "modems", description = "Modem status"),
+        (name = "bulk", description = "Bulk and scheduled sends to groups and lists"),
         (name = "system", description = "Health, metrics, this document"),
         (name = "contacts", description = "Contacts, groups, CSV import and export"),
         (name = "consent", description = "Opt-out and its history"),
@@ -229,6 +237,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/rules", get(rules::list).put(rules::replace))
         .route("/api/v1/rules/test", post(rules::test))
+        .route(
+            "/api/v1/bulk",
+            post(bulk::create).layer(DefaultBodyLimit::max(bulk::MAX_BULK_BODY)),
+        )
+        .route("/api/v1/bulk/{id}", get(bulk::get_one))
         .route("/api/v1/modems", get(system::modems))
         .route("/api/v1/openapi.json", get(system::openapi))
         .route("/metrics", get(system::metrics))

@@ -44,6 +44,9 @@ pub struct SendRequest {
     pub status_report: Option<bool>,
     /// Send only through this modem.
     pub modem: Option<String>,
+    /// A transactional message (a receipt, an alert the customer asked for): sent even to a
+    /// number that opted out, when `support.allow_transactional_to_opted_out` is true.
+    pub transactional: Option<bool>,
 }
 
 /// One outbound PDU of a recipient.

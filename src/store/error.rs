@@ -30,6 +30,15 @@ pub enum Error {
     /// The caller passed something the store cannot hold (no recipients, a zero part count, ...).
     #[error("invalid input: {0}")]
     Invalid(String),
+    /// A recipient opted out, and the message is not transactional.
+    #[error(
+        "{number} opted out (STOP); only a message marked transactional may reach it, and only \
+         where support.allow_transactional_to_opted_out is true"
+    )]
+    OptedOut {
+        /// The recipient.
+        number: String,
+    },
     /// The store was closed, or its writer thread is gone.
     #[error("the store is closed")]
     Closed,

@@ -13,7 +13,7 @@ use super::types::{
     DispatchJob, FailureClass, MessageFilter, MessageRecord, NewMessage, NewPart, Page, PartRecord,
     PartState, RecipientRecord, State,
 };
-use super::{Error, conversations, ms, opt_ts, rollup, ts};
+use super::{Error, consent, conversations, ms, opt_ts, rollup, ts};
 
 const MSG_COLS: &str = "id, idempotency_key, body, priority, send_at, expires_at, max_attempts, \
                         modem, created_by, state, created_at, updated_at, origin, transactional, \
@@ -153,6 +153,17 @@ pub(crate) fn enqueue_only(
                 key: key.clone(),
                 existing_id: id,
             });
+        }
+    }
+    if !msg.transactional {
+        // Checked here, under every way a message is queued, so no path can text a number that
+        // said STOP.
+        for number in &msg.recipients {
+            if consent::opted_out(conn, number)? {
+                return Err(Error::OptedOut {
+                    number: number.clone(),
+                });
+            }
         }
     }
     let now_ms = ms(now);

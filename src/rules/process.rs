@@ -1,0 +1,339 @@
+//! What the service does with a completed inbound message, in one store transaction (DESIGN.md,
+//! "Receiving": rules run, replies are queued in the same transaction, webhooks fire):
+//!
+//! 1. the conversation with the sender records it (created on first contact, reopened when
+//!    closed);
+//! 2. [`Policy::decide`](super::decide::Policy::decide) picks the opt keyword, rule and reply;
+//! 3. STOP / START change the sender's consent (kept with the inbound id as its source) and are
+//!    confirmed only when the consent changed, so a repeated STOP gets no second answer;
+//! 4. the fired rule's actions run: tag, needs-human, forward to staff, webhook;
+//! 5. the reply, if any, passes the opt-out check and the flood and loop guard, is rendered with
+//!    the contact's fields and `{hours}`, and is queued at support priority;
+//! 6. the message is marked processed with its `message.received` (and `rule.matched`) events.
+//!
+//! A crash anywhere before the COMMIT leaves the message unprocessed, and it is processed again
+//! at start; after the COMMIT it is never processed twice (nothing doubled).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use serde_json::json;
+
+use super::Live;
+use super::decide::{Inbound, Policy};
+use super::guard::{self, History, Refusal};
+use super::opt::Opt;
+use super::rule::Action;
+use super::template::{self, TemplateError};
+use crate::config::Config;
+use crate::store::{
+    self, Contact, ConversationState, ConversationUpdate, InboundMessage, NewEvent, NewMessage,
+    Origin, Store, Tx,
+};
+use crate::webhook;
+
+/// The tag put on a conversation whose automatic replies the loop guard cut off.
+pub const LOOP_TAG: &str = "auto_reply_loop";
+
+/// Longest forwarded text, in characters, so a forward stays within a few parts.
+const FORWARD_MAX_CHARS: usize = 300;
+
+/// What processing did, for logs, metrics and tests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Processed {
+    /// The conversation the message belongs to.
+    pub conversation: String,
+    /// The opt keyword it carried.
+    pub opt: Option<Opt>,
+    /// The rule that fired.
+    pub rule: Option<String>,
+    /// Messages queued: replies, confirmations and forwards.
+    pub queued: Vec<String>,
+    /// Why an automatic reply was not sent (`opted_out`, `flood`, `ping_pong`, ...).
+    pub withheld: Option<String>,
+}
+
+/// Processes inbound messages against the live rules.
+#[derive(Clone)]
+pub struct Processor {
+    store: Store,
+    config: Arc<Config>,
+    live: Arc<Live>,
+}
+
+impl Processor {
+    pub fn new(store: Store, config: Arc<Config>, live: Arc<Live>) -> Processor {
+        Processor {
+            store,
+            config,
+            live,
+        }
+    }
+
+    /// Processes `m` at `now`; resolves after the COMMIT that records it.
+    pub async fn process(
+        &self,
+        m: InboundMessage,
+        now: Timestamp,
+    ) -> Result<Processed, store::Error> {
+        let this = self.clone();
+        self.store
+            .atomically(move |tx| this.process_tx(tx, &m, now))
+            .await
+    }
+
+    fn process_tx(
+        &self,
+        tx: &Tx<'_>,
+        m: &InboundMessage,
+        now: Timestamp,
+    ) -> Result<Processed, store::Error> {
+        let policy = self.live.policy();
+        let rules = self.live.rules();
+        let (conv, first_contact) = tx.conversation_inbound(&m.sender, now)?;
+        let contact = tx.get_contact(&m.sender)?;
+        let groups = contact
+            .as_ref()
+            .map(|c| c.groups.clone())
+            .unwrap_or_default();
+        let decision = policy.decide(
+            &rules,
+            &Inbound {
+                text: &m.text,
+                sender: &m.sender,
+                at: m.completed_at,
+                first_contact,
+                groups: &groups,
+                // A new episode began with this message: the first contact, or a reopening.
+                new_conversation: conv.opened_at == now,
+            },
+        );
+        let mut out = Processed {
+            conversation: conv.id.clone(),
+            opt: decision.opt,
+            rule: decision.fired.map(|f| f.name.to_owned()),
+            ..Processed::default()
+        };
+        let source = format!("sms:{}", m.id);
+
+        // Opt keywords change consent; their answer is sent once per change.
+        let mut confirm = false;
+        if let Some(opt) = decision.opt {
+            let changed = match opt {
+                Opt::Stop => tx.set_consent(&m.sender, true, &source, now)?,
+                Opt::Start => tx.set_consent(&m.sender, false, &source, now)?,
+                Opt::Help => true,
+            };
+            if !changed {
+                out.withheld = Some("unchanged".into());
+            }
+            confirm = changed && opt != Opt::Help;
+        }
+
+        let mut events = webhook::rows_for(
+            &self.config.webhooks,
+            "message.received",
+            &webhook::event(
+                "message.received",
+                json!({
+                    "id": m.id, "from": m.sender, "text": m.text, "modem": m.modem,
+                    "parts": m.parts, "complete": m.complete,
+                    "received_at": m.completed_at.to_string(),
+                    "conversation": conv.id, "rule": out.rule, "opt": decision.opt.map(Opt::as_str),
+                }),
+                now,
+            ),
+        )
+        .map_err(|e| store::Error::Invalid(e.to_string()))?;
+
+        if let Some(fired) = decision.fired {
+            tx.set_inbound_rule(&m.id, fired.name)?;
+            let mut update = ConversationUpdate::default();
+            for action in fired.actions {
+                match action {
+                    Action::Tag { tag } => update.add_tags.push(tag.clone()),
+                    Action::NeedsHuman => update.state = Some(ConversationState::NeedsHuman),
+                    Action::Forward { to } => {
+                        let text: String = m.text.chars().take(FORWARD_MAX_CHARS).collect();
+                        let fwd = NewMessage {
+                            transactional: true,
+                            ..self.auto_message(to, format!("{}: {text}", m.sender))
+                        };
+                        out.queued.push(tx.enqueue(&fwd, now)?.id);
+                    }
+                    Action::Webhook { url } => {
+                        if self.config.webhooks.iter().any(|w| w.url.get_ref() == url) {
+                            let ev = webhook::event(
+                                "rule.matched",
+                                json!({"rule": fired.name, "id": m.id, "from": m.sender, "text": m.text, "conversation": conv.id}),
+                                now,
+                            );
+                            events.push(NewEvent {
+                                endpoint: url.clone(),
+                                kind: "rule.matched".into(),
+                                payload: ev.to_string(),
+                            });
+                        } else {
+                            // Only configured endpoints have a secret and a delivery queue.
+                            tracing::warn!(rule = fired.name, %url, "rule webhook is not a configured [[webhooks]] url; skipped");
+                        }
+                    }
+                    Action::Reply { .. } | Action::Stop => {}
+                }
+            }
+            if update != ConversationUpdate::default() {
+                tx.update_conversation(&conv.id, &update, now)?;
+            }
+        }
+
+        if let Some(name) = &decision.reply
+            && (decision.opt.is_none() || confirm || decision.opt == Some(Opt::Help))
+        {
+            match self.allowed(tx, m, confirm, now)? {
+                Err(why) => {
+                    tracing::info!(from = %m.sender, id = %m.id, reason = %why, "automatic reply withheld");
+                    if matches!(why, Withheld::Guard(Refusal::PingPong { .. })) {
+                        let cut = ConversationUpdate {
+                            state: Some(ConversationState::NeedsHuman),
+                            add_tags: vec![LOOP_TAG.into()],
+                            ..Default::default()
+                        };
+                        tx.update_conversation(&conv.id, &cut, now)?;
+                    }
+                    out.withheld = Some(why.code().into());
+                }
+                Ok(()) => match template_body(tx, policy, name)
+                    .map(|body| render_for(policy, &body, contact.as_ref(), &m.sender, false))
+                    .transpose()
+                {
+                    Ok(Some(body)) => {
+                        let reply = NewMessage {
+                            // A confirmation goes to a number that just opted out.
+                            transactional: confirm,
+                            ..self.auto_message(&m.sender, body)
+                        };
+                        out.queued.push(tx.enqueue(&reply, now)?.id);
+                    }
+                    Ok(None) => {
+                        tracing::warn!(template = %name, "reply template not found; nothing sent");
+                        out.withheld = Some("template_missing".into());
+                    }
+                    Err(e) => {
+                        tracing::warn!(template = %name, error = %e, "reply template failed to render; nothing sent");
+                        out.withheld = Some("template_error".into());
+                    }
+                },
+            }
+        }
+
+        tx.finish_inbound(&m.id, &[], &events, now)?;
+        Ok(out)
+    }
+
+    /// Whether an automatic reply to the sender may go out: not to an opted-out number (but a
+    /// consent confirmation), and only within the flood and loop guard.
+    fn allowed(
+        &self,
+        tx: &Tx<'_>,
+        m: &InboundMessage,
+        confirmation: bool,
+        now: Timestamp,
+    ) -> Result<Result<(), Withheld>, store::Error> {
+        let cfg = &self.live.policy().guard;
+        if !confirmation && tx.opted_out(&m.sender)? {
+            return Ok(Err(Withheld::OptedOut));
+        }
+        let since = now
+            .checked_sub(
+                cfg.window
+                    .max(cfg.pingpong_gap * cfg.pingpong_rounds.max(1)),
+            )
+            .unwrap_or(Timestamp::MIN);
+        let history = History {
+            auto_replies: tx.auto_replies_since(&m.sender, since)?,
+            inbound: tx.inbound_since(&m.sender, since)?,
+        };
+        let verdict = if confirmation {
+            // A confirmation follows a consent change, which cannot loop; only an address that
+            // cannot be answered stops it.
+            match guard::classify_sender(&m.sender) {
+                guard::SenderKind::Number => Ok(()),
+                _ => guard::check(cfg, &m.sender, &History::default(), now),
+            }
+        } else {
+            guard::check(cfg, &m.sender, &history, now)
+        };
+        Ok(verdict.map_err(Withheld::Guard))
+    }
+
+    fn auto_message(&self, to: &str, body: String) -> NewMessage {
+        NewMessage {
+            priority: Origin::Auto.default_priority(),
+            origin: Origin::Auto,
+            ttl: Some(Duration::from_secs(self.config.queue.default_ttl)),
+            max_attempts: *self.config.queue.max_attempts.get_ref(),
+            created_by: Some("rules".into()),
+            ..NewMessage::new(vec![to.to_owned()], body)
+        }
+    }
+}
+
+/// The body of template `name`: the API's version if there is one, else the config file's.
+pub fn template_body(tx: &Tx<'_>, policy: &Policy, name: &str) -> Option<String> {
+    match tx.get_template(name) {
+        Ok(Some(t)) => Some(t.body),
+        Ok(None) => policy.template(name).map(str::to_owned),
+        Err(e) => {
+            tracing::warn!(template = name, error = %e, "reading a template failed; using the config's");
+            policy.template(name).map(str::to_owned)
+        }
+    }
+}
+
+/// `body` rendered for `number`: `{hours}` from the business hours, `{number}`, `{name}` and
+/// the contact's custom fields. A placeholder the contact has no value for is an error, so a
+/// customer never receives "Dear {name}" — except, when not `strict`, `{name}`, which is then
+/// empty (an acknowledgement to an unknown number still goes out).
+pub fn render_for(
+    policy: &Policy,
+    body: &str,
+    contact: Option<&Contact>,
+    number: &str,
+    strict: bool,
+) -> Result<String, TemplateError> {
+    template::render(body, &|key| match key {
+        "hours" => Some(policy.hours.describe()),
+        "number" => Some(number.to_owned()),
+        "name" => contact
+            .map(|c| c.name.clone())
+            .filter(|n| !n.is_empty())
+            .or_else(|| (!strict).then(String::new)),
+        field => contact.and_then(|c| c.fields.get(field).cloned()),
+    })
+}
+
+/// Why an automatic reply was not sent.
+#[derive(Debug)]
+enum Withheld {
+    OptedOut,
+    Guard(Refusal),
+}
+
+impl Withheld {
+    fn code(&self) -> &'static str {
+        match self {
+            Withheld::OptedOut => "opted_out",
+            Withheld::Guard(r) => r.code(),
+        }
+    }
+}
+
+impl std::fmt::Display for Withheld {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Withheld::OptedOut => f.write_str("the number opted out"),
+            Withheld::Guard(r) => r.fmt(f),
+        }
+    }
+}
