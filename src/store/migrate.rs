@@ -10,6 +10,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_status_report.sql"),
     include_str!("migrations/0003_expiry_index.sql"),
     include_str!("migrations/0004_support.sql"),
+    // Conversations and reports (issue 5): indexes only; renumber freely when merging.
+    include_str!("migrations/0007_convo.sql"),
 ];
 
 /// The schema version this code writes.

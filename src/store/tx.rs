@@ -228,4 +228,17 @@ impl Tx<'_> {
     ) -> Result<Campaign, Error> {
         campaigns::create(self.conn, campaign, messages, now)
     }
+
+    // ---- conversations (issue 5) ----
+
+    /// See [`Store::get_conversation`](super::Store::get_conversation) (sees this transaction's
+    /// writes).
+    pub fn get_conversation(&self, id: &str) -> Result<Conversation, Error> {
+        conversations::get(self.conn, id)
+    }
+
+    /// See [`Store::mark_conversation_read`](super::Store::mark_conversation_read).
+    pub fn mark_conversation_read(&self, id: &str) -> Result<Conversation, Error> {
+        super::threads::mark_read(self.conn, id)
+    }
 }
