@@ -6,7 +6,7 @@
 //! does not tell which prefix or which token came close. With no tokens configured (the
 //! loopback-only default the config enforces), every request is let through as [`Caller`]
 //! `local`. The caller's name is what the audit log records: handlers audit what they did, and
-//! [`require_token`] audits every POST or DELETE that failed.
+//! [`require_token`] audits every POST, PATCH or DELETE that failed.
 
 use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode, header};
@@ -66,7 +66,7 @@ pub async fn require_token(
             .ok_or(ApiError::Unauthorized)?
             .to_owned()
     };
-    let write = matches!(*req.method(), Method::POST | Method::DELETE);
+    let write = matches!(*req.method(), Method::POST | Method::PATCH | Method::DELETE);
     let path = req.uri().path().to_owned();
     req.extensions_mut().insert(Caller(caller.clone()));
     let resp = next.run(req).await;
@@ -76,13 +76,21 @@ pub async fn require_token(
     Ok(resp)
 }
 
-/// Writes a failed POST or DELETE to the audit log (a successful one is audited by its handler,
+/// Writes a failed POST, PATCH or DELETE to the audit log (a successful one is audited by its handler,
 /// in the transaction of its effect). Here, so that requests rejected before the handler ran
 /// (bad JSON, oversized body, ...) are recorded too. Best effort: the request failed already.
 async fn audit_rejected(state: &AppState, caller: &str, path: &str, status: StatusCode) {
     let (action, target) = match path.strip_prefix("/api/v1/messages/") {
         Some(id) => ("message.cancel.rejected", Some(id)),
-        None => ("message.create.rejected", None),
+        None => match path.strip_prefix("/api/v1/conversations/") {
+            // Conversations (issue 5): `{id}` (PATCH), `{id}/reply`, `{id}/read`.
+            Some(rest) => match rest.split_once('/') {
+                Some((id, "reply")) => ("conversation.reply.rejected", Some(id)),
+                Some((id, "read")) => ("conversation.read.rejected", Some(id)),
+                _ => ("conversation.update.rejected", Some(rest)),
+            },
+            None => ("message.create.rejected", None),
+        },
     };
     tracing::info!(caller, path, %status, "{action}");
     if let Err(e) = state
