@@ -97,7 +97,12 @@ pub(crate) fn list(
     cursor: Option<&str>,
     limit: usize,
 ) -> Result<Page<Conversation>, Error> {
-    let after = cursor.map(parse_cursor).transpose()?;
+    // No cursor: a position after everything, so the keyset condition is always a plain range
+    // the index can seek to (an `?7 IS NULL OR ...` would make deep pages scan from the top).
+    let (after_at, after_seq) = cursor
+        .map(parse_cursor)
+        .transpose()?
+        .unwrap_or((i64::MAX, i64::MAX));
     let limit = limit.clamp(1, MAX_PAGE);
     // One statement per order, each cached; an absent filter is a NULL parameter.
     let filters = "(?1 IS NULL OR c.state = ?1) AND (?2 IS NULL OR c.assignee = ?2) \
@@ -108,12 +113,12 @@ pub(crate) fn list(
     let sql = match f.order {
         ConversationOrder::Activity => format!(
             "SELECT {COLS}, c.seq FROM {FROM} WHERE {filters} \
-             AND (?7 IS NULL OR c.updated_at < ?7 OR (c.updated_at = ?7 AND c.seq < ?8)) \
+             AND c.updated_at <= ?7 AND (c.updated_at < ?7 OR c.seq < ?8) \
              ORDER BY c.updated_at DESC, c.seq DESC LIMIT ?9"
         ),
         ConversationOrder::Created => format!(
             "SELECT {COLS}, c.seq FROM {FROM} WHERE {filters} \
-             AND (?7 IS NULL OR ?8 IS NULL OR c.seq < ?8) ORDER BY c.seq DESC LIMIT ?9"
+             AND c.seq < ?8 ORDER BY c.seq DESC LIMIT ?9"
         ),
     };
     let mut stmt = conn.prepare_cached(&sql)?;
@@ -126,8 +131,8 @@ pub(crate) fn list(
                 f.unread_only,
                 f.number_prefix,
                 f.updated_since.map(ms),
-                after.map(|a| a.0),
-                after.map(|a| a.1),
+                after_at,
+                after_seq,
                 (limit + 1) as i64,
             ],
             |r| Ok((conversations::row(r)?, r.get::<_, i64>(14)?)),
