@@ -299,6 +299,23 @@ async fn list_filters_and_pages_by_last_activity() {
         assert_eq!(seen, whole.items, "{order:?}");
         assert_eq!(pages, 3, "{order:?}");
     }
+    // A conversation that becomes active while a client pages moves above the cursor: the
+    // remaining pages neither repeat an item nor lose one that stayed put.
+    let first = store.list_conversations(f(), None, 2).await.unwrap();
+    inbound(&store, "+819000000003", "again", t(200)).await;
+    let rest = store
+        .list_conversations(f(), first.next_cursor.clone(), 100)
+        .await
+        .unwrap();
+    let seen: Vec<usize> = first.items.iter().chain(&rest.items).map(number).collect();
+    assert_eq!(
+        seen,
+        vec![4, 2, 1, 5],
+        "3 moved to the top, above the cursor"
+    );
+    let top = store.list_conversations(f(), None, 1).await.unwrap();
+    assert_eq!(top.items.iter().map(number).collect::<Vec<_>>(), vec![3]);
+
     let bad = store
         .list_conversations(f(), Some("conv_nope".into()), 2)
         .await;
