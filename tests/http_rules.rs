@@ -424,11 +424,17 @@ async fn replacing_and_testing_are_audited_with_the_token() {
     assert_eq!(stored[0].updated_by.as_deref(), Some("crm"));
     assert_eq!(stored[0].position, 1);
 
-    // A rejected PUT writes no audit line.
+    // A rejected PUT changes nothing and is recorded as rejected, like every refused write.
     let bad = json!({"rules": [{"name": "x", "actions": ["stop"]}]});
     let (status, _) = call(&e.app, req(Method::PUT, "/api/v1/rules", Some(bad))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(e.state.store.audit_log(10).await.unwrap().len(), 2);
+    let audit = e.state.store.audit_log(10).await.unwrap();
+    assert_eq!(audit.len(), 3);
+    assert_eq!(
+        (audit[0].action.as_str(), audit[0].target.as_deref()),
+        ("request.rejected", Some("PUT /api/v1/rules"))
+    );
+    assert_eq!(e.state.store.rules().await.unwrap().len(), 3);
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@
 //! does not tell which prefix or which token came close. With no tokens configured (the
 //! loopback-only default the config enforces), every request is let through as [`Caller`]
 //! `local`. The caller's name is what the audit log records: handlers audit what they did, and
-//! [`require_token`] audits every POST or DELETE that failed.
+//! [`require_token`] audits every POST, PATCH or DELETE that failed.
 
 use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode, header};
@@ -66,7 +66,10 @@ pub async fn require_token(
             .ok_or(ApiError::Unauthorized)?
             .to_owned()
     };
-    let write = matches!(*req.method(), Method::POST | Method::PUT | Method::DELETE);
+    let write = matches!(
+        *req.method(),
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    );
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     req.extensions_mut().insert(Caller(caller.clone()));
@@ -77,7 +80,7 @@ pub async fn require_token(
     Ok(resp)
 }
 
-/// Writes a failed POST, PUT or DELETE to the audit log (a successful one is audited by its
+/// Writes a failed POST, PUT, PATCH or DELETE to the audit log (a successful one is audited by its
 /// handler, in the transaction of its effect). Here, so that requests rejected before the handler
 /// ran (bad JSON, oversized body, ...) are recorded too. Best effort: the request failed already.
 async fn audit_rejected(
@@ -107,6 +110,14 @@ fn rejected_action(method: &Method, path: &str) -> (&'static str, Option<String>
     }
     if path == "/api/v1/messages" {
         return ("message.create.rejected", None);
+    }
+    // Conversations: `{id}` (PATCH), `{id}/reply`, `{id}/read`.
+    if let Some(rest) = path.strip_prefix("/api/v1/conversations/") {
+        return match rest.split_once('/') {
+            Some((id, "reply")) => ("conversation.reply.rejected", Some(id.to_owned())),
+            Some((id, "read")) => ("conversation.read.rejected", Some(id.to_owned())),
+            _ => ("conversation.update.rejected", Some(rest.to_owned())),
+        };
     }
     ("request.rejected", Some(format!("{method} {path}")))
 }

@@ -35,7 +35,7 @@ const SCAN_BUDGET: usize = 5000;
 
 /// Now, in whole milliseconds (what the store keeps), and later than every earlier call in this
 /// process: so a message's `created_at` tells whether this request created it.
-fn unique_now() -> Timestamp {
+pub(crate) fn unique_now() -> Timestamp {
     static LAST: AtomicI64 = AtomicI64::new(0);
     let real = Timestamp::now().as_millisecond();
     let prev = LAST
@@ -78,7 +78,7 @@ pub(crate) fn plan(text: &str, max_parts: usize) -> Result<(&'static str, usize)
 }
 
 /// The view of a stored message (its plan recomputed from the text).
-fn view(m: &MessageRecord) -> MessageView {
+pub(crate) fn view(m: &MessageRecord) -> MessageView {
     let (encoding, parts) = segment::plan(&m.body, &Options::default())
         .map_or(("unknown", 0), |p| (p.alphabet.name(), p.parts));
     MessageView::new(m, encoding, parts)

@@ -28,10 +28,17 @@
 //! | `GET /api/v1/openapi.json` | yes | the OpenAPI document ([`ApiDoc`]) |
 //! | `GET /metrics` | yes | Prometheus / OpenMetrics text ([`crate::metrics`]) |
 //! | `GET /health` | no | `200` when the store takes writes and a modem is ready, else `503` |
+//! | `GET /api/v1/conversations` | yes | `state`, `assignee`, `tag`, `unread`, `q` (number prefix), `updated_since`, `order`, `limit`, `cursor` |
+//! | `GET /api/v1/conversations/{id}` | yes | one conversation and its newest `limit` messages both ways |
+//! | `PATCH /api/v1/conversations/{id}` | yes | `state`, `assignee`, `notes`, `add_tags`, `remove_tags` |
+//! | `POST /api/v1/conversations/{id}/reply` | yes | a staff reply at support priority; `202`; `422 opted_out` |
+//! | `POST /api/v1/conversations/{id}/read` | yes | unread count to 0 (a `GET` never writes) |
+//! | `GET /api/v1/reports/daily` | yes | `from`, `to` (`YYYY-MM-DD`, at most 366 days), `tz` |
+//! | `GET /api/v1/audit` | yes | the audit log, newest first, `limit` |
 //!
 //! - **Auth** ([`auth`]): `Authorization: Bearer <token>`, compared in constant time. With no
 //!   tokens configured (the config allows that only on loopback) requests pass as `local`.
-//!   Every POST, PUT and DELETE is written to the audit log with the caller's name; a successful one
+//!   Every POST, PUT, PATCH and DELETE is written to the audit log with the caller's name; a successful one
 //!   in the same transaction as its effect.
 //! - **Errors** ([`error::ApiError`]): `{"error": {"code", "message"}}`, one `IntoResponse`,
 //!   the store's errors mapped there once; bad input (including axum's own rejections, through
@@ -43,11 +50,14 @@
 //! `tower::ServiceExt::oneshot` and no socket; [`serve`] runs it on a listener until the
 //! cancellation token fires, then drains in-flight requests.
 
+pub mod audit;
 pub mod auth;
 pub mod bulk;
+pub mod conversations;
 pub mod error;
 pub mod extract;
 pub mod messages;
+pub mod reports;
 pub mod rules;
 pub mod system;
 pub mod types;
@@ -143,6 +153,14 @@ pub struct AppState {
         templates::delete,
         bulk::create,
         bulk::get_one,
+        // Conversations, reports and audit (issue 5).
+        conversations::list,
+        conversations::get_one,
+        conversations::update,
+        conversations::reply,
+        conversations::read,
+        reports::daily,
+        audit::list,
     ),
     components(schemas(
         types::SendRequest,
@@ -187,6 +205,19 @@ pub struct AppState {
         templates::TemplateView,
         templates::TemplateBody,
         templates::TemplateList,
+        // Conversations, reports and audit (issue 5).
+        conversations::ConversationView,
+        conversations::ConversationDetail,
+        conversations::ConversationList,
+        conversations::ThreadMessageView,
+        conversations::ReplyRequest,
+        conversations::UpdateRequest,
+        reports::DailyReport,
+        reports::DayView,
+        reports::OutboundView,
+        reports::DurationView,
+        audit::AuditList,
+        audit::AuditView,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -198,6 +229,9 @@ pub struct AppState {
         (name = "contacts", description = "Contacts, groups, CSV import and export"),
         (name = "consent", description = "Opt-out and its history"),
         (name = "templates", description = "Message templates"),
+        (name = "conversations", description = "Support threads: list, read, reply, assign, close"),
+        (name = "reports", description = "Daily support-line figures"),
+        (name = "audit", description = "Which token sent, changed or deleted what"),
     )
 )]
 pub struct ApiDoc;
@@ -247,6 +281,10 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(system::metrics))
         // contacts, consent and templates (issue 5, contacts API)
         .merge(contacts_routes())
+        // Conversations, reports and audit (issue 5).
+        .merge(conversations::routes())
+        .merge(reports::routes())
+        .merge(audit::routes())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,

@@ -11,6 +11,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_expiry_index.sql"),
     include_str!("migrations/0004_support.sql"),
     include_str!("migrations/0005_rules.sql"),
+    include_str!("migrations/0006_convo.sql"),
 ];
 
 /// The schema version this code writes.

@@ -33,6 +33,8 @@ mod reports;
 mod retention;
 mod rules;
 mod stats;
+mod support_reports;
+mod threads;
 mod tx;
 mod types;
 mod writer;
@@ -58,6 +60,11 @@ pub use error::Error;
 pub use migrate::SCHEMA_VERSION;
 pub use retention::Pruned;
 pub use rules::{NewRule, StoredRule};
+// Conversations as the desk reads them, and the daily reports (issue 5).
+pub use support_reports::{
+    DayReport, DurationStats, MAX_REPORT_DAYS, OutboundCounts, failure_cause,
+};
+pub use threads::{ConversationFilter, ConversationOrder, MessageDirection, ThreadItem};
 pub use tx::Tx;
 pub use types::{
     AuditEntry, DispatchJob, FailureClass, InboundMessage, InboundOutcome, MatchedPart,
@@ -734,6 +741,48 @@ impl Store {
     /// Every stored template, by name.
     pub async fn list_templates(&self) -> Result<Vec<Template>, Error> {
         self.read(templates::list).await
+    }
+
+    // ---- conversations and reports (issue 5) ----
+
+    /// One page of conversations matching `filter`; pass the returned `next_cursor` to get the
+    /// next page.
+    pub async fn list_conversations(
+        &self,
+        filter: ConversationFilter,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<Page<Conversation>, Error> {
+        self.read(move |c| threads::list(c, &filter, cursor.as_deref(), limit))
+            .await
+    }
+
+    /// Conversation `id` and its newest `limit` messages in both directions, oldest first, read
+    /// in one transaction.
+    pub async fn conversation_thread(
+        &self,
+        id: &str,
+        limit: usize,
+    ) -> Result<(Conversation, Vec<ThreadItem>), Error> {
+        let id = id.to_owned();
+        self.read(move |c| threads::thread(c, &id, limit)).await
+    }
+
+    /// Marks conversation `id` read (its unread count becomes 0).
+    pub async fn mark_conversation_read(&self, id: &str) -> Result<Conversation, Error> {
+        let id = id.to_owned();
+        self.write(move |c| threads::mark_read(c, &id)).await
+    }
+
+    /// The report of each local day `from..=to` in `tz` (at most [`MAX_REPORT_DAYS`]).
+    pub async fn daily_report(
+        &self,
+        from: jiff::civil::Date,
+        to: jiff::civil::Date,
+        tz: jiff::tz::TimeZone,
+    ) -> Result<Vec<DayReport>, Error> {
+        self.read(move |c| support_reports::daily(c, from, to, &tz))
+            .await
     }
 
     /// The schema version of the open database.

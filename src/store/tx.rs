@@ -340,4 +340,17 @@ impl Tx<'_> {
     pub fn list_templates(&self) -> Result<Vec<Template>, Error> {
         templates::list(self.conn)
     }
+
+    // ---- conversations (issue 5) ----
+
+    /// See [`Store::get_conversation`](super::Store::get_conversation) (sees this transaction's
+    /// writes).
+    pub fn get_conversation(&self, id: &str) -> Result<Conversation, Error> {
+        conversations::get(self.conn, id)
+    }
+
+    /// See [`Store::mark_conversation_read`](super::Store::mark_conversation_read).
+    pub fn mark_conversation_read(&self, id: &str) -> Result<Conversation, Error> {
+        super::threads::mark_read(self.conn, id)
+    }
 }
