@@ -39,7 +39,7 @@ use serde_json::json;
 use tokio::net::TcpStream;
 
 #[derive(Parser)]
-#[command(about = "Load generator for smsgate's HTTP ingest (issue 4)")]
+#[command(about = "Load generator for smsgate's HTTP API (issues 4 and 5)")]
 struct Cli {
     /// The smsgate binary to measure (default: `smsgate` next to this binary).
     #[arg(long, global = true)]
@@ -67,6 +67,16 @@ enum Cmd {
         /// Give up after this many seconds.
         #[arg(long, default_value_t = 120)]
         timeout_secs: u64,
+    },
+    /// Bulk sends (issue 5): time from `POST /api/v1/bulk` to its `202` (every message
+    /// committed), to a contact group of `recipients` imported by CSV, rendered per recipient.
+    Bulk {
+        /// Members of the group, and so messages per campaign.
+        #[arg(long, default_value_t = 10_000)]
+        recipients: usize,
+        /// Campaigns posted one after another (each a new measurement).
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
     },
     /// Sequential messages; time from the request to the first byte of `AT+CMGS`.
     Cmgs {
@@ -109,6 +119,7 @@ fn main() -> Result<()> {
             simulate,
             Duration::from_secs(timeout_secs),
         )),
+        Cmd::Bulk { recipients, runs } => rt.block_on(bulk(&bin, recipients, runs)),
         Cmd::Cmgs { count } => rt.block_on(cmgs(&bin, count)),
     }
 }
@@ -230,13 +241,24 @@ impl Conn {
         path: &str,
         body: Option<Vec<u8>>,
     ) -> Result<(StatusCode, Bytes)> {
+        self.request_as(method, path, body, "application/json")
+            .await
+    }
+
+    async fn request_as(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+        content_type: &str,
+    ) -> Result<(StatusCode, Bytes)> {
         self.tx.ready().await?;
         let mut b = Request::builder()
             .method(method)
             .uri(path)
             .header("host", "127.0.0.1");
         if body.is_some() {
-            b = b.header("content-type", "application/json");
+            b = b.header("content-type", content_type);
         }
         let req = b.body(Full::new(Bytes::from(body.unwrap_or_default())))?;
         let resp = self.tx.send_request(req).await?;
@@ -253,6 +275,73 @@ fn message_body(n: u64) -> Vec<u8> {
     })
     .to_string()
     .into_bytes()
+}
+
+/// Imports a group of `n` contacts by CSV, then posts `runs` campaigns to it, one at a time,
+/// and reports how long each took to be committed (its `202`). No modem: the queue only grows,
+/// so each campaign lands on a fuller queue than the last.
+async fn bulk(bin: &Path, n: usize, runs: usize) -> Result<()> {
+    let dir = TempDir::new("bulk")?;
+    let (server, addr) = start_server(bin, &dir.0, "", 0).await?;
+    let mut c = Conn::connect(addr).await?;
+    let mut csv = String::from("number,name,groups,appointment\n");
+    for i in 0..n {
+        csv.push_str(&format!(
+            "+8190{i:08},Customer {i},members,12/{:02} 10:00\n",
+            i % 28 + 1
+        ));
+    }
+    let started = Instant::now();
+    let (status, body) = c
+        .request_as(
+            Method::POST,
+            "/api/v1/contacts/import",
+            Some(csv.into_bytes()),
+            "text/csv",
+        )
+        .await?;
+    if status != StatusCode::OK {
+        bail!(
+            "import answered {status}: {}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+    println!("imported {n} contacts in {:.0} ms", ms(started.elapsed()));
+    let request = json!({
+        "group": "members",
+        "text": "{name} 様: ご予約は {field.appointment} です。変更は このSMSに返信してください。",
+    })
+    .to_string()
+    .into_bytes();
+    let mut times = Vec::with_capacity(runs);
+    for run in 1..=runs {
+        let started = Instant::now();
+        let (status, body) = c
+            .request(Method::POST, "/api/v1/bulk", Some(request.clone()))
+            .await?;
+        let took = started.elapsed();
+        if status != StatusCode::ACCEPTED {
+            bail!("bulk answered {status}: {}", String::from_utf8_lossy(&body));
+        }
+        let v: serde_json::Value = serde_json::from_slice(&body)?;
+        if v["recipients"].as_u64() != Some(n as u64) {
+            bail!("the campaign queued {} of {n}", v["recipients"]);
+        }
+        println!("run {run}: {n} recipients queued in {:.0} ms", ms(took));
+        times.push(took);
+    }
+    times.sort();
+    println!(
+        "bulk to {n}: min {:.0} ms, median {:.0} ms, max {:.0} ms over {runs} runs; load {}",
+        ms(times[0]),
+        ms(times[times.len() / 2]),
+        ms(times[times.len() - 1]),
+        loadavg()
+    );
+    if let Some((rss, hwm)) = memory(server.pid()) {
+        println!("server RSS {:.1} MB, peak {:.1} MB", mb(rss), mb(hwm));
+    }
+    Ok(())
 }
 
 /// VmRSS and VmHWM of a process, in kB.

@@ -292,7 +292,7 @@ pub fn template_body(tx: &Tx<'_>, policy: &Policy, name: &str) -> Option<String>
 }
 
 /// `body` rendered for `number`: `{hours}` from the business hours, `{number}`, `{name}` and
-/// the contact's custom fields. A placeholder the contact has no value for is an error, so a
+/// the contact's custom fields as `{field.<key>}`. A placeholder the contact has no value for is an error, so a
 /// customer never receives "Dear {name}" — except, when not `strict`, `{name}`, which is then
 /// empty (an acknowledgement to an unknown number still goes out).
 pub fn render_for(
@@ -309,7 +309,10 @@ pub fn render_for(
             .map(|c| c.name.clone())
             .filter(|n| !n.is_empty())
             .or_else(|| (!strict).then(String::new)),
-        field => contact.and_then(|c| c.fields.get(field).cloned()),
+        other => {
+            let field = other.strip_prefix("field.")?;
+            contact.and_then(|c| c.fields.get(field).cloned())
+        }
     })
 }
 
