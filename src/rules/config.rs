@@ -354,13 +354,6 @@ impl Support {
                 }
             }
         }
-        if self.guard.pingpong_rounds > 0 && self.guard.pingpong_gap.is_zero() {
-            return Err(invalid(
-                0..0,
-                "support.guard.pingpong_gap_secs",
-                "must be at least 1 while pingpong_rounds is not 0",
-            ));
-        }
         Ok(())
     }
 }
