@@ -758,6 +758,18 @@ async fn templates_crud() {
             "invalid_body",
         ),
         (
+            "unknown placeholder",
+            json_req(Method::PUT, uri, json!({"body": "Dear {nmae}"})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_template",
+        ),
+        (
+            "unclosed placeholder",
+            json_req(Method::PUT, uri, json!({"body": "Dear {name"})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_template",
+        ),
+        (
             "missing",
             req(Method::GET, "/api/v1/templates/nope", None),
             StatusCode::NOT_FOUND,
@@ -788,6 +800,74 @@ async fn templates_crud() {
         done,
         ["template.create", "template.update", "template.delete"]
     );
+}
+
+#[tokio::test]
+async fn a_template_shows_its_cost_and_renders_for_a_contact_before_sending() {
+    let e = env("template-preview");
+    let (status, t) = call(
+        &e.app,
+        json_req(
+            Method::PUT,
+            "/api/v1/templates/reminder",
+            json!({"body": "{name} 様、{field.date} のご予約をお待ちしています。"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{t}");
+    assert_eq!(t["preview"]["encoding"], "ucs2");
+    assert_eq!(t["preview"]["parts"], 1);
+    let (status, _) = call(
+        &e.app,
+        json_req(
+            Method::PUT,
+            "/api/v1/contacts/%2B819012345678",
+            json!({"name": "山田", "fields": {"date": "12/1 10:00"}}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    let preview = |to: &str| {
+        json_req(
+            Method::POST,
+            "/api/v1/templates/reminder/preview",
+            json!({ "to": to }),
+        )
+    };
+    let (status, got) = call(&e.app, preview("+819012345678")).await;
+    assert_eq!(status, StatusCode::OK, "{got}");
+    assert_eq!(got["text"], "山田 様、12/1 10:00 のご予約をお待ちしています。");
+    assert_eq!(got["preview"]["encoding"], "ucs2");
+    assert_eq!(got["preview"]["parts"], 1);
+    assert_eq!(got["opted_out"], false);
+
+    // A number without the contact's fields cannot be rendered: no "{name} 様" ever goes out.
+    let (status, got) = call(&e.app, preview("+819099999999")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{got}");
+    assert_eq!(got["error"]["code"], "invalid_template");
+
+    // The config file's templates are listed and previewed too.
+    let (_, list) = get(&e.app, "/api/v1/templates").await;
+    let names: Vec<(&str, &str)> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["name"].as_str().unwrap(), t["source"].as_str().unwrap()))
+        .collect();
+    assert!(names.contains(&("reminder", "api")), "{names:?}");
+    assert!(names.contains(&("opt_out_confirm", "config")), "{names:?}");
+    let (status, got) = call(
+        &e.app,
+        json_req(
+            Method::POST,
+            "/api/v1/templates/opt_out_confirm/preview",
+            json!({"to": "+819012345678"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{got}");
+    assert!(got["preview"]["parts"].as_u64().unwrap() >= 1);
 }
 
 #[tokio::test]

@@ -23,7 +23,8 @@
 //! | `GET /api/v1/consent` | yes | numbers by consent (`opted_out=true` default), paged |
 //! | `GET /api/v1/consent/{number}` | yes | opted out or not, and every change with its time and source |
 //! | `PUT /api/v1/consent/{number}` | yes | `{"opted_out"}`, recorded with source `api:<token name>` |
-//! | `GET /api/v1/templates` | yes | every stored template |
+//! | `GET /api/v1/templates` | yes | every template (stored, and the config file's not overridden), with its part count and encoding |
+//! | `POST /api/v1/templates/{name}/preview` | yes | the template rendered for one number: text, parts, encoding |
 //! | `GET/PUT/DELETE /api/v1/templates/{name}` | yes | one template (`name`: 1-64 of `A-Za-z0-9_-`) |
 //! | `GET /api/v1/openapi.json` | yes | the OpenAPI document ([`ApiDoc`]) |
 //! | `GET /metrics` | yes | Prometheus / OpenMetrics text ([`crate::metrics`]) |
@@ -151,6 +152,7 @@ pub struct AppState {
         templates::get_one,
         templates::put,
         templates::delete,
+        templates::render,
         bulk::create,
         bulk::get_one,
         // Conversations, reports and audit (issue 5).
@@ -205,6 +207,9 @@ pub struct AppState {
         templates::TemplateView,
         templates::TemplateBody,
         templates::TemplateList,
+        templates::PreviewView,
+        templates::PreviewRequest,
+        templates::RenderedView,
         // Conversations, reports and audit (issue 5).
         conversations::ConversationView,
         conversations::ConversationDetail,
@@ -329,6 +334,7 @@ fn contacts_routes() -> Router<AppState> {
                 .put(templates::put)
                 .delete(templates::delete),
         )
+        .route("/api/v1/templates/{name}/preview", post(templates::render))
 }
 
 /// Serves the API on `listener` until `shutdown` is cancelled, then lets in-flight requests

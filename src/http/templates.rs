@@ -1,6 +1,8 @@
-//! `/api/v1/templates`: message templates stored by name. A stored template overrides the
-//! config file's default of the same name. Only storage here: rendering and the placeholder
-//! check live with the rules.
+//! `/api/v1/templates`: message templates (定型文) by name. A stored template overrides the
+//! config file's (`[support.templates]`) of the same name; listings show both, with their
+//! source. Every view carries the SMS cost of the body as written, and
+//! `POST /api/v1/templates/{name}/preview` renders it for one recipient and shows the part count
+//! and encoding of what would be sent. Rendering and the placeholder check live with the rules.
 
 use axum::Extension;
 use axum::extract::State;
@@ -14,6 +16,10 @@ use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{Json, Path};
 use super::types::time;
+use super::messages::normalise;
+use crate::rules::config::PLACEHOLDERS;
+use crate::rules::process::render_for;
+use crate::rules::template::{self, preview};
 use crate::store::Template;
 
 /// Longest template name.
@@ -32,6 +38,32 @@ pub struct TemplateView {
     pub updated_at: String,
     /// The token that wrote it last.
     pub updated_by: Option<String>,
+    /// `api` (stored) or `config` (`[support.templates]`, not overridden).
+    pub source: &'static str,
+    /// What the body as written (placeholders unfilled) costs.
+    pub preview: PreviewView,
+}
+
+/// The SMS cost of a text.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PreviewView {
+    /// Parts it is split into.
+    pub parts: usize,
+    /// `gsm7` or `ucs2`.
+    pub encoding: &'static str,
+    /// Characters (Unicode scalar values).
+    pub characters: usize,
+}
+
+impl PreviewView {
+    fn of(text: &str) -> PreviewView {
+        let p = preview(text);
+        PreviewView {
+            parts: p.parts,
+            encoding: p.encoding,
+            characters: p.characters,
+        }
+    }
 }
 
 impl From<&Template> for TemplateView {
@@ -41,8 +73,43 @@ impl From<&Template> for TemplateView {
             body: t.body.clone(),
             updated_at: time(t.updated_at),
             updated_by: t.updated_by.clone(),
+            source: "api",
+            preview: PreviewView::of(&t.body),
         }
     }
+}
+
+impl TemplateView {
+    fn from_config(name: &str, body: &str) -> TemplateView {
+        TemplateView {
+            name: name.to_owned(),
+            body: body.to_owned(),
+            updated_at: String::new(),
+            updated_by: None,
+            source: "config",
+            preview: PreviewView::of(body),
+        }
+    }
+}
+
+/// `POST /api/v1/templates/{name}/preview`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewRequest {
+    /// Render for this number: `{name}` and `{field.<key>}` come from its contact.
+    #[schema(example = "+819012345678")]
+    pub to: String,
+}
+
+/// A template rendered for one recipient.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RenderedView {
+    /// The text that would be sent.
+    pub text: String,
+    /// Its SMS cost.
+    pub preview: PreviewView,
+    /// Whether the number opted out (a send would be refused unless transactional).
+    pub opted_out: bool,
 }
 
 /// `PUT /api/v1/templates/{name}`.
@@ -86,10 +153,18 @@ fn check_name(name: &str) -> Result<(), ApiError> {
     security(("bearer" = []))
 )]
 pub async fn list(State(state): State<AppState>) -> Result<axum::Json<TemplateList>, ApiError> {
-    let items = state.store.list_templates().await?;
-    Ok(axum::Json(TemplateList {
-        items: items.iter().map(TemplateView::from).collect(),
-    }))
+    let stored = state.store.list_templates().await?;
+    let mut items: Vec<TemplateView> = stored.iter().map(TemplateView::from).collect();
+    let policy = state.rules.policy();
+    for name in state.config.support.template_names() {
+        if !stored.iter().any(|t| t.name == name)
+            && let Some(body) = policy.template(&name)
+        {
+            items.push(TemplateView::from_config(&name, body));
+        }
+    }
+    items.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(axum::Json(TemplateList { items }))
 }
 
 /// One template.
@@ -109,12 +184,54 @@ pub async fn get_one(
     Path(name): Path<String>,
 ) -> Result<axum::Json<TemplateView>, ApiError> {
     check_name(&name)?;
-    let t = state
-        .store
-        .get_template(&name)
-        .await?
+    if let Some(t) = state.store.get_template(&name).await? {
+        return Ok(axum::Json(TemplateView::from(&t)));
+    }
+    let body = state
+        .rules
+        .policy()
+        .template(&name)
         .ok_or_else(|| ApiError::NotFound(format!("no template {name}")))?;
-    Ok(axum::Json(TemplateView::from(&t)))
+    Ok(axum::Json(TemplateView::from_config(&name, body)))
+}
+
+/// Render a template for one recipient: the text, its part count and encoding, before sending.
+#[utoipa::path(
+    post, path = "/api/v1/templates/{name}/preview", tag = "templates",
+    params(("name" = String, Path, description = "1 to 64 of A-Z a-z 0-9 _ -")),
+    request_body = PreviewRequest,
+    responses(
+        (status = 200, description = "What would be sent", body = RenderedView),
+        (status = 401, description = "No or a wrong token", body = ErrorBody),
+        (status = 404, description = "No template has this name", body = ErrorBody),
+        (status = 422, description = "Bad number, or a placeholder the contact has no value for", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn render(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Json(req): Json<PreviewRequest>,
+) -> Result<axum::Json<RenderedView>, ApiError> {
+    check_name(&name)?;
+    let number = normalise(&req.to)?;
+    let contact = state.store.get_contact(&number).await?;
+    let opted_out = state.store.opted_out(&number).await?;
+    let policy = state.rules.policy();
+    let body = match state.store.get_template(&name).await? {
+        Some(t) => t.body,
+        None => policy
+            .template(&name)
+            .map(str::to_owned)
+            .ok_or_else(|| ApiError::NotFound(format!("no template {name}")))?,
+    };
+    let text = render_for(policy, &body, contact.as_ref(), &number, true)
+        .map_err(|e| ApiError::invalid("invalid_template", format!("{name}: {e}")))?;
+    Ok(axum::Json(RenderedView {
+        preview: PreviewView::of(&text),
+        text,
+        opted_out,
+    }))
 }
 
 /// Create or replace a template.
@@ -145,6 +262,12 @@ pub async fn put(
             format!("body: {n} characters; 1 to {MAX_BODY} are allowed"),
         ));
     }
+    template::check(&req.body, PLACEHOLDERS).map_err(|e| {
+        ApiError::invalid(
+            "invalid_template",
+            format!("body: {e}; known placeholders: {{name}}, {{number}}, {{hours}}, {{field.<key>}}"),
+        )
+    })?;
     let now = Timestamp::now();
     let (t, created) = state
         .store
