@@ -77,6 +77,9 @@ impl Processor {
         m: InboundMessage,
         now: Timestamp,
     ) -> Result<Processed, store::Error> {
+        // The store keeps whole milliseconds; compared with what it reads back (a new
+        // conversation's `opened_at == now`), a finer `now` would never be equal.
+        let now = Timestamp::from_millisecond(now.as_millisecond()).unwrap_or(now);
         let this = self.clone();
         self.store
             .atomically(move |tx| this.process_tx(tx, &m, now))
