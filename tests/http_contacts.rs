@@ -837,7 +837,10 @@ async fn a_template_shows_its_cost_and_renders_for_a_contact_before_sending() {
     };
     let (status, got) = call(&e.app, preview("+819012345678")).await;
     assert_eq!(status, StatusCode::OK, "{got}");
-    assert_eq!(got["text"], "山田 様、12/1 10:00 のご予約をお待ちしています。");
+    assert_eq!(
+        got["text"],
+        "山田 様、12/1 10:00 のご予約をお待ちしています。"
+    );
     assert_eq!(got["preview"]["encoding"], "ucs2");
     assert_eq!(got["preview"]["parts"], 1);
     assert_eq!(got["opted_out"], false);

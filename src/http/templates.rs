@@ -15,8 +15,8 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{Json, Path};
-use super::types::time;
 use super::messages::normalise;
+use super::types::time;
 use crate::rules::config::PLACEHOLDERS;
 use crate::rules::process::render_for;
 use crate::rules::template::{self, preview};
@@ -265,7 +265,9 @@ pub async fn put(
     template::check(&req.body, PLACEHOLDERS).map_err(|e| {
         ApiError::invalid(
             "invalid_template",
-            format!("body: {e}; known placeholders: {{name}}, {{number}}, {{hours}}, {{field.<key>}}"),
+            format!(
+                "body: {e}; known placeholders: {{name}}, {{number}}, {{hours}}, {{field.<key>}}"
+            ),
         )
     })?;
     let now = Timestamp::now();
