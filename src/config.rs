@@ -322,7 +322,9 @@ impl Config {
             return Err(invalid(e.span, &e.key, e.message));
         }
         let known = |t: &str| self.support.template(t).is_some();
+        let hooks = |u: &str| self.webhooks.iter().any(|w| w.url.get_ref() == u);
         if let Err(e) = crate::rules::rule::check_templates(&self.rules, &known)
+            .and_then(|()| crate::rules::rule::check_webhooks(&self.rules, &hooks))
             .and_then(|()| crate::rules::RuleSet::compile(&self.rules).map(drop))
         {
             let span = rule_span(text, e.index, e.field);
@@ -506,6 +508,11 @@ mod tests {
                 "rule replies with an unknown template",
                 "[[rules]]\nname = \"a\"\nany = true\nactions = [{ reply = { template = \"nope\" } }]\n",
                 &[":4: rules.actions", "\"nope\""],
+            ),
+            (
+                "rule webhook not configured",
+                "[[rules]]\nname = \"a\"\nany = true\nactions = [{ webhook = { url = \"http://x/\" } }]\n",
+                &[":4: rules.actions", "[[webhooks]]"],
             ),
             (
                 "rule without a condition",

@@ -244,6 +244,13 @@ async fn bad_rules_are_422_naming_the_rule_and_field_and_change_nothing() {
             "invalid_body",
             vec!["dance"],
         ),
+        (
+            "webhook that is no [[webhooks]] endpoint",
+            json!({"rules": [{"name": "w", "any": true, "actions": [{"webhook": {"url": "http://10.0.0.9/x"}}]}]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_rule",
+            vec!["\"w\"", "webhook", "10.0.0.9"],
+        ),
     ];
     for (name, body, status, code, wants) in cases {
         let (got, resp) = call(&e.app, req(Method::PUT, "/api/v1/rules", Some(body))).await;
@@ -257,6 +264,21 @@ async fn bad_rules_are_422_naming_the_rule_and_field_and_change_nothing() {
     let (_, got) = call(&e.app, req(Method::GET, "/api/v1/rules", None)).await;
     assert_eq!(names(&got).len(), 4, "nothing changed");
     assert_eq!(e.state.store.rules().await.unwrap().len(), 3);
+
+    // A template stored through the API may be replied with.
+    let (status, _) = call(
+        &e.app,
+        req(
+            Method::PUT,
+            "/api/v1/templates/stored_only",
+            Some(json!({"body": "From the API"})),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let body = json!({"rules": [{"name": "t", "any": true, "actions": [{"reply": {"template": "stored_only"}}]}]});
+    let (status, resp) = call(&e.app, req(Method::PUT, "/api/v1/rules", Some(body))).await;
+    assert_eq!(status, StatusCode::OK, "{resp}");
 }
 
 #[tokio::test]

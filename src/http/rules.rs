@@ -13,6 +13,7 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::Json;
 use crate::rules::decide::Inbound;
 use crate::rules::guard::{self, History, SenderKind};
+use crate::rules::rule::{check_templates, check_webhooks};
 use crate::rules::template::preview;
 use crate::rules::{Action, Live, RuleSpec};
 use crate::store::NewRule;
@@ -168,7 +169,24 @@ pub async fn replace(
             format!("{} rules; at most {MAX_RULES}", req.rules.len()),
         ));
     }
+    let stored: Vec<String> = state
+        .store
+        .list_templates()
+        .await?
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
     let live = state.rules.clone();
+    let policy = live.policy();
+    check_templates(&req.rules, &|t| {
+        policy.has_template(t) || stored.iter().any(|s| s == t)
+    })
+    .and_then(|()| {
+        check_webhooks(&req.rules, &|u| {
+            state.config.webhooks.iter().any(|w| w.url.get_ref() == u)
+        })
+    })
+    .map_err(|e| ApiError::invalid("invalid_rule", e.to_string()))?;
     // Held until the new rules are in force, so concurrent replacements install in the order
     // they committed.
     let _updating = live.lock_updates().await;

@@ -155,6 +155,26 @@ pub fn check_templates(specs: &[RuleSpec], known: &dyn Fn(&str) -> bool) -> Resu
     Ok(())
 }
 
+/// Checks that every `webhook` action names a configured `[[webhooks]]` endpoint (`known`):
+/// only those have a secret to sign with and a delivery queue that survives restarts.
+pub fn check_webhooks(specs: &[RuleSpec], known: &dyn Fn(&str) -> bool) -> Result<(), RuleError> {
+    for (i, spec) in specs.iter().enumerate() {
+        for a in &spec.actions {
+            if let Action::Webhook { url } = a
+                && !known(url)
+            {
+                return Err(RuleError::new(
+                    i,
+                    spec,
+                    "actions",
+                    format!("webhook: {url:?} is not the url of a [[webhooks]] endpoint"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
