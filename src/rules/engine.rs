@@ -63,6 +63,18 @@ impl Fired<'_> {
     }
 }
 
+/// Kanji, hiragana and katakana (with the prolonged sound mark): scripts written without spaces
+/// between words.
+fn is_unspaced_script(c: char) -> bool {
+    matches!(c,
+        '\u{3040}'..='\u{30FF}'   // hiragana, katakana, ー
+        | '\u{31F0}'..='\u{31FF}' // katakana phonetic extensions
+        | '\u{3400}'..='\u{4DBF}' // CJK extension A
+        | '\u{4E00}'..='\u{9FFF}' // CJK unified ideographs
+        | '\u{F900}'..='\u{FAFF}' // CJK compatibility ideographs
+        | '\u{20000}'..='\u{2FA1F}') // CJK extensions B and later
+}
+
 /// One rule, compiled.
 #[derive(Debug)]
 struct Compiled {
@@ -101,6 +113,11 @@ pub struct RuleSet {
     rules: Vec<Compiled>,
     /// Folded keyword → ascending positions of the rules listing it.
     by_keyword: HashMap<String, Vec<usize>>,
+    /// Folded keywords written in kanji or kana. Japanese puts no space after a word
+    /// (`料金を教えて`), so these also match at the start of the first word.
+    cjk_prefix: HashSet<String>,
+    /// Chars in the longest of [`cjk_prefix`](Self::cjk_prefix): how many prefixes to look up.
+    cjk_longest: usize,
     /// Ascending positions of the rules without a keyword condition.
     unkeyed: Vec<usize>,
 }
@@ -176,6 +193,10 @@ impl RuleSet {
             check_actions(spec).map_err(|m| err("actions", m))?;
             let has_keywords = !folded_keywords.is_empty();
             for k in folded_keywords {
+                if k.chars().all(is_unspaced_script) {
+                    set.cjk_longest = set.cjk_longest.max(k.chars().count());
+                    set.cjk_prefix.insert(k.clone());
+                }
                 let slot = set.by_keyword.entry(k).or_default();
                 // A rule listing the same keyword twice is still one candidate.
                 if slot.last() != Some(&index) {
@@ -210,7 +231,27 @@ impl RuleSet {
     /// The first rule, in order, whose every condition holds for `ctx`; `None` when none does.
     pub fn evaluate(&self, ctx: &Context<'_>) -> Option<Fired<'_>> {
         let word = folded_first_word(ctx.text);
-        let keyed: &[usize] = self.by_keyword.get(&word).map_or(&[], Vec::as_slice);
+        let exact: &[usize] = self.by_keyword.get(&word).map_or(&[], Vec::as_slice);
+        let merged;
+        let keyed: &[usize] = if self.cjk_prefix.is_empty() {
+            exact
+        } else {
+            // Proper prefixes of the first word that are kanji/kana keywords (`料金` in
+            // `料金を教えて`), merged with the exact match in rule order.
+            let mut all = exact.to_vec();
+            for (end, _) in word.char_indices().skip(1).take(self.cjk_longest) {
+                let prefix = &word[..end];
+                if self.cjk_prefix.contains(prefix)
+                    && let Some(list) = self.by_keyword.get(prefix)
+                {
+                    all.extend_from_slice(list);
+                }
+            }
+            all.sort_unstable();
+            all.dedup();
+            merged = all;
+            &merged
+        };
         // Merge the two ascending lists so rules are tried in their configured order.
         let (mut k, mut u) = (0, 0);
         loop {
@@ -334,8 +375,24 @@ mod tests {
         // (name, text, open, first contact, groups, fired rule)
         let cases: &[(&str, &str, bool, bool, &[String], &str)] = &[
             (
-                "keyword while open",
+                "kanji keyword starts the sentence",
                 "料金を教えて",
+                true,
+                false,
+                &[],
+                "price",
+            ),
+            (
+                "kanji keyword inside a longer word is no match",
+                "送料金額",
+                true,
+                false,
+                &[],
+                "catch-all",
+            ),
+            (
+                "latin keyword needs the whole word",
+                "prices",
                 true,
                 false,
                 &[],

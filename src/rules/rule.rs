@@ -17,7 +17,8 @@ pub struct RuleSpec {
     #[schema(example = "price")]
     pub name: String,
     /// The first word of the message equals one of these (case-, width- and kana-insensitive,
-    /// see [`crate::rules::normalize::fold`]).
+    /// see [`crate::rules::normalize::fold`]); a keyword in kanji or kana also matches the start
+    /// of the first word, since Japanese puts no space after it (`料金を教えて`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub keywords: Vec<String>,
     /// A regular expression (Rust `regex` syntax) found anywhere in the message text as
