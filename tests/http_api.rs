@@ -954,7 +954,7 @@ async fn openapi_lists_every_path() {
 
 /// Runs the `smsgate` binary; returns (success, stdout, stderr).
 async fn smsgate(args: &[&str]) -> (bool, String, String) {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_smsgate"))
+    let out = tokio::process::Command::from(common::smsgate())
         .args(args)
         .output()
         .await

@@ -17,7 +17,7 @@ async fn sim(cfg: impl FnOnce(&mut SimConfig)) -> SimHandle {
 }
 
 async fn smsgate(args: &[&str]) -> Output {
-    let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_smsgate"))
+    let run = tokio::process::Command::from(common::smsgate())
         .args(args)
         .output();
     tokio::time::timeout(Duration::from_secs(120), run)

@@ -429,12 +429,17 @@ async fn several_modems_side_by_side() {
 /// A ser2net-style serial server: TCP on one side, the modem's port on the
 /// other.
 async fn serial_server(device: String) -> std::net::SocketAddr {
-    use tokio_serial::SerialPortBuilderExt;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         while let Ok((mut tcp, _)) = listener.accept().await {
-            let Ok(mut port) = tokio_serial::new(&device, 115_200).open_native_async() else {
+            let Ok(mut port) = smsgate::modem::port::open(
+                &device,
+                115_200,
+                smsgate::modem::port::FlowControl::None,
+            )
+            .await
+            else {
                 continue;
             };
             let _ = tokio::io::copy_bidirectional(&mut tcp, &mut port).await;

@@ -15,10 +15,12 @@
 //! - `pdu encode` uses 8-bit concatenation references unless `--ref16` is
 //!   given, and a single-part message carries no concatenation IE.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use serde_json::{Map, Value};
 
@@ -116,7 +118,7 @@ fn invalid_vectors() -> Vec<Vector> {
 // Running the binary
 
 fn run(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut cmd = Command::new(BIN);
+    let mut cmd = common::smsgate();
     cmd.args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

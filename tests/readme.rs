@@ -1,7 +1,7 @@
 //! What README.md shows must be what the program prints: every `console`
 //! block's `$ smsgate ...` line is run and its output compared.
 
-use std::process::Command;
+mod common;
 
 /// Splits a command line on spaces, honouring double quotes.
 fn words(line: &str) -> Vec<String> {
@@ -56,10 +56,7 @@ fn readme_console_examples_match_the_program() {
             expected.push(next.trim_start().to_owned());
             lines.next();
         }
-        let out = Command::new(env!("CARGO_BIN_EXE_smsgate"))
-            .args(words(cmd))
-            .output()
-            .unwrap();
+        let out = common::smsgate().args(words(cmd)).output().unwrap();
         let mut printed = String::from_utf8_lossy(&out.stdout).into_owned();
         printed.push_str(&String::from_utf8_lossy(&out.stderr));
         let printed: Vec<&str> = printed.lines().collect();

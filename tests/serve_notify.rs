@@ -31,7 +31,7 @@ fn ready_watchdog_and_stopping_reach_systemd() {
         ),
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_smsgate"))
+    let mut child = common::smsgate()
         .args(["serve", "--simulate", "--config"])
         .arg(&cfg)
         .env("NOTIFY_SOCKET", &sock_path)

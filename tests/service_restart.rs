@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use http_body_util::{BodyExt, Full};
@@ -21,7 +21,6 @@ mod common;
 use common::reassemble;
 
 const PATIENCE: Duration = Duration::from_secs(60);
-const BIN: &str = env!("CARGO_BIN_EXE_smsgate");
 const MESSAGES: usize = 30;
 
 /// Child processes, killed (SIGKILL) and reaped when dropped, whatever happened.
@@ -35,7 +34,7 @@ impl Children {
             .append(true)
             .open(log)
             .unwrap();
-        let child = Command::new(BIN)
+        let child = common::smsgate()
             .args(args)
             // Webhook attempts show at debug level; a test waits for one.
             .env("RUST_LOG", "smsgate=info,smsgate::webhook=debug")
@@ -75,7 +74,7 @@ fn temp_dir(name: &str) -> PathBuf {
 /// The simulator's state through `smsgate sim state --link PATH`, or None while it does not
 /// answer yet.
 fn sim_state(link: &Path) -> Option<Value> {
-    let out = Command::new(BIN)
+    let out = common::smsgate()
         .args(["sim", "state", "--link"])
         .arg(link)
         .output()
@@ -325,7 +324,7 @@ async fn kill_9_mid_queue_loses_nothing_and_sends_nothing_twice() {
 
 /// `smsgate sim ctl --link PATH JSON`; panics unless it answers ok.
 fn sim_ctl(link: &Path, line: &str) -> Value {
-    let out = Command::new(BIN)
+    let out = common::smsgate()
         .args(["sim", "ctl", "--link"])
         .arg(link)
         .arg(line)

@@ -1,16 +1,17 @@
 //! `smsgate sim` as a process, controlled with `smsgate sim ctl|deliver|state`.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+mod common;
+
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_smsgate");
 const PATIENCE: Duration = Duration::from_secs(20);
 
 fn ctl(args: &[&str]) -> (bool, Value) {
-    let out = Command::new(BIN).args(args).output().expect("run smsgate");
+    let out = common::smsgate().args(args).output().expect("run smsgate");
     let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
     (out.status.success(), v)
 }
@@ -31,7 +32,7 @@ fn sim_subcommand_runs_and_answers_control_requests() {
     let link = dir.join("modem");
     let control = dir.join("modem.ctl");
     let child = Kill(
-        Command::new(BIN)
+        common::smsgate()
             .args(["sim", "--link"])
             .arg(&link)
             .args(["--profile", "huawei", "--capacity", "5", "--no-echo"])
@@ -71,7 +72,7 @@ fn sim_subcommand_runs_and_answers_control_requests() {
     assert!(!ok);
     assert!(v["error"].is_string(), "{v}");
 
-    let out = Command::new(BIN)
+    let out = common::smsgate()
         .args(["sim", "--link"])
         .arg(dir.join("other"))
         .args(["--profile", "nokia"])

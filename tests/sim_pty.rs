@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::Value;
+use smsgate::modem::port::{self, FlowControl, Port};
 use smsgate::sim::{SimConfig, Simulator, control};
 use smsgate::sms::address::Address;
 use smsgate::sms::dcs::{Alphabet, Dcs};
@@ -11,7 +12,6 @@ use smsgate::sms::pdumode::{self, Pdu};
 use smsgate::sms::tpdu::{Submit, Tpdu};
 use smsgate::sms::userdata::UserData;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio_serial::{SerialPortBuilderExt, SerialStream};
 
 /// Only to keep a broken test from hanging forever.
 const PATIENCE: Duration = Duration::from_secs(20);
@@ -22,20 +22,21 @@ fn temp_link(name: &str) -> PathBuf {
     dir.join("modem")
 }
 
-fn open(path: &Path) -> SerialStream {
-    tokio_serial::new(path.to_string_lossy(), 115_200)
-        .open_native_async()
+/// Opens the link with the driver's own port code, as the modem actor does.
+async fn open(path: &Path) -> Port {
+    port::open(&path.to_string_lossy(), 115_200, FlowControl::None)
+        .await
         .expect("open the link")
 }
 
 /// A host end that reads until a pattern shows up.
 struct Host {
-    port: SerialStream,
+    port: Port,
     acc: String,
 }
 
 impl Host {
-    fn new(port: SerialStream) -> Host {
+    fn new(port: Port) -> Host {
         Host {
             port,
             acc: String::new(),
@@ -132,7 +133,7 @@ async fn at_send_receive_and_unplug_over_a_pty() {
         .await
         .expect("spawn");
     assert_eq!(sim.link(), link);
-    let mut host = Host::new(open(&link));
+    let mut host = Host::new(open(&link).await);
 
     // Echo is on by default.
     assert_eq!(host.command("AT").await, "AT\r\r\nOK\r\n");
@@ -238,7 +239,7 @@ fn cleanup(link: &Path) {
 async fn reopen(link: &Path) -> Host {
     let start = std::time::Instant::now();
     loop {
-        if let Ok(port) = tokio_serial::new(link.to_string_lossy(), 115_200).open_native_async() {
+        if let Ok(port) = port::open(&link.to_string_lossy(), 115_200, FlowControl::None).await {
             return Host::new(port);
         }
         assert!(start.elapsed() < PATIENCE, "the link never came back");
@@ -253,7 +254,7 @@ async fn faults_over_a_pty() {
     cfg.echo = false;
     cfg.profile = smsgate::sim::profile::Profile::by_name("quectel").expect("profile");
     let sim = Simulator::spawn(cfg).await.expect("spawn");
-    let mut host = Host::new(open(&link));
+    let mut host = Host::new(open(&link).await);
     assert_eq!(host.command("AT").await, "\r\nOK\r\n");
 
     // +CMS ERROR for the next send only.
@@ -339,7 +340,7 @@ async fn paced_output_at_a_baud_rate_arrives_intact() {
     cfg.baud = Some(2400);
     cfg.profile = smsgate::sim::profile::Profile::by_name("simcom").expect("profile");
     let sim = Simulator::spawn(cfg).await.expect("spawn");
-    let mut host = Host::new(open(&link));
+    let mut host = Host::new(open(&link).await);
     assert_eq!(
         host.command("AT+CGMI;+CGMM").await,
         "AT+CGMI;+CGMM\r\r\nSIMCOM INCORPORATED\r\n\r\nSIMCOM_SIM7600E-H\r\n\r\nOK\r\n"

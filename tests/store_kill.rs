@@ -6,10 +6,12 @@
 //! leaves the OS page cache intact, so it does not exercise fsync (`synchronous=FULL`) itself;
 //! that needs a power cut.
 
+mod common;
+
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use jiff::Timestamp;
 use smsgate::store::{NewMessage, Store};
@@ -66,7 +68,7 @@ fn child_writer() {
 fn kill_9_loses_no_acknowledged_message() {
     let path = temp_db("kill9");
     let exe = std::env::current_exe().unwrap();
-    let mut child = Command::new(exe)
+    let mut child = common::command(exe)
         .args(["--exact", "child_writer", "--nocapture", "--test-threads=1"])
         .env(CHILD_ENV, &path)
         .stdout(Stdio::piped())

@@ -1,6 +1,9 @@
-//! `smsgate modem info|send|read|at`: field tools for installers, talking to
-//! one modem directly (not through a running service). JSON on stdout; on
-//! failure one line on stderr and exit status 1.
+//! `smsgate modem info|send|read|at|scan`: field tools for installers,
+//! talking to modems directly (not through a running service). JSON on
+//! stdout (scan: a config snippet); on failure one line on stderr and exit
+//! status 1.
+
+mod scan;
 
 use std::process::ExitCode;
 
@@ -64,6 +67,8 @@ pub enum ModemCommand {
         port: Port,
         command: String,
     },
+    /// Probe the serial ports for modems and print `[[modems]]` config blocks.
+    Scan(scan::ScanArgs),
 }
 
 pub fn run(cmd: ModemCommand) -> ExitCode {
@@ -71,19 +76,18 @@ pub fn run(cmd: ModemCommand) -> ExitCode {
         Ok(rt) => rt,
         Err(code) => return code,
     };
-    let result = rt.block_on(async {
-        match cmd {
-            ModemCommand::Info(p) => info(&p).await,
-            ModemCommand::Send {
-                port,
-                to,
-                status_report,
-                text,
-            } => send(&port, &to, status_report, &text).await,
-            ModemCommand::Read { port, delete } => read(&port, delete).await,
-            ModemCommand::At { port, command } => at(&port, &command).await,
-        }
-    });
+    let result = match cmd {
+        ModemCommand::Scan(args) => return rt.block_on(scan::run(args)),
+        ModemCommand::Info(p) => rt.block_on(info(&p)),
+        ModemCommand::Send {
+            port,
+            to,
+            status_report,
+            text,
+        } => rt.block_on(send(&port, &to, status_report, &text)),
+        ModemCommand::Read { port, delete } => rt.block_on(read(&port, delete)),
+        ModemCommand::At { port, command } => rt.block_on(at(&port, &command)),
+    };
     match result {
         Ok(lines) => {
             for l in lines {

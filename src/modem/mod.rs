@@ -6,6 +6,7 @@
 pub mod actor;
 pub mod port;
 pub mod quirks;
+pub mod scan;
 pub mod session;
 
 pub use actor::{ModemConfig, ModemEvent, ModemHandle, ModemState, ModemStatus, ReceivedPart};

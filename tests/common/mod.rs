@@ -2,11 +2,40 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::path::PathBuf;
+use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use jiff::Timestamp;
 use serde_json::Value;
+
+/// The smsgate binary under test, as a command to add arguments to.
+pub fn smsgate() -> Command {
+    command(env!("CARGO_BIN_EXE_smsgate"))
+}
+
+/// A command for one of this build's own executables (the smsgate binary,
+/// or a test binary re-running itself). With `SMSGATE_TEST_RUNNER` set
+/// (whitespace-separated, e.g. `qemu-aarch64 -L /usr/aarch64-linux-gnu`)
+/// the executable runs through that runner: `.ci/run` runs the suite
+/// cross-built for aarch64 under qemu-user, where cargo's runner setting
+/// covers the test binaries but not the children they spawn, and an
+/// aarch64 child cannot be exec'd on an x86 host without binfmt_misc.
+/// Host tools (`kill`, `gammu`, `udevadm`) are spawned with
+/// `Command::new` as usual.
+pub fn command(exe: impl AsRef<OsStr>) -> Command {
+    let runner = std::env::var("SMSGATE_TEST_RUNNER").unwrap_or_default();
+    let mut words = runner.split_whitespace();
+    match words.next() {
+        Some(prog) => {
+            let mut c = Command::new(prog);
+            c.args(words).arg(exe);
+            c
+        }
+        None => Command::new(exe),
+    }
+}
 
 /// A fresh, empty directory for one test (per process and call).
 pub fn temp_dir(name: &str) -> PathBuf {
