@@ -94,6 +94,12 @@ impl Processor {
     ) -> Result<Processed, store::Error> {
         let policy = self.live.policy();
         let rules = self.live.rules();
+        // A new episode begins with this message when it is the first contact or reopens a
+        // closed conversation. (Not `opened_at == now`: a second message processed in the same
+        // millisecond, as a backlog at start may be, would get a second acknowledgement.)
+        let reopens = tx
+            .conversation_with(&m.sender)?
+            .is_some_and(|c| c.state == ConversationState::Closed);
         let (conv, first_contact) = tx.conversation_inbound(&m.sender, now)?;
         let contact = tx.get_contact(&m.sender)?;
         let groups = contact
@@ -108,8 +114,7 @@ impl Processor {
                 at: m.completed_at,
                 first_contact,
                 groups: &groups,
-                // A new episode began with this message: the first contact, or a reopening.
-                new_conversation: conv.opened_at == now,
+                new_conversation: first_contact || reopens,
             },
         );
         let mut out = Processed {
@@ -390,6 +395,41 @@ mod tests {
             InboundOutcome::Completed(m) => m,
             other => panic!("a one-part message completes at once: {other:?}"),
         }
+    }
+
+    #[tokio::test]
+    async fn two_messages_processed_in_one_millisecond_get_one_acknowledgement() {
+        let (store, p) = processor("same_ms", ALWAYS_OPEN);
+        let a = received(&store, "+819012345678", 1, "hello").await;
+        let b = received(&store, "+819012345678", 2, "are you there?").await;
+        // A backlog processed at start: both at the same instant.
+        let first = p.process(a, at(5)).await.unwrap();
+        assert_eq!(
+            first.queued.len(),
+            1,
+            "the first message opens the conversation"
+        );
+        let second = p.process(b, at(5)).await.unwrap();
+        assert_eq!(
+            second.queued,
+            Vec::<String>::new(),
+            "no second acknowledgement"
+        );
+        assert_eq!(second.conversation, first.conversation);
+        // Closed, the next message reopens it and is acknowledged again.
+        let conv = first.conversation.clone();
+        store
+            .atomically(move |tx| {
+                let close = ConversationUpdate {
+                    state: Some(ConversationState::Closed),
+                    ..ConversationUpdate::default()
+                };
+                tx.update_conversation(&conv, &close, at(6))
+            })
+            .await
+            .unwrap();
+        let c = received(&store, "+819012345678", 3, "one more thing").await;
+        assert_eq!(p.process(c, at(7)).await.unwrap().queued.len(), 1);
     }
 
     #[tokio::test]
