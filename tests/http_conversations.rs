@@ -325,6 +325,50 @@ async fn patch_changes_state_assignee_notes_and_tags() {
 }
 
 #[tokio::test]
+async fn a_conversation_holds_at_most_max_tags() {
+    let e = env("patch_tags");
+    let id = inbound(&e.store, CUSTOMER, Timestamp::now()).await;
+    let uri = format!("/api/v1/conversations/{id}");
+    let tags = |prefix: &str| -> Vec<String> { (0..50).map(|i| format!("{prefix}{i}")).collect() };
+    let (status, c) = call(
+        &e.app,
+        OPS,
+        Method::PATCH,
+        &uri,
+        Some(json!({"add_tags": tags("a")})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{c}");
+    // Each request is within its 50, but the conversation would hold 100.
+    let (status, c) = call(
+        &e.app,
+        OPS,
+        Method::PATCH,
+        &uri,
+        Some(json!({"add_tags": tags("b")})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{c}");
+    assert!(
+        c["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("add_tags"),
+        "{c}"
+    );
+    let (_, c) = get(&e.app, &uri).await;
+    assert_eq!(
+        c["conversation"]["tags"].as_array().map(Vec::len),
+        Some(50),
+        "{c}"
+    );
+    // Replacing some is fine.
+    let swap = json!({"add_tags": ["b0"], "remove_tags": ["a0"]});
+    let (status, c) = call(&e.app, OPS, Method::PATCH, &uri, Some(swap)).await;
+    assert_eq!(status, StatusCode::OK, "{c}");
+}
+
+#[tokio::test]
 async fn reading_does_not_write_and_marking_read_does() {
     let e = env("read");
     let now = Timestamp::now();
