@@ -6,7 +6,6 @@
 mod common;
 
 use std::path::Path;
-use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
@@ -14,13 +13,12 @@ use axum::http::{Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use jiff::Timestamp;
 use serde_json::{Value, json};
-use tokio::sync::Notify;
 use tower::ServiceExt;
 
+use common::http::{call, json_request, state_with};
 use common::temp_db;
 use smsgate::config::Config;
 use smsgate::http::{AppState, router};
-use smsgate::metrics::Metrics;
 use smsgate::modem::{Health, Identity, ModemState, ModemStatus};
 use smsgate::store::{NewInboundPart, Store};
 
@@ -76,19 +74,8 @@ struct Env {
 }
 
 fn env_with(name: &str, config: &str, modems: Vec<ModemStatus>) -> Env {
-    let config = Config::parse(config, Path::new("test.toml")).unwrap();
     let store = Store::open(temp_db(name)).unwrap();
-    let rules = Arc::new(
-        smsgate::rules::Live::new(&config.support, config.rules.clone(), Vec::new()).unwrap(),
-    );
-    let state = AppState {
-        store,
-        rules,
-        config: Arc::new(config),
-        modems: Arc::new(modems),
-        dispatch: Arc::new(Notify::new()),
-        metrics: Arc::new(Metrics::new()),
-    };
+    let state = state_with(config, store, Vec::new(), modems);
     Env {
         app: router(state.clone()),
         state,
@@ -101,27 +88,7 @@ fn env(name: &str) -> Env {
 
 /// A request with the crm token and, when given, a JSON body.
 fn req(method: Method, uri: &str, body: Option<Value>) -> Request<Body> {
-    let b = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"));
-    match body {
-        Some(v) => b
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(v.to_string()))
-            .unwrap(),
-        None => b.body(Body::empty()).unwrap(),
-    }
-}
-
-/// Sends `r`; returns the status and the body (JSON, or a JSON string when it is not JSON).
-async fn call(app: &Router, r: Request<Body>) -> (StatusCode, Value) {
-    let resp = app.clone().oneshot(r).await.unwrap();
-    let status = resp.status();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    let body = serde_json::from_slice(&bytes)
-        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-    (status, body)
+    json_request(TOKEN, method, uri, body)
 }
 
 async fn post(app: &Router, body: Value) -> (StatusCode, Value) {

@@ -5,23 +5,13 @@
 
 mod common;
 
-use std::path::Path;
-use std::sync::Arc;
-
 use axum::Router;
 use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
-use http_body_util::BodyExt;
+use axum::http::{Method, Request, StatusCode};
 use serde_json::{Value, json};
-use tokio::sync::Notify;
-use tower::ServiceExt;
 
-use common::temp_db;
-use smsgate::config::Config;
+use common::http::{app_state, json_request, raw, request};
 use smsgate::http::{AppState, router};
-use smsgate::metrics::Metrics;
-use smsgate::modem::ModemStatus;
-use smsgate::store::Store;
 
 const TOKEN: &str = "crm-0123456789abcdef";
 
@@ -40,19 +30,7 @@ struct Env {
 }
 
 fn env(name: &str) -> Env {
-    let config = Config::parse(CONFIG, Path::new("test.toml")).unwrap();
-    let store = Store::open(temp_db(name)).unwrap();
-    let rules = Arc::new(
-        smsgate::rules::Live::new(&config.support, config.rules.clone(), Vec::new()).unwrap(),
-    );
-    let state = AppState {
-        store,
-        rules,
-        config: Arc::new(config),
-        modems: Arc::new(Vec::<ModemStatus>::new()),
-        dispatch: Arc::new(Notify::new()),
-        metrics: Arc::new(Metrics::new()),
-    };
+    let state = app_state(CONFIG, name);
     Env {
         app: router(state.clone()),
         state,
@@ -61,49 +39,15 @@ fn env(name: &str) -> Env {
 
 /// A request with the token and, when given, a body of `content_type`.
 fn req(method: Method, uri: &str, body: Option<(&str, Vec<u8>)>) -> Request<Body> {
-    let b = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"));
-    match body {
-        Some((ct, bytes)) => b
-            .header(header::CONTENT_TYPE, ct)
-            .body(Body::from(bytes))
-            .unwrap(),
-        None => b.body(Body::empty()).unwrap(),
-    }
+    request(TOKEN, method, uri, body)
 }
 
 fn json_req(method: Method, uri: &str, body: Value) -> Request<Body> {
-    req(
-        method,
-        uri,
-        Some(("application/json", body.to_string().into_bytes())),
-    )
+    json_request(TOKEN, method, uri, Some(body))
 }
 
 fn csv_req(uri: &str, body: impl Into<Vec<u8>>) -> Request<Body> {
     req(Method::POST, uri, Some(("text/csv", body.into())))
-}
-
-/// Sends `r`; returns the status, the content type and the raw body.
-async fn raw(app: &Router, r: Request<Body>) -> (StatusCode, String, Vec<u8>) {
-    let resp = app.clone().oneshot(r).await.unwrap();
-    let status = resp.status();
-    let ct = resp
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let bytes = resp
-        .into_body()
-        .collect()
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
-    (status, ct, bytes)
 }
 
 /// Sends `r`; returns the status and the body as JSON (`null` when empty).

@@ -5,22 +5,13 @@
 
 mod common;
 
-use std::path::Path;
-use std::sync::Arc;
-
 use axum::Router;
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
-use http_body_util::BodyExt;
+use axum::http::{Method, StatusCode};
 use jiff::Timestamp;
 use serde_json::{Value, json};
-use tokio::sync::Notify;
-use tower::ServiceExt;
 
-use common::temp_db;
-use smsgate::config::Config;
-use smsgate::http::{AppState, router};
-use smsgate::metrics::Metrics;
+use common::http::{app_state, json_request};
+use smsgate::http::router;
 use smsgate::store::{InboundOutcome, NewInboundPart, Origin, Store};
 
 const CRM: &str = "crm-0123456789abcdef";
@@ -44,22 +35,10 @@ struct Env {
 }
 
 fn env(name: &str) -> Env {
-    let config = Config::parse(CONFIG, Path::new("test.toml")).unwrap();
-    let store = Store::open(temp_db(name)).unwrap();
-    let rules = Arc::new(
-        smsgate::rules::Live::new(&config.support, config.rules.clone(), Vec::new()).unwrap(),
-    );
-    let state = AppState {
-        store: store.clone(),
-        rules,
-        config: Arc::new(config),
-        modems: Arc::new(Vec::<smsgate::modem::ModemStatus>::new()),
-        dispatch: Arc::new(Notify::new()),
-        metrics: Arc::new(Metrics::new()),
-    };
+    let state = app_state(CONFIG, name);
     Env {
+        store: state.store.clone(),
         app: router(state),
-        store,
     }
 }
 
@@ -95,23 +74,7 @@ async fn call(
     uri: &str,
     body: Option<Value>,
 ) -> (StatusCode, Value) {
-    let b = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"));
-    let r = match body {
-        Some(v) => b
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(v.to_string()))
-            .unwrap(),
-        None => b.body(Body::empty()).unwrap(),
-    };
-    let resp = app.clone().oneshot(r).await.unwrap();
-    let status = resp.status();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    let body = serde_json::from_slice(&bytes)
-        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-    (status, body)
+    common::http::call(app, json_request(token, method, uri, body)).await
 }
 
 async fn get(app: &Router, uri: &str) -> (StatusCode, Value) {
@@ -359,6 +322,50 @@ async fn patch_changes_state_assignee_notes_and_tags() {
             ("ops", "conversation.update.rejected", Some("conv_nope")),
         ]
     );
+}
+
+#[tokio::test]
+async fn a_conversation_holds_at_most_max_tags() {
+    let e = env("patch_tags");
+    let id = inbound(&e.store, CUSTOMER, Timestamp::now()).await;
+    let uri = format!("/api/v1/conversations/{id}");
+    let tags = |prefix: &str| -> Vec<String> { (0..50).map(|i| format!("{prefix}{i}")).collect() };
+    let (status, c) = call(
+        &e.app,
+        OPS,
+        Method::PATCH,
+        &uri,
+        Some(json!({"add_tags": tags("a")})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{c}");
+    // Each request is within its 50, but the conversation would hold 100.
+    let (status, c) = call(
+        &e.app,
+        OPS,
+        Method::PATCH,
+        &uri,
+        Some(json!({"add_tags": tags("b")})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{c}");
+    assert!(
+        c["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("add_tags"),
+        "{c}"
+    );
+    let (_, c) = get(&e.app, &uri).await;
+    assert_eq!(
+        c["conversation"]["tags"].as_array().map(Vec::len),
+        Some(50),
+        "{c}"
+    );
+    // Replacing some is fine.
+    let swap = json!({"add_tags": ["b0"], "remove_tags": ["a0"]});
+    let (status, c) = call(&e.app, OPS, Method::PATCH, &uri, Some(swap)).await;
+    assert_eq!(status, StatusCode::OK, "{c}");
 }
 
 #[tokio::test]

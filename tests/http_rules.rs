@@ -5,23 +5,17 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::PathBuf;
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
-use http_body_util::BodyExt;
+use axum::http::{Method, Request, StatusCode};
 use serde_json::{Value, json};
-use tokio::sync::Notify;
-use tower::ServiceExt;
 
+use common::http::{call, json_request, state_with};
 use common::temp_db;
-use smsgate::config::Config;
 use smsgate::http::{AppState, router};
-use smsgate::metrics::Metrics;
-use smsgate::modem::ModemStatus;
-use smsgate::rules::{Live, RuleSpec};
+use smsgate::rules::RuleSpec;
 use smsgate::store::Store;
 
 const TOKEN: &str = "crm-0123456789abcdef";
@@ -65,7 +59,6 @@ struct Env {
 
 /// The app over the database at `db`, with the API rules stored there (as `app::start` does).
 async fn env_at(db: PathBuf) -> Env {
-    let config = Config::parse(CONFIG, Path::new("test.toml")).unwrap();
     let store = Store::open(&db).unwrap();
     let api: Vec<RuleSpec> = store
         .rules()
@@ -74,15 +67,7 @@ async fn env_at(db: PathBuf) -> Env {
         .iter()
         .map(|r| serde_json::from_str(&r.spec).unwrap())
         .collect();
-    let rules = Arc::new(Live::new(&config.support, config.rules.clone(), api).unwrap());
-    let state = AppState {
-        store,
-        config: Arc::new(config),
-        modems: Arc::new(Vec::<ModemStatus>::new()),
-        dispatch: Arc::new(Notify::new()),
-        metrics: Arc::new(Metrics::new()),
-        rules,
-    };
+    let state = state_with(CONFIG, store, api, Vec::new());
     Env {
         app: router(state.clone()),
         state,
@@ -95,26 +80,7 @@ async fn env(name: &str) -> Env {
 }
 
 fn req(method: Method, uri: &str, body: Option<Value>) -> Request<Body> {
-    let b = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"));
-    match body {
-        Some(v) => b
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(v.to_string()))
-            .unwrap(),
-        None => b.body(Body::empty()).unwrap(),
-    }
-}
-
-async fn call(app: &Router, r: Request<Body>) -> (StatusCode, Value) {
-    let resp = app.clone().oneshot(r).await.unwrap();
-    let status = resp.status();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    let body = serde_json::from_slice(&bytes)
-        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-    (status, body)
+    json_request(TOKEN, method, uri, body)
 }
 
 fn api_rules() -> Value {

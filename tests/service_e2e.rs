@@ -15,11 +15,9 @@ use std::time::Duration;
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
-use hyper::header::{self, HeaderMap};
+use hyper::header::HeaderMap;
 use hyper::{Method, StatusCode};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioIo;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
@@ -28,23 +26,11 @@ use smsgate::config::Config;
 use smsgate::sim::{Fault, Request, SimConfig, SimHandle, Simulator};
 
 mod common;
-use common::reassemble;
+use common::loopback::Api;
+use common::{reassemble, temp_dir};
 
 const PATIENCE: Duration = Duration::from_secs(60);
 const POLL: Duration = Duration::from_millis(100);
-
-/// A fresh directory for one test.
-fn temp_dir(name: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let d = std::env::temp_dir().join(format!(
-        "smsgate-e2e-{}-{name}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 /// How to set up one service.
 struct Setup {
@@ -80,8 +66,7 @@ struct Service {
     config: String,
     sims: Vec<SimHandle>,
     dir: PathBuf,
-    base: String,
-    client: Client<HttpConnector, Full<Bytes>>,
+    api: Api,
 }
 
 impl Service {
@@ -112,8 +97,7 @@ impl Service {
             config: text,
             sims,
             dir,
-            base,
-            client: Client::builder(TokioExecutor::new()).build_http(),
+            api: Api::new(base),
         };
         s.wait_modems(|st| st == "ready").await;
         s
@@ -149,8 +133,7 @@ impl Service {
     async fn start_again(&mut self) {
         let (running, base) = Self::boot(&self.config, &self.dir).await;
         self.running = Some(running);
-        self.base = base;
-        self.client = Client::builder(TokioExecutor::new()).build_http();
+        self.api = Api::new(base);
         self.wait_modems(|st| st == "ready").await;
     }
 
@@ -162,36 +145,12 @@ impl Service {
         content_type: Option<&str>,
         body: Vec<u8>,
     ) -> (StatusCode, Value) {
-        let mut b = hyper::Request::builder()
-            .method(method)
-            .uri(format!("{}{path}", self.base));
-        if let Some(ct) = content_type {
-            b = b.header(header::CONTENT_TYPE, ct);
-        }
-        let req = b.body(Full::new(Bytes::from(body))).unwrap();
-        let resp = self.client.request(req).await.unwrap();
-        let status = resp.status();
-        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-        (
-            status,
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        )
+        self.api.raw(method, path, content_type, body).await
     }
 
     /// A JSON request (GET and DELETE without a body).
     async fn json(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        match body {
-            Some(v) => {
-                self.raw(
-                    method,
-                    path,
-                    Some("application/json"),
-                    v.to_string().into_bytes(),
-                )
-                .await
-            }
-            None => self.raw(method, path, None, Vec::new()).await,
-        }
+        self.api.json(method, path, body).await
     }
 
     /// POSTs a message; asserts the 202 and returns the message object.

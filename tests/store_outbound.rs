@@ -482,6 +482,24 @@ async fn expiry() {
 }
 
 #[tokio::test]
+async fn a_huge_ttl_is_capped_so_the_message_stays_readable_and_claimable() {
+    let path = temp_db("huge_ttl");
+    let store = open(&path, t(0));
+    // POST /messages and /bulk take `ttl` as any u64 of seconds.
+    let mut m = msg(&["+1"], "practically forever");
+    m.ttl = Some(Duration::from_secs(u64::MAX));
+    let a = store.enqueue(m, t(0)).await.unwrap();
+    // The latest whole second a timestamp can hold.
+    let cap = Timestamp::from_second(Timestamp::MAX.as_second()).unwrap();
+    assert_eq!(a.expires_at, Some(cap));
+    let got = store.get_message(&a.id).await.unwrap();
+    assert_eq!(got.expires_at, Some(cap));
+    let claimed = store.claim_due(t(1), 10, None).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].message_id, a.id);
+}
+
+#[tokio::test]
 async fn send_failures_retry_fail_or_park_as_unknown() {
     let path = temp_db("retry");
     let store = open(&path, t(0));

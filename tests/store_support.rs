@@ -4,7 +4,7 @@
 mod common;
 
 use common::{t, temp_db};
-use smsgate::store::{ConversationState, ConversationUpdate, NewMessage, Origin, Store};
+use smsgate::store::{ConversationState, ConversationUpdate, NewMessage, Origin, State, Store};
 
 const CUSTOMER: &str = "+819012345678";
 
@@ -54,6 +54,59 @@ async fn consent_changes_once_and_keeps_its_history_across_a_reopen() {
         vec![(true, "sms:in_1", t(10)), (false, "api:desk", t(40))]
     );
     store.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_stop_cancels_what_is_still_queued_for_the_number_but_transactional() {
+    const OTHER: &str = "+819087654321";
+    let store = Store::open_at(temp_db("stop_cancels"), t(0)).unwrap();
+    // A campaign message scheduled for later, a message to two numbers, and a transactional one.
+    let scheduled = NewMessage {
+        origin: Origin::Bulk,
+        send_at: Some(t(1000)),
+        ..NewMessage::new(vec![CUSTOMER.to_owned()], "sale tomorrow")
+    };
+    let scheduled = store.enqueue(scheduled, t(1)).await.unwrap();
+    let both = store
+        .enqueue(
+            NewMessage::new(vec![CUSTOMER.to_owned(), OTHER.to_owned()], "news"),
+            t(2),
+        )
+        .await
+        .unwrap();
+    let receipt = NewMessage {
+        transactional: true,
+        ..NewMessage::new(vec![CUSTOMER.to_owned()], "your receipt")
+    };
+    let receipt = store.enqueue(receipt, t(3)).await.unwrap();
+
+    assert!(
+        store
+            .set_consent(CUSTOMER, true, "sms:in_1", t(10))
+            .await
+            .unwrap()
+    );
+    let claimed: Vec<(String, String)> = store
+        .claim_due(t(2000), 10, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|j| (j.message_id, j.number))
+        .collect();
+    assert_eq!(
+        claimed,
+        vec![
+            (both.id.clone(), OTHER.to_owned()),
+            (receipt.id.clone(), CUSTOMER.to_owned()),
+        ],
+        "nothing but the transactional message goes to the number that opted out"
+    );
+    let scheduled = store.get_message(&scheduled.id).await.unwrap();
+    assert_eq!(scheduled.state, State::Cancelled);
+    assert_eq!(scheduled.recipients[0].error.as_deref(), Some("opted_out"));
+    let both = store.get_message(&both.id).await.unwrap();
+    let states: Vec<_> = both.recipients.iter().map(|r| r.state).collect();
+    assert_eq!(states, vec![State::Cancelled, State::Sending]);
 }
 
 #[tokio::test]

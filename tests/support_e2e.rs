@@ -14,16 +14,9 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper::header;
 use hyper::{Method, StatusCode};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
@@ -32,7 +25,8 @@ use smsgate::config::Config;
 use smsgate::sim::{Request, SimConfig, SimHandle, Simulator};
 
 mod common;
-use common::reassemble;
+use common::loopback::Api;
+use common::{reassemble, temp_dir};
 
 const PATIENCE: Duration = Duration::from_secs(60);
 const POLL: Duration = Duration::from_millis(100);
@@ -70,19 +64,6 @@ sat = ["00:00-24:00"]
 sun = ["00:00-24:00"]
 "#;
 
-/// A fresh directory for one test.
-fn temp_dir(name: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let d = std::env::temp_dir().join(format!(
-        "smsgate-support-e2e-{}-{name}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 /// `[support]` with the acknowledgements and the given hours (and other support keys), in the
 /// Tokyo zone.
 fn support(extra_keys: &str, hours: &str) -> String {
@@ -98,8 +79,7 @@ struct Service {
     config: Config,
     sim: SimHandle,
     dir: PathBuf,
-    base: String,
-    client: Client<HttpConnector, Full<Bytes>>,
+    api: Api,
 }
 
 impl Service {
@@ -131,8 +111,7 @@ impl Service {
             config,
             sim,
             dir,
-            base,
-            client: Client::builder(TokioExecutor::new()).build_http(),
+            api: Api::new(base),
         };
         s.wait_ready().await;
         s
@@ -163,36 +142,12 @@ impl Service {
         content_type: Option<&str>,
         body: Vec<u8>,
     ) -> (StatusCode, Value) {
-        let mut b = hyper::Request::builder()
-            .method(method)
-            .uri(format!("{}{path}", self.base));
-        if let Some(ct) = content_type {
-            b = b.header(header::CONTENT_TYPE, ct);
-        }
-        let req = b.body(Full::new(Bytes::from(body))).unwrap();
-        let resp = self.client.request(req).await.unwrap();
-        let status = resp.status();
-        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-        (
-            status,
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        )
+        self.api.raw(method, path, content_type, body).await
     }
 
     /// A JSON request (GET without a body).
     async fn json(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        match body {
-            Some(v) => {
-                self.raw(
-                    method,
-                    path,
-                    Some("application/json"),
-                    v.to_string().into_bytes(),
-                )
-                .await
-            }
-            None => self.raw(method, path, None, Vec::new()).await,
-        }
+        self.api.json(method, path, body).await
     }
 
     /// A GET that must answer 200.

@@ -510,6 +510,23 @@ pub async fn update(
     let conv = state
         .store
         .atomically(move |tx| {
+            // MAX_TAGS bounds one request; this bounds the conversation, which PATCHes would
+            // otherwise grow without end.
+            if !update.add_tags.is_empty() {
+                let mut tags = tx.get_conversation(&id)?.tags;
+                for t in &update.add_tags {
+                    if !tags.contains(t) {
+                        tags.push(t.clone());
+                    }
+                }
+                tags.retain(|t| !update.remove_tags.contains(t));
+                if tags.len() > MAX_TAGS {
+                    return Err(store::Error::Invalid(format!(
+                        "add_tags: the conversation would have {} tags; at most {MAX_TAGS}",
+                        tags.len()
+                    )));
+                }
+            }
             let conv = tx.update_conversation(&id, &update, now)?;
             tx.audit(&caller, "conversation.update", Some(&id), now)?;
             Ok(conv)

@@ -45,6 +45,18 @@ impl Default for GuardConfig {
     }
 }
 
+impl GuardConfig {
+    /// How far back [`check`] looks: the flood window, or the span of `pingpong_rounds` gaps if
+    /// longer. Saturates, so a huge configured value cannot overflow.
+    pub fn history_span(&self) -> Duration {
+        let pingpong = self
+            .pingpong_gap
+            .checked_mul(self.pingpong_rounds.max(1))
+            .unwrap_or(Duration::MAX);
+        self.window.max(pingpong)
+    }
+}
+
 /// A `Duration` as whole seconds.
 mod secs {
     use std::time::Duration;
@@ -330,6 +342,31 @@ mod tests {
             inbound: vec![ago(0), ago(40), ago(90)],
         };
         assert_eq!(check(&cfg, "+819012345678", &history, ago(0)), Ok(()));
+    }
+
+    #[test]
+    fn history_span_is_the_longer_window_and_saturates() {
+        let cfg = GuardConfig::default();
+        // 3600 s flood window against 3 x 30 s of ping-pong.
+        assert_eq!(cfg.history_span(), Duration::from_secs(3600));
+        let long_gap = GuardConfig {
+            pingpong_gap: Duration::from_secs(2000),
+            ..GuardConfig::default()
+        };
+        assert_eq!(long_gap.history_span(), Duration::from_secs(6000));
+        // `pingpong_gap_secs` is any u64 in the config: multiplied by the rounds it used to
+        // panic ("overflow when multiplying duration by scalar") inside the inbound
+        // transaction, so every message failed and was retried at each start.
+        let huge = GuardConfig {
+            pingpong_gap: Duration::from_secs(u64::MAX),
+            pingpong_rounds: 3,
+            ..GuardConfig::default()
+        };
+        assert_eq!(huge.history_span(), Duration::MAX);
+        let since = ago(0)
+            .checked_sub(huge.history_span())
+            .unwrap_or(Timestamp::MIN);
+        assert_eq!(since, Timestamp::MIN);
     }
 
     #[test]

@@ -94,6 +94,12 @@ impl Processor {
     ) -> Result<Processed, store::Error> {
         let policy = self.live.policy();
         let rules = self.live.rules();
+        // A new episode begins with this message when it is the first contact or reopens a
+        // closed conversation. (Not `opened_at == now`: a second message processed in the same
+        // millisecond, as a backlog at start may be, would get a second acknowledgement.)
+        let reopens = tx
+            .conversation_with(&m.sender)?
+            .is_some_and(|c| c.state == ConversationState::Closed);
         let (conv, first_contact) = tx.conversation_inbound(&m.sender, now)?;
         let contact = tx.get_contact(&m.sender)?;
         let groups = contact
@@ -108,8 +114,7 @@ impl Processor {
                 at: m.completed_at,
                 first_contact,
                 groups: &groups,
-                // A new episode began with this message: the first contact, or a reopening.
-                new_conversation: conv.opened_at == now,
+                new_conversation: first_contact || reopens,
             },
         );
         let mut out = Processed {
@@ -248,10 +253,7 @@ impl Processor {
             return Ok(Err(Withheld::OptedOut));
         }
         let since = now
-            .checked_sub(
-                cfg.window
-                    .max(cfg.pingpong_gap * cfg.pingpong_rounds.max(1)),
-            )
+            .checked_sub(cfg.history_span())
             .unwrap_or(Timestamp::MIN);
         let history = History {
             auto_replies: tx.auto_replies_since(&m.sender, since)?,
@@ -341,5 +343,104 @@ impl std::fmt::Display for Withheld {
             Withheld::OptedOut => f.write_str("the number opted out"),
             Withheld::Guard(r) => r.fmt(f),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+    use crate::store::{InboundOutcome, NewInboundPart};
+
+    const ALWAYS_OPEN: &str = "[support]\nack_open = \"ack\"\nack_closed = \"ack\"\n\
+        [support.templates]\nack = \"Thank you, we will answer soon.\"\n\
+        [support.hours]\nmon = [\"00:00-24:00\"]\ntue = [\"00:00-24:00\"]\n\
+        wed = [\"00:00-24:00\"]\nthu = [\"00:00-24:00\"]\nfri = [\"00:00-24:00\"]\n\
+        sat = [\"00:00-24:00\"]\nsun = [\"00:00-24:00\"]\n";
+
+    fn at(s: i64) -> Timestamp {
+        Timestamp::from_second(1_800_000_000 + s).unwrap()
+    }
+
+    fn processor(name: &str, toml: &str) -> (Store, Processor) {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "smsgate-process-{}-{name}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = Config::parse(toml, Path::new("test.toml")).unwrap();
+        let live = Live::new(&config.support, config.rules.clone(), Vec::new()).unwrap();
+        let store = Store::open(dir.join("smsgate.db")).unwrap();
+        let p = Processor::new(store.clone(), Arc::new(config), Arc::new(live));
+        (store, p)
+    }
+
+    async fn received(store: &Store, sender: &str, reference: u16, text: &str) -> InboundMessage {
+        let part = NewInboundPart {
+            modem: "m0".into(),
+            sender: sender.into(),
+            reference,
+            total: 1,
+            seq: 1,
+            pdu_hex: format!("00{reference:04X}"),
+            text: text.into(),
+            smsc_at: None,
+        };
+        match store.insert_inbound_part(part, at(0)).await.unwrap() {
+            InboundOutcome::Completed(m) => m,
+            other => panic!("a one-part message completes at once: {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn two_messages_processed_in_one_millisecond_get_one_acknowledgement() {
+        let (store, p) = processor("same_ms", ALWAYS_OPEN);
+        let a = received(&store, "+819012345678", 1, "hello").await;
+        let b = received(&store, "+819012345678", 2, "are you there?").await;
+        // A backlog processed at start: both at the same instant.
+        let first = p.process(a, at(5)).await.unwrap();
+        assert_eq!(
+            first.queued.len(),
+            1,
+            "the first message opens the conversation"
+        );
+        let second = p.process(b, at(5)).await.unwrap();
+        assert_eq!(
+            second.queued,
+            Vec::<String>::new(),
+            "no second acknowledgement"
+        );
+        assert_eq!(second.conversation, first.conversation);
+        // Closed, the next message reopens it and is acknowledged again.
+        let conv = first.conversation.clone();
+        store
+            .atomically(move |tx| {
+                let close = ConversationUpdate {
+                    state: Some(ConversationState::Closed),
+                    ..ConversationUpdate::default()
+                };
+                tx.update_conversation(&conv, &close, at(6))
+            })
+            .await
+            .unwrap();
+        let c = received(&store, "+819012345678", 3, "one more thing").await;
+        assert_eq!(p.process(c, at(7)).await.unwrap().queued.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_huge_pingpong_gap_does_not_fail_processing() {
+        let toml = format!(
+            "{ALWAYS_OPEN}[support.guard]\npingpong_gap_secs = {}\n",
+            i64::MAX
+        );
+        let (store, p) = processor("huge_gap", &toml);
+        let m = received(&store, "+819012345678", 1, "hello").await;
+        let out = p.process(m, at(5)).await.unwrap();
+        assert_eq!(out.queued.len(), 1);
     }
 }

@@ -49,7 +49,33 @@ pub(crate) fn set(
         "INSERT INTO consent_log (number, opted_out, source, at) VALUES (?1, ?2, ?3, ?4)",
     )?
     .execute(params![number, opt_out, source, ms(now)])?;
+    if opt_out {
+        cancel_queued(conn, number, now)?;
+    }
     Ok(true)
+}
+
+/// Cancels what is still queued for `number` and not transactional: a scheduled or paced
+/// campaign message, a retry waiting for its backoff, a reply not yet sent. Enqueue refuses an
+/// opted-out number, but these were accepted before the STOP.
+fn cancel_queued(conn: &Connection, number: &str, now: Timestamp) -> Result<(), Error> {
+    let messages = conn
+        .prepare_cached(
+            "SELECT DISTINCT r.message_id FROM outbound_recipients r \
+             JOIN outbound_messages m ON m.id = r.message_id \
+             WHERE r.number = ?1 AND r.state = 'queued' AND m.transactional = 0",
+        )?
+        .query_map([number], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut cancel = conn.prepare_cached(
+        "UPDATE outbound_recipients SET state = 'cancelled', updated_at = ?3, \
+         error = 'opted_out' WHERE message_id = ?1 AND number = ?2 AND state = 'queued'",
+    )?;
+    for id in messages {
+        cancel.execute(params![id, number, ms(now)])?;
+        super::outbound::update_rollup(conn, &id, now)?;
+    }
+    Ok(())
 }
 
 /// A number's consent history, oldest first.

@@ -244,15 +244,24 @@ pub(crate) fn groups_of(conn: &Connection, number: &str) -> Result<Vec<String>, 
 
 /// Every contact (`group`: only its members), in number order, in one statement.
 pub(crate) fn all(conn: &Connection, group: Option<&str>) -> Result<Vec<Contact>, Error> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLS} FROM contacts c \
-         WHERE ?1 IS NULL OR EXISTS (SELECT 1 FROM contact_groups g \
-                                     WHERE g.grp = ?1 AND g.contact_id = c.id) \
-         ORDER BY c.number"
-    ))?;
-    Ok(stmt
-        .query_map([group], row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?)
+    let mut stmt = match group {
+        None => conn.prepare_cached(&format!("SELECT {COLS} FROM contacts c ORDER BY c.number"))?,
+        // From the group's rows (its primary key leads with the group) to their contacts, so a
+        // campaign to a small group does not read every contact.
+        Some(_) => conn.prepare_cached(&group_members_sql())?,
+    };
+    let rows = match group {
+        None => stmt.query_map([], row)?,
+        Some(g) => stmt.query_map([g], row)?,
+    };
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+fn group_members_sql() -> String {
+    format!(
+        "SELECT {COLS} FROM contact_groups m JOIN contacts c ON c.id = m.contact_id \
+         WHERE m.grp = ?1 ORDER BY c.number"
+    )
 }
 
 /// Every group with its member count, by name.
@@ -269,7 +278,25 @@ pub(crate) fn groups(conn: &Connection) -> Result<Vec<(String, u64)>, Error> {
 
 #[cfg(test)]
 mod tests {
-    use super::prefix_pattern;
+    use super::*;
+
+    #[test]
+    fn group_members_seek_the_group_instead_of_scanning_contacts() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        super::super::migrate::migrate(&mut conn).unwrap();
+        let plan: Vec<String> = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {}", group_members_sql()))
+            .unwrap()
+            .query_map(["vip"], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(
+            plan.iter().any(|p| p.starts_with("SEARCH m USING")),
+            "{plan:?}"
+        );
+        assert!(!plan.iter().any(|p| p.starts_with("SCAN")), "{plan:?}");
+    }
 
     #[test]
     fn prefix_pattern_escapes_like_wildcards() {

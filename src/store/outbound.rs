@@ -170,7 +170,12 @@ pub(crate) fn enqueue_only(
     let send_at = msg.send_at.map(ms).unwrap_or(now_ms);
     let expires_at = msg.ttl.map(|d| {
         let ttl = i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
-        send_at.max(now_ms).saturating_add(ttl)
+        // Capped at the latest representable time: a larger value (a `ttl` of u64::MAX seconds
+        // from the API) could not be read back, and every claim that reached the row failed.
+        send_at
+            .max(now_ms)
+            .saturating_add(ttl)
+            .min(Timestamp::MAX.as_second().saturating_mul(1000))
     });
     let id = new_id("msg_", now_ms);
     conn.prepare_cached(

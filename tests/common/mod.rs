@@ -1,6 +1,9 @@
 //! Helpers shared by the integration tests (each test crate uses a subset).
 #![allow(dead_code)]
 
+pub mod http;
+pub mod loopback;
+
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::path::PathBuf;
