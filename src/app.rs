@@ -28,6 +28,9 @@ use crate::sim::{SimConfig, SimHandle, Simulator};
 use crate::store::{InboundMessage, State, Store};
 use crate::webhook::{self, Deliverer};
 
+/// How often, and after how long, an inbound message left unprocessed is tried again.
+const RETRY_UNPROCESSED: Duration = Duration::from_secs(60);
+
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -291,6 +294,10 @@ impl Notices {
                 self.received(m).await;
             }
         }
+        // A message whose processing failed (the store was briefly unwritable, say) is still
+        // unprocessed: try it again, once it is clearly not just waiting in the channel.
+        let mut retry = tokio::time::interval(RETRY_UNPROCESSED);
+        retry.tick().await;
         loop {
             tokio::select! {
                 _ = cancel.cancelled() => return,
@@ -301,7 +308,23 @@ impl Notices {
                 o = outcomes.recv() => if let Some(o) = o {
                     self.outcome(o).await;
                 },
+                _ = retry.tick() => self.retry_unprocessed().await,
             }
+        }
+    }
+
+    async fn retry_unprocessed(&self) {
+        let Ok(cutoff) = self.clock.now().checked_sub(RETRY_UNPROCESSED) else {
+            return;
+        };
+        match self.store.unprocessed_inbound(100).await {
+            Ok(pending) => {
+                for m in pending.into_iter().filter(|m| m.completed_at <= cutoff) {
+                    tracing::info!(id = %m.id, "processing an inbound message again");
+                    self.process(m).await;
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "looking for unprocessed inbound messages failed"),
         }
     }
 
@@ -332,10 +355,15 @@ impl Notices {
         }
     }
 
-    /// Runs the rules on the message and records its processing, replies and events in one
-    /// transaction ([`Processor`]); then wakes the dispatcher and the webhook deliverer.
+    /// A message the ingester completed: counted, then processed.
     async fn received(&self, m: InboundMessage) {
         self.metrics.inc_received();
+        self.process(m).await;
+    }
+
+    /// Runs the rules on the message and records its processing, replies and events in one
+    /// transaction ([`Processor`]); then wakes the dispatcher and the webhook deliverer.
+    async fn process(&self, m: InboundMessage) {
         let id = m.id.clone();
         match self.processor.process(m, self.clock.now()).await {
             Ok(p) => {
@@ -345,7 +373,7 @@ impl Notices {
                 }
             }
             Err(e) => {
-                // Left unprocessed: it is processed again at the next start.
+                // Left unprocessed: tried again by the retry sweep and at the next start.
                 tracing::error!(error = %e, %id, "processing an inbound message failed");
             }
         }

@@ -163,12 +163,15 @@ impl Processor {
                     Action::Tag { tag } => update.add_tags.push(tag.clone()),
                     Action::NeedsHuman => update.state = Some(ConversationState::NeedsHuman),
                     Action::Forward { to } => {
-                        let text: String = m.text.chars().take(FORWARD_MAX_CHARS).collect();
-                        let fwd = NewMessage {
-                            transactional: true,
-                            ..self.auto_message(to, format!("{}: {text}", m.sender))
-                        };
-                        out.queued.push(tx.enqueue(&fwd, now)?.id);
+                        // A staff number that opted out is respected like any other (and the
+                        // store would refuse the message, failing the whole processing).
+                        if tx.opted_out(to)? {
+                            tracing::warn!(rule = fired.name, %to, "forward target opted out; not forwarded");
+                        } else {
+                            let text: String = m.text.chars().take(FORWARD_MAX_CHARS).collect();
+                            let fwd = self.auto_message(to, format!("{}: {text}", m.sender));
+                            out.queued.push(tx.enqueue(&fwd, now)?.id);
+                        }
                     }
                     Action::Webhook { url } => {
                         if self.config.webhooks.iter().any(|w| w.url.get_ref() == url) {
@@ -198,7 +201,14 @@ impl Processor {
         if let Some(name) = &decision.reply
             && (decision.opt.is_none() || confirm || decision.opt == Some(Opt::Help))
         {
-            match self.allowed(tx, m, confirm, now)? {
+            let kind = if confirm {
+                ReplyKind::Confirmation
+            } else if decision.opt == Some(Opt::Help) {
+                ReplyKind::Help
+            } else {
+                ReplyKind::Ordinary
+            };
+            match self.allowed(tx, m, kind, now)? {
                 Err(why) => {
                     tracing::info!(from = %m.sender, id = %m.id, reason = %why, "automatic reply withheld");
                     if matches!(why, Withheld::Guard(Refusal::PingPong { .. })) {
@@ -217,8 +227,9 @@ impl Processor {
                 {
                     Ok(Some(body)) => {
                         let reply = NewMessage {
-                            // A confirmation goes to a number that just opted out.
-                            transactional: confirm,
+                            // A confirmation goes to a number that just opted out, and HELP is
+                            // answered whatever the number's consent.
+                            transactional: kind != ReplyKind::Ordinary,
                             ..self.auto_message(&m.sender, body)
                         };
                         out.queued.push(tx.enqueue(&reply, now)?.id);
@@ -240,16 +251,17 @@ impl Processor {
     }
 
     /// Whether an automatic reply to the sender may go out: not to an opted-out number (but a
-    /// consent confirmation), and only within the flood and loop guard.
+    /// consent confirmation or the answer to HELP), and only within the flood and loop guard.
     fn allowed(
         &self,
         tx: &Tx<'_>,
         m: &InboundMessage,
-        confirmation: bool,
+        kind: ReplyKind,
         now: Timestamp,
     ) -> Result<Result<(), Withheld>, store::Error> {
         let cfg = &self.live.policy().guard;
-        if !confirmation && tx.opted_out(&m.sender)? {
+        let confirmation = kind == ReplyKind::Confirmation;
+        if kind == ReplyKind::Ordinary && tx.opted_out(&m.sender)? {
             return Ok(Err(Withheld::OptedOut));
         }
         let since = now
@@ -319,6 +331,17 @@ pub fn render_for(
             contact.and_then(|c| c.fields.get(field).cloned())
         }
     })
+}
+
+/// What an automatic reply answers, which decides how consent and the guard apply to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReplyKind {
+    /// STOP or START changed the consent: confirmed once, even to a number that just opted out.
+    Confirmation,
+    /// HELP: answered whatever the consent, within the guard.
+    Help,
+    /// A rule's reply or the acknowledgement.
+    Ordinary,
 }
 
 /// Why an automatic reply was not sent.
@@ -442,5 +465,52 @@ mod tests {
         let m = received(&store, "+819012345678", 1, "hello").await;
         let out = p.process(m, at(5)).await.unwrap();
         assert_eq!(out.queued.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn help_is_answered_even_after_stop_and_nothing_else_is() {
+        let toml = format!(
+            "{ALWAYS_OPEN}[[rules]]\nname = \"hi\"\nkeywords = [\"hello\"]\n\
+             actions = [{{ reply = {{ template = \"ack\" }} }}]\n"
+        );
+        let (store, p) = processor("help_after_stop", &toml);
+        let stop = received(&store, "+819012345678", 1, "STOP").await;
+        assert_eq!(p.process(stop, at(5)).await.unwrap().queued.len(), 1);
+        let hello = received(&store, "+819012345678", 2, "hello").await;
+        let out = p.process(hello, at(6)).await.unwrap();
+        assert_eq!(
+            out.queued.len(),
+            0,
+            "no acknowledgement to an opted-out number"
+        );
+        assert_eq!(out.withheld.as_deref(), Some("opted_out"));
+        let help = received(&store, "+819012345678", 3, "ＨＥＬＰ").await;
+        let out = p.process(help, at(7)).await.unwrap();
+        assert_eq!(out.queued.len(), 1, "HELP is always answered");
+        let reply = store.get_message(&out.queued[0]).await.unwrap();
+        assert!(reply.transactional);
+    }
+
+    #[tokio::test]
+    async fn a_forward_to_an_opted_out_staff_number_is_skipped_not_failed() {
+        let toml = format!(
+            "{ALWAYS_OPEN}[[rules]]\nname = \"fwd\"\nany = true\n\
+             actions = [{{ forward = {{ to = \"+819000000001\" }} }}, \"stop\"]\n"
+        );
+        let (store, p) = processor("forward_opted_out", &toml);
+        let m = received(&store, "+819012345678", 1, "hello").await;
+        assert_eq!(
+            p.process(m, at(5)).await.unwrap().queued.len(),
+            1,
+            "forwarded"
+        );
+        store
+            .set_consent("+819000000001", true, "api:desk", at(6))
+            .await
+            .unwrap();
+        let m = received(&store, "+819012345678", 2, "again").await;
+        let out = p.process(m, at(7)).await.unwrap();
+        assert_eq!(out.queued.len(), 0);
+        assert_eq!(out.rule.as_deref(), Some("fwd"), "processed, not failed");
     }
 }
