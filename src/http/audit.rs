@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
-use super::extract::Query;
+use super::extract::{Query, page_limit};
 use super::types::time;
 use crate::store::AuditEntry;
 
@@ -82,13 +82,7 @@ pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<AuditQuery>,
 ) -> Result<axum::Json<AuditList>, ApiError> {
-    let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::invalid(
-            "invalid_query",
-            format!("limit must be within 1..={MAX_LIMIT}"),
-        ));
-    }
+    let limit = page_limit(q.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     let entries = state.store.audit_log(limit).await?;
     Ok(axum::Json(AuditList {
         items: entries.iter().map(AuditView::from).collect(),

@@ -9,9 +9,11 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::auth::Caller;
-use super::contacts::{page_limit, path_number};
+use super::contacts::path_number;
 use super::error::{ApiError, ErrorBody};
+use super::extract::page_limit;
 use super::extract::{Json, Path, Query};
+use super::messages::{DEFAULT_LIMIT, MAX_LIMIT};
 use super::types::time;
 use crate::store::{ConsentChange, ConsentState};
 
@@ -165,7 +167,7 @@ pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<ConsentQuery>,
 ) -> Result<axum::Json<ConsentList>, ApiError> {
-    let limit = page_limit(q.limit)?;
+    let limit = page_limit(q.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     let page = state
         .store
         .list_consent(q.opted_out.unwrap_or(true), q.cursor, limit)

@@ -22,7 +22,7 @@ use super::auth::Caller;
 use super::contact_input;
 use super::contacts_csv::{self, CsvError, LineError};
 use super::error::{ApiError, ErrorBody, ErrorDetail};
-use super::extract::{Json, Path, Query};
+use super::extract::{Json, Path, Query, page_limit};
 use super::messages::{DEFAULT_LIMIT, MAX_LIMIT};
 use super::types::time;
 use crate::store::{Contact, ContactFilter, NewContact};
@@ -183,18 +183,6 @@ pub(crate) fn path_number(raw: &str) -> Result<String, ApiError> {
     contact_input::number(raw).map_err(|m| ApiError::invalid("invalid_number", m))
 }
 
-/// The page size asked for, checked.
-pub(crate) fn page_limit(limit: Option<usize>) -> Result<usize, ApiError> {
-    let limit = limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::invalid(
-            "invalid_query",
-            format!("limit must be within 1..={MAX_LIMIT}"),
-        ));
-    }
-    Ok(limit)
-}
-
 /// List contacts in number order.
 #[utoipa::path(
     get, path = "/api/v1/contacts", tag = "contacts",
@@ -211,7 +199,7 @@ pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<ContactQuery>,
 ) -> Result<axum::Json<ContactList>, ApiError> {
-    let limit = page_limit(q.limit)?;
+    let limit = page_limit(q.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     let filter = ContactFilter {
         group: q.group,
         search: q.q.filter(|s| !s.is_empty()),

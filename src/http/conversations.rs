@@ -18,7 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::AppState;
 use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{Json, Path, Query};
+use super::extract::{Json, Path, Query, page_limit};
 use super::messages::{normalise, plan, unique_now, view};
 use super::types::{MessageView, time};
 use crate::rules::process::{render_for, template_body};
@@ -254,17 +254,6 @@ fn parse_state(v: &str) -> Result<ConversationState, String> {
         .ok_or_else(|| format!("{v:?} is not one of open, waiting, needs_human, closed"))
 }
 
-fn check_limit(limit: Option<usize>) -> Result<usize, ApiError> {
-    let limit = limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(bad_query(
-            "limit",
-            format!("must be within 1..={MAX_LIMIT}"),
-        ));
-    }
-    Ok(limit)
-}
-
 /// A short printable name (assignee, tag).
 fn check_name(field: &str, v: &str, max: usize) -> Result<(), ApiError> {
     if v.trim().is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
@@ -334,7 +323,7 @@ pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<ConversationQuery>,
 ) -> Result<axum::Json<ConversationList>, ApiError> {
-    let limit = check_limit(q.limit)?;
+    let limit = page_limit(q.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     let order = match q.order.as_deref() {
         None | Some("activity") => ConversationOrder::Activity,
         Some("created") => ConversationOrder::Created,
@@ -393,7 +382,7 @@ pub async fn get_one(
     Path(id): Path<String>,
     Query(q): Query<ThreadQuery>,
 ) -> Result<axum::Json<ConversationDetail>, ApiError> {
-    let limit = check_limit(q.limit)?;
+    let limit = page_limit(q.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     let (conv, items) = state.store.conversation_thread(&id, limit).await?;
     Ok(axum::Json(ConversationDetail {
         conversation: ConversationView::from(&conv),

@@ -21,3 +21,20 @@ pub struct Query<T>(pub T);
 #[derive(Debug, FromRequestParts)]
 #[from_request(via(axum::extract::Path), rejection(ApiError))]
 pub struct Path<T>(pub T);
+
+/// A listing's `limit` query parameter, checked: `default` when absent, else 1 to `max` (422
+/// `invalid_query` otherwise). One place for every listing, so they all answer alike.
+pub(crate) fn page_limit(
+    limit: Option<usize>,
+    default: usize,
+    max: usize,
+) -> Result<usize, ApiError> {
+    let limit = limit.unwrap_or(default);
+    if !(1..=max).contains(&limit) {
+        return Err(ApiError::invalid(
+            "invalid_query",
+            format!("limit must be within 1..={max}"),
+        ));
+    }
+    Ok(limit)
+}

@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use super::AppState;
 use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{Json, Path, Query};
+use super::extract::{Json, Path, Query, page_limit};
 use super::types::{
     InboundView, ListItem, ListQuery, ListResponse, MessageView, Recipients, SendRequest,
 };
@@ -287,13 +287,7 @@ pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
 ) -> Result<axum::Json<ListResponse>, ApiError> {
-    let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::invalid(
-            "invalid_query",
-            format!("limit must be within 1..={MAX_LIMIT}"),
-        ));
-    }
+    let limit = page_limit(q.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     let since = q
         .since
         .as_deref()
