@@ -22,7 +22,8 @@ use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{Json, Path};
 use super::messages::{normalise, parse_time, plan};
-use crate::rules::process::{render_for, template_body};
+use super::types::Content;
+use crate::rules::process::render_for;
 use crate::store::{Campaign, NewCampaign, NewMessage, Origin, Skipped};
 
 /// Most recipients one campaign may have.
@@ -114,16 +115,7 @@ pub async fn create(
     Extension(Caller(caller)): Extension<Caller>,
     Json(req): Json<BulkRequest>,
 ) -> Result<(StatusCode, axum::Json<CampaignView>), ApiError> {
-    let body_source = match (&req.text, &req.template) {
-        (Some(t), None) => Body::Text(t.clone()),
-        (None, Some(n)) => Body::Template(n.clone()),
-        _ => {
-            return Err(ApiError::invalid(
-                "invalid_body",
-                "give exactly one of \"text\" and \"template\"",
-            ));
-        }
-    };
+    let content = Content::from_fields(req.text.clone(), req.template.clone())?;
     if req.group.is_none() && req.to.is_empty() {
         return Err(ApiError::invalid(
             "no_recipients",
@@ -191,11 +183,7 @@ pub async fn create(
         .store
         .atomically(move |tx| {
             let policy = live.policy();
-            let body = match &body_source {
-                Body::Text(t) => t.clone(),
-                Body::Template(name) => template_body(tx, policy, name)
-                    .ok_or_else(|| crate::store::Error::NotFound(format!("template {name}")))?,
-            };
+            let body = content.body(tx, policy)?;
             let mut recipients: Vec<(String, Option<crate::store::Contact>)> = Vec::new();
             let mut seen = HashSet::new();
             if let Some(g) = &group {
@@ -288,11 +276,6 @@ pub async fn get_one(
 ) -> Result<axum::Json<CampaignView>, ApiError> {
     let c = state.store.get_campaign(&id).await?;
     Ok(axum::Json(CampaignView::from(&c)))
-}
-
-enum Body {
-    Text(String),
-    Template(String),
 }
 
 /// The `send_at` of the `i`-th message of a campaign starting at `start` at `rate` per minute.

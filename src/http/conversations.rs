@@ -20,8 +20,8 @@ use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{Json, Path, Query, page_limit};
 use super::messages::{normalise, plan, unique_now, view};
-use super::types::{MessageView, time};
-use crate::rules::process::{render_for, template_body};
+use super::types::{Content, MessageView, time};
+use crate::rules::process::render_for;
 use crate::store::{
     self, Conversation, ConversationFilter, ConversationOrder, ConversationState,
     ConversationUpdate, NewMessage, Origin, ThreadItem,
@@ -205,11 +205,6 @@ pub struct ReplyRequest {
     /// A template (定型文) rendered for this customer: `{name}`, `{number}`, `{hours}` and the
     /// contact's fields.
     pub template: Option<String>,
-}
-
-enum Body {
-    Text(String),
-    Template(String),
 }
 
 /// `PATCH /api/v1/conversations/{id}`: every field optional; at least one.
@@ -418,16 +413,7 @@ pub async fn reply(
     // alphanumeric sender ("MyBank") cannot be answered.
     let conv = state.store.get_conversation(&id).await?;
     let number = normalise(&conv.number)?;
-    let body = match (req.text, req.template) {
-        (Some(text), None) => Body::Text(text),
-        (None, Some(name)) => Body::Template(name),
-        _ => {
-            return Err(ApiError::invalid(
-                "invalid_body",
-                "give exactly one of \"text\" and \"template\"",
-            ));
-        }
-    };
+    let content = Content::from_fields(req.text, req.template)?;
     let live = state.rules.clone();
     let settings = (
         Duration::from_secs(state.config.queue.default_ttl),
@@ -441,12 +427,11 @@ pub async fn reply(
     let queued = state
         .store
         .atomically(move |tx| {
-            let text = match body {
-                Body::Text(t) => t,
-                Body::Template(name) => {
+            let text = match &content {
+                Content::Text(t) => t.clone(),
+                Content::Template(name) => {
                     let policy = live.policy();
-                    let body = template_body(tx, policy, &name)
-                        .ok_or_else(|| store::Error::NotFound(format!("template {name}")))?;
+                    let body = content.body(tx, policy)?;
                     let contact = tx.get_contact(&number)?;
                     let text = render_for(policy, &body, contact.as_ref(), &number, true)
                         .map_err(|e| store::Error::Invalid(format!("template {name}: {e}")))?;
