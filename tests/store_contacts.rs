@@ -93,6 +93,11 @@ async fn ten_thousand_imported_in_one_call_are_one_group() {
     assert_eq!(members[42].fields["seq"], "42");
     assert_eq!(members[42].groups, vec!["all", "even"]);
     assert_eq!(store.group_members("even").await.unwrap().len(), 5_000);
+    let sizes = store
+        .atomically(|tx| Ok((tx.group_size("even")?, tx.group_size("none")?)))
+        .await
+        .unwrap();
+    assert_eq!(sizes, (5_000, 0));
     assert_eq!(
         store.list_groups().await.unwrap(),
         vec![("all".to_owned(), 10_000), ("even".to_owned(), 5_000)]

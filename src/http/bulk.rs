@@ -187,6 +187,13 @@ pub async fn create(
             let mut recipients: Vec<(String, Option<crate::store::Contact>)> = Vec::new();
             let mut seen = HashSet::new();
             if let Some(g) = &group {
+                // Refused before its members are read, so a huge group costs no memory.
+                let size = tx.group_size(g)?;
+                if size > MAX_BULK_RECIPIENTS as u64 {
+                    return Err(crate::store::Error::Invalid(format!(
+                        "group {g:?} has {size} contacts; at most {MAX_BULK_RECIPIENTS} per campaign"
+                    )));
+                }
                 for c in tx.group_members(g)? {
                     if seen.insert(c.number.clone()) {
                         recipients.push((c.number.clone(), Some(c)));

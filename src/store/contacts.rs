@@ -276,6 +276,14 @@ pub(crate) fn groups(conn: &Connection) -> Result<Vec<(String, u64)>, Error> {
         .collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
+/// How many contacts `group` has (through the group's index, without reading them).
+pub(crate) fn group_size(conn: &Connection, group: &str) -> Result<u64, Error> {
+    let n: i64 = conn
+        .prepare_cached("SELECT COUNT(*) FROM contact_groups WHERE grp = ?1")?
+        .query_row([group], |r| r.get(0))?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -291,6 +291,11 @@ impl Tx<'_> {
         contacts::all(self.conn, Some(group))
     }
 
+    /// How many contacts `group` has, counted without reading them.
+    pub fn group_size(&self, group: &str) -> Result<u64, Error> {
+        contacts::group_size(self.conn, group)
+    }
+
     /// See [`Store::list_groups`](super::Store::list_groups).
     pub fn list_groups(&self) -> Result<Vec<(String, u64)>, Error> {
         contacts::groups(self.conn)
