@@ -182,7 +182,7 @@ impl ModemHandle {
             .map_err(|_| Error::Stopped)?;
         rx.await
             .map_err(|_| Error::Stopped)?
-            .map_err(Error::Unsupported)
+            .map_err(Error::Refused)
     }
 }
 
@@ -220,6 +220,9 @@ pub fn spawn(
         requests: rx,
         status: status_tx,
         backoff: Backoff::new(),
+        extra_storage: Vec::new(),
+        held_urcs: std::collections::VecDeque::new(),
+        next_poll: tokio::time::Instant::now(),
     };
     (handle, tokio::spawn(actor.run()))
 }
@@ -254,6 +257,13 @@ struct Actor {
     requests: mpsc::Receiver<Request>,
     status: watch::Sender<ModemStatus>,
     backoff: Backoff,
+    /// Memories besides the configured one that may hold received messages (see
+    /// [`Setup::extra_storage`]).
+    extra_storage: Vec<String>,
+    /// URCs taken off the channel during an init, handled next.
+    held_urcs: std::collections::VecDeque<Urc>,
+    /// When the next health poll is due.
+    next_poll: tokio::time::Instant,
 }
 
 /// Why a connected session ended.
@@ -299,14 +309,18 @@ impl Actor {
         }
     }
 
-    /// Opens the port, retrying with backoff until the device is back.
+    /// Opens the port, retrying until the device is back: every [`REOPEN_EVERY`] for
+    /// [`REOPEN_FAST_FOR`] (a USB modem re-enumerates within seconds, and opening a missing
+    /// path costs nothing), then with the backoff.
     async fn open(&mut self) -> Option<Session> {
+        let fast_until = tokio::time::Instant::now() + REOPEN_FAST_FOR;
         loop {
             if self.cancel.is_cancelled() {
                 return None;
             }
             match port::open(&self.cfg.device, self.cfg.baud, self.cfg.flow).await {
                 Ok(p) => {
+                    self.backoff.reset();
                     let opts = crate::at::client::Options {
                         timeout_cap: self.cfg.command_timeout_cap,
                         ..Default::default()
@@ -315,7 +329,11 @@ impl Actor {
                 }
                 Err(e) => {
                     self.set_state(ModemState::Recovering, Some(e.to_string()));
-                    let wait = self.backoff.step(self.cfg.backoff_max);
+                    let wait = if tokio::time::Instant::now() < fast_until {
+                        REOPEN_EVERY
+                    } else {
+                        self.backoff.step(self.cfg.backoff_max)
+                    };
                     if self.sleep(wait).await {
                         return None;
                     }
@@ -369,11 +387,22 @@ impl Actor {
     async fn init(&mut self, session: &mut Session) -> Result<Setup, Error> {
         self.set_state(ModemState::Starting, None);
         let setup = session.init(&self.cfg.init).await?;
+        self.extra_storage = setup.extra_storage.clone();
+        // Boot URCs (`RDY`, `SMS DONE`) that arrived before or during this init are about the
+        // start it has just set up: acting on them would set the module up a second time.
+        // Anything else waits for the main loop, in order.
+        while let Ok(u) = session.urcs.try_recv() {
+            if !(u.signals_reset() || u.signals_sms_ready()) {
+                self.held_urcs.push_back(u);
+            }
+        }
         tracing::info!(
             modem = %self.cfg.name,
             model = %setup.identity.model,
             quirks = session.quirks.name,
             storage = %setup.storage,
+            also_read = %setup.extra_storage.join(","),
+            reports = setup.ds,
             "modem ready"
         );
         let health = session.health().await.unwrap_or_default();
@@ -428,9 +457,14 @@ impl Actor {
         }
         self.backoff.reset();
         self.sweep(session).await;
-        let mut poll = tokio::time::interval(self.cfg.poll_interval);
-        poll.tick().await;
+        self.schedule_poll();
         loop {
+            if let Some(u) = self.held_urcs.pop_front() {
+                if let Some(end) = self.on_urc(session, u).await {
+                    return end;
+                }
+                continue;
+            }
             tokio::select! {
                 biased;
                 _ = self.cancel.cancelled() => return Ended::Cancelled,
@@ -450,8 +484,10 @@ impl Actor {
                     }
                     None => return Ended::Cancelled,
                 },
-                _ = poll.tick() => {
-                    if let Some(end) = self.poll(session).await {
+                _ = tokio::time::sleep_until(self.next_poll) => {
+                    let end = self.poll(session).await;
+                    self.schedule_poll();
+                    if let Some(end) = end {
                         return end;
                     }
                 }
@@ -466,10 +502,19 @@ impl Actor {
                 pdu_hex,
                 reply,
             } => {
-                let r = session.send_pdu(tpdu_len, &pdu_hex).await;
-                match &r {
+                let mut r = session.send_pdu(tpdu_len, &pdu_hex).await;
+                match &mut r {
                     Ok(_) => self.status.send_modify(|s| s.sent += 1),
-                    Err(e) => self.note_error(&e.detail),
+                    Err(e) => {
+                        self.note_error(&e.detail);
+                        if e.code == Some(NO_NETWORK_SERVICE) {
+                            // The network is gone: say so at once, so the dispatcher stops
+                            // handing this modem work, and look again soon. The message did
+                            // not fail; it waits for a registered modem.
+                            e.class = CmsClass::DeviceState;
+                            self.lost_network().await;
+                        }
+                    }
                 }
                 let device_trouble = matches!(
                     &r,
@@ -498,19 +543,10 @@ impl Actor {
 
     async fn on_urc(&mut self, session: &mut Session, urc: Urc) -> Option<Ended> {
         match urc {
-            Urc::Cmti { index, .. } | Urc::Cdsi { index, .. } => {
-                // A repeated indication finds the slot empty and does nothing.
-                match session.read(index).await {
-                    Ok(Some(m)) => {
-                        if self.hand_over(m.pdu).await {
-                            let _ = session.delete(index).await;
-                        }
-                    }
-                    Ok(None) => {}
-                    Err(e) => {
-                        self.note_error(&e.to_string());
-                        return self.check(session).await;
-                    }
+            Urc::Cmti { mem, index } | Urc::Cdsi { mem, index } => {
+                if let Err(e) = self.take_stored(session, &mem, index).await {
+                    self.note_error(&e.to_string());
+                    return self.check(session).await;
                 }
             }
             Urc::Cmt { pdu, .. } | Urc::Cds { pdu, .. } => {
@@ -522,6 +558,15 @@ impl Actor {
             }
             u if u.signals_reset() => {
                 tracing::warn!(modem = %self.cfg.name, "modem restarted by itself; re-initialising");
+                if self.init(session).await.is_err() {
+                    return Some(Ended::Unresponsive);
+                }
+                self.sweep(session).await;
+            }
+            // A module that restarted without `RDY` (or whose `RDY` came before the port was
+            // open) still says when SMS works: a cheap check that the settings are still there.
+            u if u.signals_sms_ready() && !session.indications_on().await => {
+                tracing::warn!(modem = %self.cfg.name, "modem settings lost; re-initialising");
                 if self.init(session).await.is_err() {
                     return Some(Ended::Unresponsive);
                 }
@@ -566,9 +611,66 @@ impl Actor {
         }
     }
 
-    /// Reads every stored message and hands over the received ones (also
-    /// frees a full storage).
+    /// Reads the message a `+CMTI`/`+CDSI` announced from the memory it names, hands it over,
+    /// and deletes it once committed; then reads from the configured memory again. A repeated
+    /// indication finds the slot empty and does nothing.
+    async fn take_stored(
+        &mut self,
+        session: &mut Session,
+        mem: &str,
+        index: u32,
+    ) -> Result<(), Error> {
+        if !mem.is_empty() && !session.reads_from(mem) {
+            session.select_read(mem).await?;
+        }
+        let read = session.read(index).await;
+        let r = match read {
+            Ok(Some(m)) => {
+                if self.hand_over(m.pdu).await {
+                    // A failed delete leaves a copy that the next sweep hands over again; the
+                    // store recognises it.
+                    let _ = session.delete(index).await;
+                }
+                Ok(())
+            }
+            Ok(None) => Ok(()),
+            Err(e) => Err(e),
+        };
+        let back = session.restore_read().await;
+        r.and(back)
+    }
+
+    /// Reads every stored message, in the configured memory and in every other memory that
+    /// may hold received messages or status reports, and hands over the received ones (also
+    /// frees a full memory).
     async fn sweep(&mut self, session: &mut Session) {
+        if let Err(e) = session.restore_read().await {
+            self.note_error(&e.to_string());
+            return;
+        }
+        self.sweep_selected(session).await;
+        self.sweep_extra(session).await;
+    }
+
+    /// [`Actor::sweep`] for the memories besides the configured one, each only when it holds
+    /// something.
+    async fn sweep_extra(&mut self, session: &mut Session) {
+        for mem in self.extra_storage.clone() {
+            match session.select_read(&mem).await {
+                Ok(Some(usage)) if usage.used == 0 => {}
+                Ok(_) => self.sweep_selected(session).await,
+                Err(e) => {
+                    tracing::debug!(modem = %self.cfg.name, %mem, error = %e, "memory not readable");
+                }
+            }
+        }
+        if let Err(e) = session.restore_read().await {
+            self.note_error(&e.to_string());
+        }
+    }
+
+    /// Lists `<mem1>` as selected now and hands over what was received.
+    async fn sweep_selected(&mut self, session: &mut Session) {
         let list = match session.list().await {
             Ok(l) => l,
             Err(e) => {
@@ -612,12 +714,36 @@ impl Actor {
                 return Some(Ended::Unresponsive);
             }
             self.sweep(session).await;
-        } else if session.stored_count().await > 0 {
+        } else {
             // Stored messages whose indication never came (lost URC, a
             // burst while the storage was full): pick them up.
-            self.sweep(session).await;
+            if session.stored_count().await > 0 {
+                self.sweep_selected(session).await;
+            }
+            self.sweep_extra(session).await;
         }
         None
+    }
+
+    /// The next health poll: the configured interval, or sooner while the modem has no
+    /// network, so it is handed work again soon after it registers.
+    fn schedule_poll(&mut self) {
+        let every = if self.status.borrow().health.registered {
+            self.cfg.poll_interval
+        } else {
+            self.cfg.poll_interval.min(UNREGISTERED_POLL)
+        };
+        self.next_poll = tokio::time::Instant::now() + every;
+    }
+
+    /// A send was refused for want of network: the modem is marked unregistered now rather
+    /// than at the next poll, so the dispatcher stops handing it work.
+    async fn lost_network(&mut self) {
+        if self.status.borrow().health.registered {
+            self.status.send_modify(|s| s.health.registered = false);
+            self.publish().await;
+        }
+        self.next_poll = tokio::time::Instant::now() + UNREGISTERED_POLL;
     }
 
     /// After a failure: is the modem still there? Probe, then re-init.
@@ -657,11 +783,22 @@ impl Actor {
         });
     }
 
+    /// Reports the status to the gateway. Waits for room rather than drop it: every change
+    /// becomes a `modem.state` event.
     async fn publish(&self) {
         let s = self.status.borrow().clone();
-        let _ = self.events.try_send(ModemEvent::Status(s));
+        let _ = self.events.send(ModemEvent::Status(s)).await;
     }
 }
+
+/// `+CMS ERROR: 331` "no network service" (27.005 §3.2.5).
+const NO_NETWORK_SERVICE: u16 = 331;
+/// Health poll while the modem has no network.
+const UNREGISTERED_POLL: Duration = Duration::from_secs(2);
+/// Re-open attempts while the device is away...
+const REOPEN_EVERY: Duration = Duration::from_millis(250);
+/// ...for this long, then with the backoff.
+const REOPEN_FAST_FOR: Duration = Duration::from_secs(60);
 
 /// Wait after a module reset before re-opening (the longest boot in
 /// modems.md §4 is about 20 s; re-open retries cover the rest).

@@ -41,6 +41,9 @@ pub enum Error {
     Unsupported(String),
     #[error("bad setting: {0}")]
     Config(String),
+    /// A raw command through the actor failed, or the actor turned it away.
+    #[error("{0}")]
+    Refused(String),
     #[error("the modem actor has stopped")]
     Stopped,
 }

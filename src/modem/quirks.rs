@@ -31,7 +31,18 @@ pub struct Quirks {
     pub framer: FramerQuirks,
     /// Time from a reset until the module answers.
     pub boot_time: Duration,
+    /// `+CMS ERROR` codes that mean "still starting, ask again in a moment" while the module
+    /// boots: the SIM or the SMS service is not initialised yet. Retried on a short schedule, not
+    /// the recovery backoff.
+    pub busy_cms: &'static [u16],
+    /// The same for `+CME ERROR` codes.
+    pub busy_cme: &'static [u16],
 }
+
+/// 27.005 §3.2.5 314 "SIM busy"; 27.007 §9.2 CME 14 "SIM busy". CME 515 "device busy" is
+/// what ModemManager's and python-gsmmodem's test modems answer while starting.
+const BUSY_CMS: &[u16] = &[314];
+const BUSY_CME: &[u16] = &[14, 515];
 
 /// MM's order, then PGM's: `ds=2` (+CDSI) where accepted, else `ds=1`
 /// (+CDS), else no reports.
@@ -60,6 +71,8 @@ pub static GENERIC: Quirks = Quirks {
     cms_vendor: &[],
     framer: FramerQuirks::NONE,
     boot_time: Duration::from_secs(15),
+    busy_cms: BUSY_CMS,
+    busy_cme: BUSY_CME,
 };
 
 /// Quectel EC25/EG25/EC21/BG96/EG915: URCs must be routed to the port in
@@ -74,6 +87,9 @@ pub static QUECTEL: Quirks = Quirks {
     cms_vendor: QUECTEL_CMS_CLASSES,
     framer: FramerQuirks::NONE,
     boot_time: Duration::from_secs(13),
+    // 512: "SIM not ready" until `+QIND: SMS DONE` (Quectel EC2x AT manual, CMS codes).
+    busy_cms: &[314, 512],
+    busy_cme: BUSY_CME,
 };
 
 /// SIMCom SIM800/SIM868 and SIM7x00: boot URCs (`SMS Ready`, `SMS DONE`),
@@ -90,6 +106,9 @@ pub static SIMCOM: Quirks = Quirks {
     cms_vendor: SIMCOM_CMS_CLASSES,
     framer: FramerQuirks::NONE,
     boot_time: Duration::from_secs(15),
+    // 515: "please wait, init in progress" until `SMS DONE` / `SMS Ready`.
+    busy_cms: &[314, 515],
+    busy_cme: BUSY_CME,
 };
 
 /// Huawei sticks in modem mode: periodic `^` URCs turned off with
@@ -104,6 +123,8 @@ pub static HUAWEI: Quirks = Quirks {
     cms_vendor: &[],
     framer: FramerQuirks::NONE,
     boot_time: Duration::from_secs(20),
+    busy_cms: BUSY_CMS,
+    busy_cme: BUSY_CME,
 };
 
 pub static ALL: [&Quirks; 4] = [&QUECTEL, &SIMCOM, &HUAWEI, &GENERIC];

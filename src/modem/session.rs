@@ -11,7 +11,8 @@ use crate::at::client::{self, Client};
 use crate::at::command::{
     At, AtCommand, Ate0, Atz, Ccid, CeregRead, CfunSet, Cgmi, Cgmm, Cgmr, CgregRead, Cgsn, Cimi,
     Cmee, Cmgd, Cmgf, Cmgl, Cmgr, Cmgs, Cnma, Cnmi, CopsRead, CpinRead, CpinSet, CpmsRead, CpmsSet,
-    CregRead, CscaRead, CscaSet, Csq, ListedMessage, MessageStat, StoredMessage,
+    CpmsTest, CregRead, CscaRead, CscaSet, Csq, ListedMessage, MemoryUsage, MessageStat,
+    StoredMessage,
 };
 use crate::at::result::CmsClass;
 use crate::at::urc::{PinState, Registration, Urc, any_registered};
@@ -56,7 +57,11 @@ pub struct InitConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Setup {
     pub identity: Identity,
+    /// The memory selected for all three `AT+CPMS` parameters: where received messages go.
     pub storage: String,
+    /// Other memories `AT+CPMS=?` offers for reading (`<mem1>`) that can hold what the modem
+    /// received: `"SR"` (status reports with `ds=2` on Quectel and SIMCom) and `"ME"`.
+    pub extra_storage: Vec<String>,
     /// `<ds>` of the `AT+CNMI` the modem accepted: 0 none, 1 `+CDS`, 2 `+CDSI`.
     pub ds: u8,
     pub smsc: Option<String>,
@@ -76,6 +81,10 @@ pub struct Session {
     pub client: Client,
     pub urcs: mpsc::Receiver<Urc>,
     pub quirks: &'static Quirks,
+    /// The memory init selected for all three `AT+CPMS` parameters.
+    storage: Option<String>,
+    /// The `<mem1>` (read, list, delete) selected now, when known.
+    mem1: Option<String>,
     task: JoinHandle<()>,
 }
 
@@ -87,6 +96,13 @@ impl Drop for Session {
 
 /// Retries for a command the SIM may answer "busy" while it starts.
 const SIM_BUSY_RETRIES: u32 = 10;
+/// How long a module may keep answering "busy" (see [`Quirks::busy_cms`]) after it answers AT:
+/// Quectel reports `+QIND: SMS DONE` some seconds after `RDY`, SIMCom `SMS DONE` likewise.
+const BOOT_GRACE: Duration = Duration::from_secs(30);
+/// The short schedule those commands are retried on.
+const BOOT_RETRY: Duration = Duration::from_millis(200);
+/// Memories that may hold received messages besides the configured one, in sweep order.
+const EXTRA_STORAGE: &[&str] = &["SR", "ME"];
 
 impl Session {
     pub fn new(port: Port, name: &str) -> Session {
@@ -100,6 +116,8 @@ impl Session {
             client,
             urcs,
             quirks: &quirks::GENERIC,
+            storage: None,
+            mem1: None,
             task,
         }
     }
@@ -146,8 +164,10 @@ impl Session {
         for line in self.quirks.extra_init {
             let _ = self.client.raw(line, Duration::from_secs(5)).await;
         }
-        self.cmd(&Cmgf::PDU).await.map_err(Error::at("AT+CMGF=0"))?;
-        let storage = self.select_storage().await?;
+        self.booting(&Cmgf::PDU)
+            .await
+            .map_err(Error::at("AT+CMGF=0"))?;
+        let (storage, extra_storage) = self.select_storage().await?;
         let ds = self.select_cnmi().await?;
         let smsc = match &cfg.smsc {
             Some(s) => {
@@ -168,9 +188,37 @@ impl Session {
         Ok(Setup {
             identity,
             storage,
+            extra_storage,
             ds,
             smsc,
         })
+    }
+
+    /// Runs a command, asking again on a short schedule while the module answers that it is
+    /// still starting ([`Quirks::busy_cms`], [`Quirks::busy_cme`]), for at most [`BOOT_GRACE`].
+    /// After a re-plug or a reset the SIM and SMS service come up seconds after `AT` answers; the
+    /// recovery backoff would add many more.
+    async fn booting<C>(&self, c: &C) -> Result<C::Response, client::Error>
+    where
+        C: AtCommand + Clone + Send + 'static,
+    {
+        let deadline = tokio::time::Instant::now() + BOOT_GRACE;
+        loop {
+            match self.cmd(c).await {
+                Err(e) if self.is_busy(&e) && tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(BOOT_RETRY).await;
+                }
+                r => return r,
+            }
+        }
+    }
+
+    fn is_busy(&self, e: &client::Error) -> bool {
+        match e {
+            client::Error::Cms(c) => c.code.is_some_and(|n| self.quirks.busy_cms.contains(&n)),
+            client::Error::Cme(c) => c.code.is_some_and(|n| self.quirks.busy_cme.contains(&n)),
+            _ => false,
+        }
     }
 
     /// The SIM state, retried while the SIM is busy starting.
@@ -214,24 +262,44 @@ impl Session {
         }
     }
 
-    async fn select_storage(&self) -> Result<String, Error> {
+    /// Selects the first usable memory of the model's list for all three `AT+CPMS` parameters,
+    /// and finds the other memories received messages may sit in (`AT+CPMS=?`, `<mem1>` list).
+    async fn select_storage(&mut self) -> Result<(String, Vec<String>), Error> {
         let mut last = String::new();
         for mem in self.quirks.storage {
             let set = CpmsSet::new(mem, Some(mem), Some(mem))
                 .map_err(|e| Error::Config(e.to_string()))?;
-            match self.cmd(&set).await {
-                Ok(_) => return Ok((*mem).to_owned()),
+            match self.booting(&set).await {
+                Ok(_) => {
+                    let readable = self
+                        .cmd(&CpmsTest)
+                        .await
+                        .ok()
+                        .and_then(|lists| lists.into_iter().next())
+                        .unwrap_or_default();
+                    let extra = EXTRA_STORAGE
+                        .iter()
+                        .filter(|m| **m != *mem && readable.iter().any(|r| r == *m))
+                        .map(|m| (*m).to_owned())
+                        .collect();
+                    self.storage = Some((*mem).to_owned());
+                    self.mem1 = Some((*mem).to_owned());
+                    return Ok(((*mem).to_owned(), extra));
+                }
                 Err(e) => last = e.to_string(),
             }
         }
-        Err(Error::Unsupported(format!("no usable SMS storage: {last}")))
+        Err(Error::Unsupported(format!(
+            "use any SMS storage of {:?} (last answer: {last})",
+            self.quirks.storage
+        )))
     }
 
     async fn select_cnmi(&self) -> Result<u8, Error> {
         let mut last = String::new();
         for &(mode, mt, bm, ds, bfr) in self.quirks.cnmi {
             match self
-                .cmd(&Cnmi {
+                .booting(&Cnmi {
                     mode,
                     mt,
                     bm,
@@ -245,7 +313,7 @@ impl Session {
             }
         }
         Err(Error::Unsupported(format!(
-            "no AT+CNMI setting accepted: {last}"
+            "take any AT+CNMI setting (last answer: {last})"
         )))
     }
 
@@ -335,16 +403,19 @@ impl Session {
             .unwrap_or(0)
     }
 
+    /// Lists every message in `<mem1>` as selected now.
     pub async fn list(&self) -> Result<Vec<ListedMessage>, Error> {
         self.cmd(&Cmgl(MessageStat::All))
             .await
             .map_err(Error::at("AT+CMGL=4"))
     }
 
+    /// Reads `index` of `<mem1>` as selected now.
     pub async fn read(&self, index: u32) -> Result<Option<StoredMessage>, Error> {
         self.cmd(&Cmgr(index)).await.map_err(Error::at("AT+CMGR"))
     }
 
+    /// Deletes `index` of `<mem1>` as selected now.
     pub async fn delete(&self, index: u32) -> Result<(), Error> {
         self.cmd(&Cmgd {
             index,
@@ -352,6 +423,40 @@ impl Session {
         })
         .await
         .map_err(Error::at("AT+CMGD"))
+    }
+
+    /// Makes `mem` the memory that read, list and delete use (`AT+CPMS=<mem>,<storage>,<storage>`,
+    /// so where messages are received and written stays as init chose). `AT+CMGR=<index>` reads
+    /// `<mem1>` whatever memory a `+CMTI`/`+CDSI` named (27.005 §3.2.2, §3.4.1), so a read of
+    /// another memory's index must select it first. Returns its usage.
+    pub async fn select_read(&mut self, mem: &str) -> Result<Option<MemoryUsage>, Error> {
+        let keep = self.storage.clone().unwrap_or_else(|| mem.to_owned());
+        let set = CpmsSet::new(mem, Some(&keep), Some(&keep))
+            .map_err(|e| Error::Unsupported(format!("read memory {mem:?}: {e}")))?;
+        // Unknown until the answer says otherwise: a timeout may or may not have switched.
+        self.mem1 = None;
+        let usage = self.cmd(&set).await.map_err(Error::at("AT+CPMS"))?;
+        self.mem1 = Some(mem.to_owned());
+        Ok(usage.into_iter().next())
+    }
+
+    /// Selects the configured memory again for reading, after [`Session::select_read`] chose
+    /// another. Nothing is sent when it is selected already.
+    pub async fn restore_read(&mut self) -> Result<(), Error> {
+        let Some(storage) = self.storage.clone() else {
+            return Ok(());
+        };
+        if self.mem1.as_deref() == Some(storage.as_str()) {
+            return Ok(());
+        }
+        self.select_read(&storage).await.map(|_| ())
+    }
+
+    /// Whether `mem` is the memory read and delete use now.
+    pub fn reads_from(&self, mem: &str) -> bool {
+        self.mem1
+            .as_deref()
+            .is_some_and(|m| m.eq_ignore_ascii_case(mem))
     }
 
     /// Acknowledges a directly routed `+CMT` / `+CDS` (needed with
