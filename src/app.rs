@@ -1,35 +1,31 @@
 //! The supervisor: opens the store, starts every long-lived task (one actor
-//! per modem, the ingester, the dispatcher, the webhook deliverer, the HTTP
-//! API and the notice handler), and on shutdown cancels them and waits for
-//! each to reach a safe point (a send in flight completes).
+//! per modem, the ingester, the inbound processor, the dispatcher, the webhook
+//! deliverer, the HTTP API, the retention sweep), and on shutdown cancels them
+//! and waits for each to reach a safe point (a send in flight completes).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::json;
 use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
-use crate::gateway::dispatch::{self, Dispatcher, Outcome, Pacing};
-use crate::gateway::ingest::{Ingester, Notice};
-use crate::gateway::{Clock, SystemClock};
+use crate::gateway::dispatch::{self, Dispatcher, Pacing};
+use crate::gateway::ingest::Ingester;
+use crate::gateway::process::Processor;
+use crate::gateway::{Clock, Events, SystemClock};
 use crate::http::{self, AppState};
 use crate::metrics::Metrics;
 use crate::modem::actor::{self, ModemConfig};
 use crate::modem::port::FlowControl;
 use crate::modem::{InitConfig, ModemHandle};
-use crate::rules::process::Processor;
 use crate::rules::{Live, RuleSpec};
 use crate::sim::{SimConfig, SimHandle, Simulator};
-use crate::store::{InboundMessage, State, Store};
-use crate::webhook::{self, Deliverer};
-
-/// How often, and after how long, an inbound message left unprocessed is tried again.
-const RETRY_UNPROCESSED: Duration = Duration::from_secs(60);
+use crate::store::Store;
+use crate::webhook::Deliverer;
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -162,39 +158,37 @@ pub async fn start(opts: Options) -> Result<Running, Error> {
     let dispatch_wake = Arc::new(Notify::new());
     let webhook_wake = Arc::new(Notify::new());
 
-    let (notice_tx, notice_rx) = mpsc::channel(256);
-    tracker
-        .spawn(Ingester::new(store.clone(), clock.clone(), notice_tx).run(ev_rx, cancel.clone()));
+    let events = Events::new(&cfg.webhooks, webhook_wake.clone(), metrics.clone());
+    let (received_tx, received_rx) = mpsc::channel(256);
+    tracker.spawn(
+        Ingester::new(store.clone(), clock.clone(), events.clone(), received_tx)
+            .run(ev_rx, cancel.clone()),
+    );
+    tracker.spawn(
+        Processor::new(store.clone(), cfg.clone(), rules.clone()).run(
+            clock.clone(),
+            events.clone(),
+            dispatch_wake.clone(),
+            received_rx,
+            cancel.clone(),
+        ),
+    );
 
     let settings = dispatch::Settings {
         backoff_initial: Duration::from_secs(cfg.queue.backoff_initial_secs),
         backoff_max: Duration::from_secs(cfg.queue.backoff_max_secs),
         max_parts: *cfg.queue.max_parts.get_ref() as usize,
     };
-    let (outcome_tx, outcome_rx) = mpsc::channel(256);
     let dispatcher = Dispatcher::new(
         store.clone(),
         clock.clone(),
         settings,
         dispatch_wake.clone(),
-    )
-    .with_outcomes(outcome_tx);
+        events,
+    );
     tracker.spawn(dispatcher.run(paced, cancel.clone()));
 
-    tracker.spawn(
-        Deliverer::new(store.clone(), &cfg.webhooks).run(cancel.clone(), webhook_wake.clone()),
-    );
-
-    let notices = Notices {
-        store: store.clone(),
-        cfg: cfg.clone(),
-        clock: clock.clone(),
-        metrics: metrics.clone(),
-        webhook_wake,
-        dispatch_wake: dispatch_wake.clone(),
-        processor: Processor::new(store.clone(), cfg.clone(), rules.clone()),
-    };
-    tracker.spawn(notices.run(notice_rx, outcome_rx, cancel.clone()));
+    tracker.spawn(Deliverer::new(store.clone(), &cfg.webhooks).run(cancel.clone(), webhook_wake));
 
     if cfg.storage.retention_days > 0 {
         tracker.spawn(retention(
@@ -267,163 +261,6 @@ async fn live_rules(cfg: &Config, store: &Store) -> Result<Arc<Live>, Error> {
                 Vec::new(),
             )?))
         }
-    }
-}
-
-/// Turns what the gateway reports into metrics and webhook events.
-struct Notices {
-    store: Store,
-    cfg: Arc<Config>,
-    clock: Arc<dyn Clock>,
-    metrics: Arc<Metrics>,
-    webhook_wake: Arc<Notify>,
-    dispatch_wake: Arc<Notify>,
-    processor: Processor,
-}
-
-impl Notices {
-    async fn run(
-        self,
-        mut notices: mpsc::Receiver<Notice>,
-        mut outcomes: mpsc::Receiver<Outcome>,
-        cancel: CancellationToken,
-    ) {
-        // Messages completed before a restart but not processed yet.
-        if let Ok(pending) = self.store.unprocessed_inbound(1000).await {
-            for m in pending {
-                self.received(m).await;
-            }
-        }
-        // A message whose processing failed (the store was briefly unwritable, say) is still
-        // unprocessed: try it again, once it is clearly not just waiting in the channel.
-        let mut retry = tokio::time::interval(RETRY_UNPROCESSED);
-        retry.tick().await;
-        loop {
-            tokio::select! {
-                _ = cancel.cancelled() => return,
-                n = notices.recv() => match n {
-                    Some(n) => self.notice(n).await,
-                    None => return,
-                },
-                o = outcomes.recv() => if let Some(o) = o {
-                    self.outcome(o).await;
-                },
-                _ = retry.tick() => self.retry_unprocessed().await,
-            }
-        }
-    }
-
-    async fn retry_unprocessed(&self) {
-        let Ok(cutoff) = self.clock.now().checked_sub(RETRY_UNPROCESSED) else {
-            return;
-        };
-        match self.store.unprocessed_inbound(100).await {
-            Ok(pending) => {
-                for m in pending.into_iter().filter(|m| m.completed_at <= cutoff) {
-                    tracing::info!(id = %m.id, "processing an inbound message again");
-                    self.process(m).await;
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "looking for unprocessed inbound messages failed"),
-        }
-    }
-
-    async fn notice(&self, n: Notice) {
-        match n {
-            Notice::Received(m) => self.received(m).await,
-            Notice::Report(p) => {
-                let kind = match p.message_state {
-                    State::Delivered => {
-                        self.metrics.inc_delivered();
-                        "message.delivered"
-                    }
-                    State::Failed => "message.failed",
-                    _ => return,
-                };
-                // One event per logical message: only the report that
-                // completes it changes the message's state.
-                self.publish(kind, json!({"id": p.message_id, "state": p.message_state.as_str()}))
-                    .await;
-            }
-            Notice::Modem(s) => {
-                self.publish(
-                    "modem.state",
-                    json!({"name": s.name, "state": s.state, "registered": s.health.registered, "signal_dbm": s.health.signal_dbm, "error": s.last_error}),
-                )
-                .await
-            }
-        }
-    }
-
-    /// A message the ingester completed: counted, then processed.
-    async fn received(&self, m: InboundMessage) {
-        self.metrics.inc_received();
-        self.process(m).await;
-    }
-
-    /// Runs the rules on the message and records its processing, replies and events in one
-    /// transaction ([`Processor`]); then wakes the dispatcher and the webhook deliverer.
-    async fn process(&self, m: InboundMessage) {
-        let id = m.id.clone();
-        match self.processor.process(m, self.clock.now()).await {
-            Ok(p) => {
-                tracing::debug!(%id, rule = ?p.rule, opt = ?p.opt, queued = p.queued.len(), withheld = ?p.withheld, "inbound message processed");
-                if !p.queued.is_empty() {
-                    self.dispatch_wake.notify_one();
-                }
-            }
-            Err(e) => {
-                // Left unprocessed: tried again by the retry sweep and at the next start.
-                tracing::error!(error = %e, %id, "processing an inbound message failed");
-            }
-        }
-        self.webhook_wake.notify_one();
-    }
-
-    async fn outcome(&self, o: Outcome) {
-        match o {
-            Outcome::Sent {
-                message_id,
-                recipient,
-                latency,
-            } => {
-                self.metrics.inc_sent();
-                self.metrics.observe_send_latency(latency.as_secs_f64());
-                self.publish("message.sent", json!({"id": message_id, "to": recipient}))
-                    .await;
-            }
-            Outcome::Failed {
-                message_id,
-                recipient,
-                state,
-                error,
-            } => {
-                self.metrics.inc_failed();
-                self.publish(
-                    "message.failed",
-                    json!({"id": message_id, "to": recipient, "state": state.as_str(), "error": error}),
-                )
-                .await;
-            }
-        }
-    }
-
-    async fn publish(&self, kind: &str, data: serde_json::Value) {
-        if self.cfg.webhooks.is_empty() {
-            return;
-        }
-        if let Err(e) = webhook::publish(
-            &self.store,
-            &self.cfg.webhooks,
-            kind,
-            data,
-            self.clock.now(),
-        )
-        .await
-        {
-            tracing::error!(error = %e, kind, "queueing a webhook event failed");
-        }
-        self.webhook_wake.notify_one();
     }
 }
 

@@ -8,12 +8,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use smsgate::gateway::dispatch::{Dispatcher, Outcome, Pacing, Settings};
-use smsgate::gateway::ingest::{Ingester, Notice};
-use smsgate::gateway::{Clock, SystemClock};
+use smsgate::config::Config;
+use smsgate::gateway::dispatch::{Dispatcher, Pacing, Settings};
+use smsgate::gateway::ingest::Ingester;
+use smsgate::gateway::{Clock, Events, SystemClock};
+use smsgate::metrics::Metrics;
 use smsgate::modem::actor::{self, ModemConfig, ModemHandle, ModemState};
 use smsgate::sim::{Fault, Request, SimConfig, SimHandle, Simulator};
-use smsgate::store::{NewMessage, State, Store};
+use smsgate::store::{InboundMessage, NewMessage, State, Store};
 use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
@@ -24,10 +26,17 @@ struct Gateway {
     store: Store,
     sims: Vec<SimHandle>,
     wake: Arc<Notify>,
-    notices: mpsc::Receiver<Notice>,
-    outcomes: mpsc::Receiver<Outcome>,
+    received: mpsc::Receiver<InboundMessage>,
     cancel: CancellationToken,
 }
+
+/// Every event type, to one endpoint nobody listens on: the events stay in the outbox, where
+/// the tests read them.
+const ALL_EVENTS: &str = r#"
+[[webhooks]]
+url = "http://127.0.0.1:9/hook"
+events = ["message.received", "message.sent", "message.delivered", "message.failed", "modem.state"]
+"#;
 
 impl Gateway {
     async fn start(n: usize) -> Gateway {
@@ -52,16 +61,22 @@ impl Gateway {
         for m in &modems {
             wait_ready(m).await;
         }
-        let (n_tx, notices) = mpsc::channel(64);
-        tokio::spawn(Ingester::new(store.clone(), clock.clone(), n_tx).run(ev_rx, cancel.clone()));
+        let hooks = Config::parse(ALL_EVENTS, std::path::Path::new("gateway.toml"))
+            .unwrap()
+            .webhooks;
+        let events = Events::new(&hooks, Arc::new(Notify::new()), Arc::new(Metrics::new()));
+        let (r_tx, received) = mpsc::channel(64);
+        tokio::spawn(
+            Ingester::new(store.clone(), clock.clone(), events.clone(), r_tx)
+                .run(ev_rx, cancel.clone()),
+        );
         let wake = Arc::new(Notify::new());
         let settings = Settings {
             backoff_initial: Duration::from_millis(200),
             backoff_max: Duration::from_secs(1),
             ..Settings::default()
         };
-        let (o_tx, outcomes) = mpsc::channel(64);
-        let d = Dispatcher::new(store.clone(), clock, settings, wake.clone()).with_outcomes(o_tx);
+        let d = Dispatcher::new(store.clone(), clock, settings, wake.clone(), events);
         let paced = modems
             .iter()
             .map(|m| (m.clone(), Pacing { rate_per_minute: 0 }))
@@ -72,8 +87,7 @@ impl Gateway {
             store,
             sims,
             wake,
-            notices,
-            outcomes,
+            received,
             cancel,
         }
     }
@@ -115,16 +129,23 @@ impl Gateway {
             .collect()
     }
 
-    async fn next_received(&mut self) -> smsgate::store::InboundMessage {
-        tokio::time::timeout(PATIENCE, async {
-            loop {
-                if let Notice::Received(m) = self.notices.recv().await.unwrap() {
-                    return m;
-                }
-            }
-        })
-        .await
-        .expect("no message received")
+    async fn next_received(&mut self) -> InboundMessage {
+        tokio::time::timeout(PATIENCE, self.received.recv())
+            .await
+            .expect("no message received")
+            .expect("the ingester stopped")
+    }
+
+    /// The queued webhook events of type `kind`, as `data` objects.
+    async fn events(&self, kind: &str) -> Vec<Value> {
+        self.store
+            .due_events(jiff::Timestamp::MAX, 10_000)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.kind == kind)
+            .map(|e| serde_json::from_str::<Value>(&e.payload).unwrap()["data"].clone())
+            .collect()
     }
 
     async fn stop(self) {
@@ -148,7 +169,7 @@ async fn wait_ready(m: &ModemHandle) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_queued_message_is_sent_and_its_report_rolls_up_to_delivered() {
-    let mut g = Gateway::start(1).await;
+    let g = Gateway::start(1).await;
     let text = "ご予約ありがとうございます。明日10時にお待ちしております。".repeat(3);
     let id = g.enqueue(&["+819011112222", "+819033334444"], &text).await;
     g.wait_message(&id, State::Delivered).await;
@@ -161,11 +182,28 @@ async fn a_queued_message_is_sent_and_its_report_rolls_up_to_delivered() {
     // Each recipient got the whole text exactly once.
     let sent = g.sent_texts(0).await;
     assert_eq!(sent.len(), 4, "two parts for each of two recipients");
-    let mut first = Vec::new();
-    while let Ok(o) = g.outcomes.try_recv() {
-        first.push(o);
-    }
-    assert!(first.iter().any(|o| matches!(o, Outcome::Sent { .. })));
+    // Committed with the states they report: one message.sent per recipient, one
+    // message.delivered for the message once both are delivered.
+    let mut to: Vec<Value> = g
+        .events("message.sent")
+        .await
+        .into_iter()
+        .inspect(|d| assert_eq!(d["id"], json!(id)))
+        .map(|d| d["to"].clone())
+        .collect();
+    to.sort_by_key(|v| v.to_string());
+    assert_eq!(to, vec![json!("+819011112222"), json!("+819033334444")]);
+    assert_eq!(
+        g.events("message.delivered").await,
+        vec![json!({"id": id, "state": "delivered"})]
+    );
+    assert!(
+        g.events("modem.state")
+            .await
+            .iter()
+            .any(|d| d["name"] == "m0" && d["state"] == "ready"),
+        "the modem's start is an event"
+    );
     g.stop().await;
 }
 
@@ -236,6 +274,10 @@ async fn a_temporary_error_is_retried_and_a_permanent_one_is_not() {
             .unwrap_or_default()
             .contains("21")
     );
+    let failed = g.events("message.failed").await;
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0]["id"], json!(rejected));
+    assert_eq!(failed[0]["state"], "failed");
     g.stop().await;
 }
 

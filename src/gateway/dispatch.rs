@@ -17,7 +17,9 @@ use jiff::Timestamp;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::Clock;
+use serde_json::json;
+
+use super::{Clock, Events};
 use crate::at::result::CmsClass;
 use crate::modem::{ModemHandle, ModemState, SendError};
 use crate::sms::address::Address;
@@ -43,24 +45,6 @@ impl Default for Settings {
     }
 }
 
-/// What a worker reports after each part, for metrics and webhooks.
-#[derive(Debug, Clone)]
-pub enum Outcome {
-    /// A recipient reached `sent` (every part accepted).
-    Sent {
-        message_id: String,
-        recipient: String,
-        latency: Duration,
-    },
-    /// A recipient failed for good, or its outcome is unknown.
-    Failed {
-        message_id: String,
-        recipient: String,
-        state: State,
-        error: String,
-    },
-}
-
 /// Per-modem pacing for carriers that throttle.
 #[derive(Debug, Clone, Copy)]
 pub struct Pacing {
@@ -78,24 +62,24 @@ pub struct Dispatcher {
     clock: Arc<dyn Clock>,
     settings: Settings,
     wake: Arc<Notify>,
-    outcomes: Option<tokio::sync::mpsc::Sender<Outcome>>,
+    events: Events,
 }
 
 impl Dispatcher {
-    pub fn new(store: Store, clock: Arc<dyn Clock>, settings: Settings, wake: Arc<Notify>) -> Self {
+    pub fn new(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        settings: Settings,
+        wake: Arc<Notify>,
+        events: Events,
+    ) -> Self {
         Dispatcher {
             store,
             clock,
             settings,
             wake,
-            outcomes: None,
+            events,
         }
-    }
-
-    /// Reports outcomes on `tx` (best effort: a full channel drops them).
-    pub fn with_outcomes(mut self, tx: tokio::sync::mpsc::Sender<Outcome>) -> Self {
-        self.outcomes = Some(tx);
-        self
     }
 
     /// Runs one worker per modem, and the expiry sweep, until cancelled. A
@@ -193,16 +177,35 @@ impl Dispatcher {
             };
             match modem.send_part(tpdu_len, part.pdu_hex.clone()).await {
                 Ok(mr) => {
+                    let (part_id, modem_name, now) =
+                        (part.id, modem.name().to_owned(), self.clock.now());
+                    let (events, message_id, to) = (
+                        self.events.clone(),
+                        job.message_id.clone(),
+                        job.number.clone(),
+                    );
                     let state = self
                         .store
-                        .record_part_sent(part.id, mr, modem.name(), self.clock.now())
+                        .atomically(move |tx| {
+                            let state = tx.record_part_sent(part_id, mr, &modem_name, now)?;
+                            if state == State::Sent {
+                                events.publish_tx(
+                                    tx,
+                                    "message.sent",
+                                    json!({"id": message_id, "to": to}),
+                                    now,
+                                )?;
+                            }
+                            Ok(state)
+                        })
                         .await;
                     match state {
-                        Ok(State::Sent) => self.report(Outcome::Sent {
-                            message_id: job.message_id.clone(),
-                            recipient: job.number.clone(),
-                            latency: started.elapsed(),
-                        }),
+                        Ok(State::Sent) => {
+                            self.events.committed();
+                            let m = self.events.metrics();
+                            m.inc_sent();
+                            m.observe_send_latency(started.elapsed().as_secs_f64());
+                        }
                         Ok(_) => {}
                         Err(e) => tracing::error!(error = %e, "recording a sent part failed"),
                     }
@@ -284,25 +287,36 @@ impl Dispatcher {
         error: &str,
         next: Option<Timestamp>,
     ) {
+        let now = self.clock.now();
+        let (events, recipient_id, message_id, to, error) = (
+            self.events.clone(),
+            job.recipient_id,
+            job.message_id.clone(),
+            job.number.clone(),
+            error.to_owned(),
+        );
         let r = self
             .store
-            .record_send_failed(job.recipient_id, class, error, next, self.clock.now())
+            .atomically(move |tx| {
+                let state = tx.record_send_failed(recipient_id, class, &error, next, now)?;
+                if matches!(state, State::Failed | State::Unknown) {
+                    events.publish_tx(
+                        tx,
+                        "message.failed",
+                        json!({"id": message_id, "to": to, "state": state.as_str(), "error": error}),
+                        now,
+                    )?;
+                }
+                Ok(state)
+            })
             .await;
         match r {
-            Ok(state @ (State::Failed | State::Unknown)) => self.report(Outcome::Failed {
-                message_id: job.message_id.clone(),
-                recipient: job.number.clone(),
-                state,
-                error: error.to_owned(),
-            }),
+            Ok(State::Failed | State::Unknown) => {
+                self.events.committed();
+                self.events.metrics().inc_failed();
+            }
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "recording a failed send failed"),
-        }
-    }
-
-    fn report(&self, o: Outcome) {
-        if let Some(tx) = &self.outcomes {
-            let _ = tx.try_send(o);
         }
     }
 }

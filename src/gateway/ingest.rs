@@ -1,7 +1,9 @@
 //! The inbox ingester: every part a modem hands over is committed to the
 //! store before the modem may delete it (the acknowledgement); completed
-//! messages are then processed, and status reports are matched to the part
-//! they report on and rolled up to the message.
+//! messages are then handed to the [`Processor`](super::process::Processor),
+//! and status reports are matched to the part they report on and rolled up to
+//! the message, with the `message.delivered` / `message.failed` event in the
+//! same transaction. A modem's status changes become `modem.state` events.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,13 +11,14 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::Clock;
+use serde_json::json;
+
+use super::{Clock, Events};
 use crate::modem::{ModemEvent, ModemStatus, ReceivedPart};
 use crate::sms::tpdu::{Deliver, StatusClass, StatusReport, Tpdu};
 use crate::sms::udh::Udh;
 use crate::store::{
-    InboundMessage, InboundOutcome, MatchedPart, NewInboundPart, NewStatusReport, ReportOutcome,
-    Store,
+    InboundMessage, InboundOutcome, NewInboundPart, NewStatusReport, ReportOutcome, State, Store,
 };
 
 /// How long after sending a status report may still match its part.
@@ -25,29 +28,27 @@ pub const REPORT_WINDOW: Duration = Duration::from_secs(7 * 24 * 3600);
 /// delivered with what arrived, marked incomplete.
 pub const REASSEMBLY_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 
-/// What the ingester tells the layers above.
-#[derive(Debug, Clone)]
-pub enum Notice {
-    /// A whole (or timed-out) inbound message, stored.
-    Received(InboundMessage),
-    /// A status report changed a message's state.
-    Report(MatchedPart),
-    /// A modem's status changed.
-    Modem(ModemStatus),
-}
-
 pub struct Ingester {
     store: Store,
     clock: Arc<dyn Clock>,
-    notices: mpsc::Sender<Notice>,
+    events: Events,
+    /// Completed inbound messages, for processing. Sent with backpressure, never dropped; a
+    /// message committed but not yet processed when the service stops is processed at start.
+    received: mpsc::Sender<InboundMessage>,
 }
 
 impl Ingester {
-    pub fn new(store: Store, clock: Arc<dyn Clock>, notices: mpsc::Sender<Notice>) -> Self {
+    pub fn new(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        events: Events,
+        received: mpsc::Sender<InboundMessage>,
+    ) -> Self {
         Ingester {
             store,
             clock,
-            notices,
+            events,
+            received,
         }
     }
 
@@ -64,7 +65,7 @@ impl Ingester {
                             let _ = ack.send(());
                         }
                     }
-                    Some(ModemEvent::Status(s)) => self.notify(Notice::Modem(s)).await,
+                    Some(ModemEvent::Status(s)) => self.modem_state(s).await,
                     None => return,
                 },
                 _ = sweep.tick() => self.flush_stale().await,
@@ -125,7 +126,7 @@ impl Ingester {
     async fn insert(&self, p: NewInboundPart, now: jiff::Timestamp) -> bool {
         match self.store.insert_inbound_part(p, now).await {
             Ok(InboundOutcome::Completed(m)) => {
-                self.notify(Notice::Received(m)).await;
+                self.completed(m).await;
                 true
             }
             Ok(InboundOutcome::Stored | InboundOutcome::Duplicate) => true,
@@ -153,14 +154,37 @@ impl Ingester {
             pdu_hex: part.pdu.clone(),
             discharge_at: jiff::Timestamp::from_second(r.dt.unix_seconds()).ok(),
         };
-        match self
+        let now = self.clock.now();
+        let events = self.events.clone();
+        let recorded = self
             .store
-            .record_status_report(report, REPORT_WINDOW, self.clock.now())
-            .await
-        {
-            Ok(m) => {
-                if let Some(matched) = m.matched {
-                    self.notify(Notice::Report(matched)).await;
+            .atomically(move |tx| {
+                let m = tx.record_status_report(&report, REPORT_WINDOW, now)?;
+                // One event per logical message: only the report that completes it changes
+                // the message's state.
+                let kind = match m.matched.as_ref().map(|p| p.message_state) {
+                    Some(State::Delivered) => Some("message.delivered"),
+                    Some(State::Failed) => Some("message.failed"),
+                    _ => None,
+                };
+                if let (Some(kind), Some(p)) = (kind, &m.matched) {
+                    events.publish_tx(
+                        tx,
+                        kind,
+                        json!({"id": p.message_id, "state": p.message_state.as_str()}),
+                        now,
+                    )?;
+                }
+                Ok(kind)
+            })
+            .await;
+        match recorded {
+            Ok(kind) => {
+                if kind.is_some() {
+                    self.events.committed();
+                }
+                if kind == Some("message.delivered") {
+                    self.events.metrics().inc_delivered();
                 }
                 true
             }
@@ -181,14 +205,34 @@ impl Ingester {
         match self.store.flush_stale_inbound(older, now).await {
             Ok(done) => {
                 for m in done {
-                    self.notify(Notice::Received(m)).await;
+                    self.completed(m).await;
                 }
             }
             Err(e) => tracing::warn!(error = %e, "reassembly timeout sweep failed"),
         }
     }
 
-    async fn notify(&self, n: Notice) {
-        let _ = self.notices.send(n).await;
+    async fn completed(&self, m: InboundMessage) {
+        self.events.metrics().inc_received();
+        let _ = self.received.send(m).await;
+    }
+
+    /// A modem's status as a `modem.state` event. The status lives in memory only, so the
+    /// event is all there is to commit.
+    async fn modem_state(&self, s: ModemStatus) {
+        let now = self.clock.now();
+        let events = self.events.clone();
+        let data = json!({
+            "name": s.name, "state": s.state, "registered": s.health.registered,
+            "signal_dbm": s.health.signal_dbm, "error": s.last_error,
+        });
+        match self
+            .store
+            .atomically(move |tx| events.publish_tx(tx, "modem.state", data, now))
+            .await
+        {
+            Ok(()) => self.events.committed(),
+            Err(e) => tracing::error!(error = %e, "queueing a modem.state event failed"),
+        }
     }
 }

@@ -1,12 +1,76 @@
-//! Tasks that move messages between the store and the modems:
+//! Tasks that move messages between the store, the modems and the rules:
 //! [`dispatch`] sends what the store holds through ready modems, [`ingest`]
-//! stores what the modems receive and matches status reports. Neither knows
+//! stores what the modems receive and matches status reports, [`process`]
+//! runs the support-line rules on each completed inbound message. None knows
 //! HTTP or serial details; the store is the truth and memory only a cache.
+//!
+//! Every webhook event is queued in the same store transaction as the state
+//! change it reports ([`Events::publish_tx`]): a crash either keeps both or
+//! neither, and no channel stands between a committed state and its event.
 
 pub mod dispatch;
 pub mod ingest;
+pub mod process;
+
+use std::sync::Arc;
 
 use jiff::Timestamp;
+use serde_json::Value;
+use tokio::sync::Notify;
+
+use crate::config::Webhook;
+use crate::metrics::Metrics;
+use crate::store::Tx;
+
+/// Where the gateway's tasks record what happened: webhook events, queued inside the store
+/// transaction that makes the change, and metrics, counted after its COMMIT. Cheap to clone.
+#[derive(Clone)]
+pub struct Events {
+    webhooks: Arc<[Webhook]>,
+    /// Wakes the webhook deliverer once a transaction with events committed.
+    wake: Arc<Notify>,
+    metrics: Arc<Metrics>,
+}
+
+impl Events {
+    pub fn new(webhooks: &[Webhook], wake: Arc<Notify>, metrics: Arc<Metrics>) -> Events {
+        Events {
+            webhooks: webhooks.into(),
+            wake,
+            metrics,
+        }
+    }
+
+    /// No webhooks, metrics of its own: for tools and tests that need neither.
+    pub fn none() -> Events {
+        Events::new(&[], Arc::new(Notify::new()), Arc::new(Metrics::new()))
+    }
+
+    /// Queues `kind` with `data` for every endpoint subscribed to it, inside `tx`.
+    pub fn publish_tx(
+        &self,
+        tx: &Tx<'_>,
+        kind: &str,
+        data: Value,
+        now: Timestamp,
+    ) -> Result<(), crate::store::Error> {
+        if !self.webhooks.is_empty() {
+            crate::webhook::publish_tx(tx, &self.webhooks, kind, data, now)?;
+        }
+        Ok(())
+    }
+
+    /// After a COMMIT that may have queued events: lets the deliverer look.
+    pub fn committed(&self) {
+        if !self.webhooks.is_empty() {
+            self.wake.notify_one();
+        }
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+}
 
 /// Where the gateway reads the time (DESIGN.md invariant 4).
 pub trait Clock: Send + Sync {

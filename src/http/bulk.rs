@@ -23,7 +23,7 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{Json, Path};
 use super::messages::{normalise, parse_time, plan};
 use super::types::Content;
-use crate::rules::process::render_for;
+use crate::gateway::process::render_for;
 use crate::store::{Campaign, NewCampaign, NewMessage, Origin, Skipped};
 
 /// Most recipients one campaign may have.

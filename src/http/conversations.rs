@@ -21,7 +21,7 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{Json, Path, Query, page_limit};
 use super::messages::{normalise, plan, unique_now, view};
 use super::types::{Content, MessageView, time};
-use crate::rules::process::render_for;
+use crate::gateway::process::render_for;
 use crate::store::{
     self, Conversation, ConversationFilter, ConversationOrder, ConversationState,
     ConversationUpdate, NewMessage, Origin, ThreadItem,

@@ -17,8 +17,8 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{Json, Path};
 use super::messages::normalise;
 use super::types::time;
+use crate::gateway::process::render_for;
 use crate::rules::config::PLACEHOLDERS;
-use crate::rules::process::render_for;
 use crate::rules::template::{self, preview};
 use crate::store::Template;
 

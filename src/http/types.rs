@@ -41,7 +41,7 @@ impl Content {
     ) -> Result<String, crate::store::Error> {
         match self {
             Content::Text(t) => Ok(t.clone()),
-            Content::Template(name) => crate::rules::process::template_body(tx, policy, name)
+            Content::Template(name) => crate::gateway::process::template_body(tx, policy, name)
                 .ok_or_else(|| crate::store::Error::NotFound(format!("template {name}"))),
         }
     }

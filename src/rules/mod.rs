@@ -9,7 +9,6 @@
 //! - [`template`]: `{placeholder}` templates and the SMS cost of a text;
 //! - [`config`]: the `[support]` config section;
 //! - [`decide`]: what an inbound message gets (opt keyword, rule, acknowledgement, reply);
-//! - [`process`]: what the service does with a received message, in one transaction;
 //! - [`live`]: the current rules (config plus API-managed), swapped atomically.
 
 pub mod config;
@@ -20,7 +19,6 @@ pub mod hours;
 pub mod live;
 pub mod normalize;
 pub mod opt;
-pub mod process;
 pub mod rule;
 pub mod template;
 

@@ -3,7 +3,7 @@
 //!
 //! 1. the conversation with the sender records it (created on first contact, reopened when
 //!    closed);
-//! 2. [`Policy::decide`](super::decide::Policy::decide) picks the opt keyword, rule and reply;
+//! 2. [`Policy::decide`](crate::rules::decide::Policy::decide) picks the opt keyword, rule and reply;
 //! 3. STOP / START change the sender's consent (kept with the inbound id as its source) and are
 //!    confirmed only when the consent changed, so a repeated STOP gets no second answer;
 //! 4. the fired rule's actions run: tag, needs-human, forward to staff, webhook;
@@ -13,20 +13,27 @@
 //!
 //! A crash anywhere before the COMMIT leaves the message unprocessed, and it is processed again
 //! at start; after the COMMIT it is never processed twice (nothing doubled).
+//!
+//! [`Processor::run`] is the task: what the ingester completed, the backlog left unprocessed at
+//! start, and every minute whatever failed to process (say the store was briefly unwritable).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
 use serde_json::json;
+use tokio::sync::{Notify, mpsc};
+use tokio_util::sync::CancellationToken;
 
-use super::Live;
-use super::decide::{Inbound, Policy};
-use super::guard::{self, History, Refusal};
-use super::opt::Opt;
-use super::rule::Action;
-use super::template::{self, TemplateError};
+use super::{Clock, Events};
+
 use crate::config::Config;
+use crate::rules::Live;
+use crate::rules::decide::{Inbound, Policy};
+use crate::rules::guard::{self, History, Refusal};
+use crate::rules::opt::Opt;
+use crate::rules::rule::Action;
+use crate::rules::template::{self, TemplateError};
 use crate::store::{
     self, Contact, ConversationState, ConversationUpdate, InboundMessage, NewEvent, NewMessage,
     Origin, Store, Tx,
@@ -38,6 +45,9 @@ pub const LOOP_TAG: &str = "auto_reply_loop";
 
 /// Longest forwarded text, in characters, so a forward stays within a few parts.
 const FORWARD_MAX_CHARS: usize = 300;
+
+/// How often, and after how long, an inbound message left unprocessed is tried again.
+const RETRY_UNPROCESSED: Duration = Duration::from_secs(60);
 
 /// What processing did, for logs, metrics and tests.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -68,6 +78,46 @@ impl Processor {
             store,
             config,
             live,
+        }
+    }
+
+    /// Processes completed inbound messages until `cancel` or until `received` closes: first
+    /// those left unprocessed by an earlier run, then each one the ingester sends, and every
+    /// [`RETRY_UNPROCESSED`] those whose processing failed. After each, wakes the dispatcher
+    /// (for the replies) and the webhook deliverer.
+    pub async fn run(
+        self,
+        clock: std::sync::Arc<dyn Clock>,
+        events: Events,
+        dispatch: std::sync::Arc<Notify>,
+        mut received: mpsc::Receiver<InboundMessage>,
+        cancel: CancellationToken,
+    ) {
+        let task = Task {
+            processor: self,
+            clock,
+            events,
+            dispatch,
+        };
+        match task.processor.store.unprocessed_inbound(1000).await {
+            Ok(pending) => {
+                for m in pending {
+                    task.process(m).await;
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "looking for unprocessed inbound messages failed"),
+        }
+        let mut retry = tokio::time::interval(RETRY_UNPROCESSED);
+        retry.tick().await;
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                m = received.recv() => match m {
+                    Some(m) => task.process(m).await,
+                    None => return,
+                },
+                _ = retry.tick() => task.retry_unprocessed().await,
+            }
         }
     }
 
@@ -292,6 +342,52 @@ impl Processor {
             max_attempts: *self.config.queue.max_attempts.get_ref(),
             created_by: Some("rules".into()),
             ..NewMessage::new(vec![to.to_owned()], body)
+        }
+    }
+}
+
+/// What [`Processor::run`] works with.
+struct Task {
+    processor: Processor,
+    clock: std::sync::Arc<dyn Clock>,
+    events: Events,
+    dispatch: std::sync::Arc<Notify>,
+}
+
+impl Task {
+    /// Runs the rules on `m` and records its processing, replies and events in one transaction;
+    /// then wakes the dispatcher and the webhook deliverer.
+    async fn process(&self, m: InboundMessage) {
+        let id = m.id.clone();
+        match self.processor.process(m, self.clock.now()).await {
+            Ok(p) => {
+                tracing::debug!(%id, rule = ?p.rule, opt = ?p.opt, queued = p.queued.len(), withheld = ?p.withheld, "inbound message processed");
+                if !p.queued.is_empty() {
+                    self.dispatch.notify_one();
+                }
+                self.events.committed();
+            }
+            Err(e) => {
+                // Left unprocessed: tried again by the retry sweep and at the next start.
+                tracing::error!(error = %e, %id, "processing an inbound message failed");
+            }
+        }
+    }
+
+    /// Messages still unprocessed a while after they completed: their processing failed, as
+    /// they are clearly not just waiting in the channel.
+    async fn retry_unprocessed(&self) {
+        let Ok(cutoff) = self.clock.now().checked_sub(RETRY_UNPROCESSED) else {
+            return;
+        };
+        match self.processor.store.unprocessed_inbound(100).await {
+            Ok(pending) => {
+                for m in pending.into_iter().filter(|m| m.completed_at <= cutoff) {
+                    tracing::info!(id = %m.id, "processing an inbound message again");
+                    self.process(m).await;
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "looking for unprocessed inbound messages failed"),
         }
     }
 }
