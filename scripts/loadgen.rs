@@ -8,6 +8,7 @@
 //! target/release/smsgate-loadgen ingest --clients 32 --requests 60000
 //! target/release/smsgate-loadgen ingest --clients 32 --requests 60000 --simulate 1
 //! target/release/smsgate-loadgen cmgs --count 200
+//! target/release/smsgate-loadgen recovery --fault unplug --runs 5
 //! ```
 //!
 //! - `ingest` starts `smsgate serve` as a child process with a fresh database in a temporary
@@ -21,6 +22,11 @@
 //!   `smsgate serve` with that simulator as its only modem. It posts messages one at a time
 //!   (each on an idle gateway) and matches each request to the first byte of the next
 //!   `AT+CMGS` in the simulator's trace, on the same machine clock.
+//! - `recovery` starts `smsgate sim` (a profile of choice) and `smsgate serve` on it, queues 15
+//!   messages, and after the 5th is sent injects a fault: `unplug` (the tty disappears for
+//!   `--seconds`, as a USB modem re-enumerating) or `reboot` (a module reset). It watches the
+//!   simulator's control socket and prints, per run, when the device was back and when the next
+//!   `AT+CMGS` was accepted, then checks that all 15 went out, none twice.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -84,6 +90,21 @@ enum Cmd {
         #[arg(long, default_value_t = 200)]
         count: usize,
     },
+    /// Time to send again after a fault injected after 5 of 15 sends.
+    Recovery {
+        /// `unplug` (the tty is gone for `--seconds`) or `reboot` (module reset).
+        #[arg(long, default_value = "unplug")]
+        fault: String,
+        /// How long the device stays away (unplug).
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
+        /// The simulator's profile.
+        #[arg(long, default_value = "quectel")]
+        profile: String,
+        /// Runs, each with a fresh simulator, server and database.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
 }
 
 fn main() -> Result<()> {
@@ -121,6 +142,12 @@ fn main() -> Result<()> {
         )),
         Cmd::Bulk { recipients, runs } => rt.block_on(bulk(&bin, recipients, runs)),
         Cmd::Cmgs { count } => rt.block_on(cmgs(&bin, count)),
+        Cmd::Recovery {
+            fault,
+            seconds,
+            profile,
+            runs,
+        } => rt.block_on(recovery(&bin, &fault, seconds, &profile, runs)),
     }
 }
 
@@ -797,5 +824,151 @@ async fn cmgs(bin: &Path, count: usize) -> Result<()> {
     );
     println!("POST -> 202 (HTTP round trip), ms: {}", stats(&mut rtts));
     println!("load average at the end: {end_load}");
+    Ok(())
+}
+
+/// One request on the simulator's control socket; its JSON answer.
+async fn sim_ctl(ctl: &Path, req: serde_json::Value) -> Result<serde_json::Value> {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let mut s = tokio::net::UnixStream::connect(ctl).await?;
+    s.write_all(format!("{req}\n").as_bytes()).await?;
+    let mut line = String::new();
+    BufReader::new(s).read_line(&mut line).await?;
+    Ok(serde_json::from_str(&line)?)
+}
+
+/// Texts the simulator accepted, in order.
+fn sim_sent(state: &serde_json::Value) -> Vec<String> {
+    state["sent"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|s| s["text"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn recovery(bin: &Path, fault: &str, seconds: f64, profile: &str, runs: usize) -> Result<()> {
+    const TOTAL: usize = 15;
+    const BEFORE: usize = 5;
+    let fault_req = match fault {
+        "unplug" => json!({"cmd": "unplug", "seconds": seconds}),
+        "reboot" => json!({"cmd": "reboot"}),
+        other => bail!("unknown fault {other:?}: unplug or reboot"),
+    };
+    println!(
+        "fault {fault} ({seconds} s away for unplug), profile {profile}, {TOTAL} messages, fault after {BEFORE}; load average {}",
+        loadavg()
+    );
+    let mut back_to_send = Vec::new();
+    for run in 1..=runs {
+        let dir = TempDir::new(&format!("recovery{run}"))?;
+        let link = dir.0.join("modem");
+        let ctl = dir.0.join("modem.ctl");
+        let log = std::fs::File::create(dir.0.join("sim.log"))?;
+        // A network delay per send, so the fault lands while the queue is busy.
+        let _sim = Proc(
+            Command::new(bin)
+                .args(["sim", "--profile", profile, "--delay-ms", "100", "--link"])
+                .arg(&link)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(log)
+                .spawn()
+                .context("starting smsgate sim")?,
+        );
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !ctl.exists() {
+            if Instant::now() > deadline {
+                bail!("the simulator did not create {}", ctl.display());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let modems = format!(
+            "\n[[modems]]\nname = \"sim\"\ndevice = \"{}\"\n",
+            link.display()
+        );
+        let (_server, addr) = start_server(bin, &dir.0, &modems, 0).await?;
+        let mut conn = Conn::connect(addr).await?;
+        for n in 0..TOTAL {
+            let body = json!({"to": ["+819012340000"], "text": format!("recovery {n}")});
+            let (status, resp) = conn
+                .request(
+                    Method::POST,
+                    "/api/v1/messages",
+                    Some(body.to_string().into_bytes()),
+                )
+                .await?;
+            if status != StatusCode::ACCEPTED {
+                bail!("{status}: {}", String::from_utf8_lossy(&resp));
+            }
+        }
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while sim_sent(&sim_ctl(&ctl, json!({"cmd": "state"})).await?).len() < BEFORE {
+            if Instant::now() > deadline {
+                bail!("run {run}: {BEFORE} sends did not happen within 60 s");
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        let t0 = Instant::now();
+        sim_ctl(&ctl, fault_req.clone()).await?;
+        let count_at_fault = sim_sent(&sim_ctl(&ctl, json!({"cmd": "state"})).await?).len();
+        // Back: the device is there again (unplug) and the module has booted.
+        let mut back = None;
+        let sent_again;
+        loop {
+            let st = match sim_ctl(&ctl, json!({"cmd": "state"})).await {
+                Ok(st) => st,
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                    continue;
+                }
+            };
+            if back.is_none() && st["plugged"] == json!(true) && st["booting"] != json!(true) {
+                back = Some(t0.elapsed());
+            }
+            if sim_sent(&st).len() > count_at_fault {
+                sent_again = t0.elapsed();
+                break;
+            }
+            if t0.elapsed() > Duration::from_secs(120) {
+                bail!("run {run}: nothing sent within 120 s of the fault");
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let back = back.unwrap_or(sent_again);
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let sent = loop {
+            let sent = sim_sent(&sim_ctl(&ctl, json!({"cmd": "state"})).await?);
+            if sent.len() >= TOTAL || Instant::now() > deadline {
+                break sent;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let mut unique = sent.clone();
+        unique.sort();
+        unique.dedup();
+        println!(
+            "run {run}: back after {:.2} s, sending again {:.2} s after the fault = {:.2} s after the device was back; {} sent, {} distinct",
+            back.as_secs_f64(),
+            sent_again.as_secs_f64(),
+            (sent_again - back).as_secs_f64(),
+            sent.len(),
+            unique.len()
+        );
+        if unique.len() != sent.len() {
+            bail!("run {run}: a message went out twice: {sent:?}");
+        }
+        back_to_send.push(sent_again - back);
+    }
+    back_to_send.sort();
+    println!(
+        "device back -> sending again, s: min {:.2}  median {:.2}  max {:.2}; load average {}",
+        back_to_send[0].as_secs_f64(),
+        back_to_send[back_to_send.len() / 2].as_secs_f64(),
+        back_to_send[back_to_send.len() - 1].as_secs_f64(),
+        loadavg()
+    );
     Ok(())
 }
