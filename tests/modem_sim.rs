@@ -320,7 +320,7 @@ async fn unplugged_and_back_the_sweep_finds_what_arrived_meanwhile() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_sim_is_emptied_and_held_messages_arrive() {
     let mut r = Rig::ready(|c| c.capacity = 5).await;
-    r.sim(Request::SimFull).await;
+    r.sim(Request::SimFull { mem: None }).await;
     r.deliver("+81805", "held by the network").await;
     // The fillers come first (stored and deleted), then the held message.
     let mut seen = Vec::new();

@@ -84,6 +84,58 @@ fn sim_subcommand_runs_and_answers_control_requests() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[test]
+fn sim_memory_sizes_from_the_command_line() {
+    let dir = std::env::temp_dir().join(format!("smsgate-sim-cli-mem-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let link = dir.join("modem");
+    let control = dir.join("modem.ctl");
+    let child = Kill(
+        common::smsgate()
+            .args(["sim", "--link"])
+            .arg(&link)
+            .args(["--profile", "quectel", "--capacity", "4"])
+            .args(["--me-capacity", "7", "--sr-capacity", "3"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn smsgate sim"),
+    );
+    wait_for(&control);
+    let c = control.to_str().expect("utf-8 path");
+
+    let (ok, v) = ctl(&["sim", "state", "--control", c]);
+    assert!(ok, "{v}");
+    let caps: Vec<&Value> = ["SM", "ME", "SR"]
+        .iter()
+        .map(|m| &v["memories"][m]["capacity"])
+        .collect();
+    assert_eq!(caps, [4, 7, 3]);
+    assert_eq!(v["capacity"], 4);
+    assert_eq!(v["settings"]["cpms"], serde_json::json!(["SM", "SM", "SM"]));
+
+    let (ok, v) = ctl(&[
+        "sim",
+        "ctl",
+        "--control",
+        c,
+        r#"{"cmd":"sim_full","mem":"SR"}"#,
+    ]);
+    assert!(ok, "{v}");
+    assert_eq!(v["filled"], 3);
+    let (ok, v) = ctl(&[
+        "sim",
+        "ctl",
+        "--control",
+        c,
+        r#"{"cmd":"sim_full","mem":"BM"}"#,
+    ]);
+    assert!(!ok);
+    assert!(v["error"].is_string(), "{v}");
+    drop(child);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 fn wait_for(path: &Path) {
     let start = Instant::now();
     while !path.exists() {

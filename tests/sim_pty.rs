@@ -348,3 +348,80 @@ async fn paced_output_at_a_baud_rate_arrives_intact() {
     sim.shutdown().await;
     cleanup(&link);
 }
+
+/// Quectel keeps status reports in their own memory, "SR": the index in
+/// `+CDSI: "SR",<i>` means nothing to `AT+CMGR` until `AT+CPMS` selects
+/// "SR" for reading, and a report that finds "SR" full is lost.
+#[tokio::test]
+async fn quectel_status_reports_live_in_sr_over_a_pty() {
+    let link = temp_link("sr");
+    let mut cfg = SimConfig::new(&link);
+    cfg.echo = false;
+    cfg.profile = smsgate::sim::profile::Profile::by_name("quectel").expect("profile");
+    cfg.sr_capacity = Some(1);
+    let sim = Simulator::spawn(cfg).await.expect("spawn");
+    let mut host = Host::new(open(&link).await);
+    assert_eq!(
+        host.command("AT+CPMS=?").await,
+        "\r\n+CPMS: (\"SM\",\"ME\",\"SR\"),(\"SM\",\"ME\"),(\"SM\",\"ME\")\r\n\r\nOK\r\n"
+    );
+    assert_eq!(host.command("AT+CNMI=2,1,0,2,0").await, "\r\nOK\r\n");
+
+    let (len, hex) = submit_hex("+819012345678", "report this");
+    host.send(&format!("AT+CMGS={len}\r")).await;
+    host.until("> ").await;
+    host.send(&format!("{hex}\x1a")).await;
+    assert_eq!(host.until_final().await, "\r\n+CMGS: 0\r\n\r\nOK\r\n");
+    assert_eq!(
+        host.until("\r\n+CDSI: \"SR\",1\r\n").await,
+        "\r\n+CDSI: \"SR\",1\r\n"
+    );
+
+    // <mem1> is "SM": the report is not there.
+    assert_eq!(host.command("AT+CMGR=1").await, "\r\nOK\r\n");
+    assert_eq!(
+        host.command("AT+CPMS?").await,
+        "\r\n+CPMS: \"SM\",0,30,\"SM\",0,30,\"SM\",0,30\r\n\r\nOK\r\n"
+    );
+    assert_eq!(
+        host.command("AT+CPMS=\"SR\"").await,
+        "\r\n+CPMS: 1,1,0,30,0,30\r\n\r\nOK\r\n"
+    );
+    let out = host.command("AT+CMGR=1").await;
+    let lines: Vec<&str> = out.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert!(lines[0].starts_with("+CMGR: 0,,"), "{out:?}");
+    let (_, tpdu) = pdumode::decode_hex(lines[1], true).expect("decodes");
+    let Tpdu::StatusReport(r) = tpdu else {
+        panic!("not a status report: {tpdu:?}")
+    };
+    assert_eq!(r.mr, 0);
+    assert_eq!(r.ra.to_string(), "+819012345678");
+
+    // "SR" is full (one slot): the next report is dropped, not held.
+    let (len, hex) = submit_hex("+819012345678", "and this");
+    host.send(&format!("AT+CMGS={len}\r")).await;
+    host.until("> ").await;
+    host.send(&format!("{hex}\x1a")).await;
+    assert_eq!(host.until_final().await, "\r\n+CMGS: 1\r\n\r\nOK\r\n");
+    let start = std::time::Instant::now();
+    let state = loop {
+        let state = sim.request_json(r#"{"cmd":"state"}"#).await;
+        if state["counters"]["status_reports"].as_u64() >= Some(2) {
+            break state;
+        }
+        assert!(start.elapsed() < PATIENCE, "the second report never came");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(state["counters"]["dropped_status_reports"], 1, "{state}");
+    assert_eq!(state["waiting"], 0);
+    assert_eq!(state["memories"]["SR"]["used"], 1);
+    assert_eq!(
+        state["settings"]["cpms"],
+        serde_json::json!(["SR", "SM", "SM"])
+    );
+    // No +CDSI came before this answer.
+    assert_eq!(host.command("AT").await, "\r\nOK\r\n");
+
+    sim.shutdown().await;
+    cleanup(&link);
+}

@@ -34,9 +34,18 @@ pub struct RunArgs {
     /// SIM PIN; the SIM then starts locked.
     #[arg(long)]
     pin: Option<String>,
-    /// SM storage slots (0..=1000).
+    /// "SM" (SIM) memory slots (0..=1000).
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u16).range(0..=1000))]
     capacity: u16,
+    /// "ME" (module) memory slots where the profile has that memory
+    /// (quectel, simcom; default 50).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(0..=1000))]
+    me_capacity: Option<u16>,
+    /// "SR" (status report) memory slots where the profile has that memory
+    /// (quectel, simcom; default 10). A status report that finds it full is
+    /// dropped.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(0..=1000))]
+    sr_capacity: Option<u16>,
     /// Network delay per send, in milliseconds.
     #[arg(long, default_value_t = 0)]
     delay_ms: u64,
@@ -163,6 +172,8 @@ pub fn run(args: SimArgs) -> ExitCode {
             cfg.profile = profile;
             cfg.pin = a.pin;
             cfg.capacity = usize::from(a.capacity);
+            cfg.me_capacity = a.me_capacity.map(usize::from);
+            cfg.sr_capacity = a.sr_capacity.map(usize::from);
             cfg.send_delay = Duration::from_millis(a.delay_ms);
             cfg.report_delay = Duration::from_millis(a.report_delay_ms);
             cfg.baud = a.baud.filter(|b| *b > 0);

@@ -16,10 +16,10 @@
 //! | `{"cmd":"fault","kind":"silent_send","seconds":5,"delivered":true}` | the next send gets no answer at all |
 //! | `{"cmd":"reboot"}` | a module reset with boot URCs |
 //! | `{"cmd":"unplug","seconds":3}` | the pty and link vanish, then come back |
-//! | `{"cmd":"sim_full"}` | fill the storage |
+//! | `{"cmd":"sim_full"}` (+ `"mem":"SR"`) | fill a memory (default: where received messages go) |
 //! | `{"cmd":"network","registered":false}` (+ `"stat"`, `"rssi"`) | registration |
 //! | `{"cmd":"set","delay_ms":N,"report_delay_ms":N}` | network delays |
-//! | `{"cmd":"state"}` | storage, sent messages, counters, settings |
+//! | `{"cmd":"state"}` | memories, sent messages, counters, settings |
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -59,7 +59,12 @@ pub enum Request {
         #[serde(default = "default_unplug")]
         seconds: f64,
     },
-    SimFull,
+    /// Fills a memory; `mem` defaults to the current `<mem3>` (where
+    /// received messages go: "SM" at power-on).
+    SimFull {
+        #[serde(default)]
+        mem: Option<String>,
+    },
     Network {
         registered: bool,
         #[serde(default)]
@@ -232,6 +237,7 @@ mod tests {
             r#"{"cmd":"reboot"}"#,
             r#"{"cmd":"unplug","seconds":3}"#,
             r#"{"cmd":"sim_full"}"#,
+            r#"{"cmd":"sim_full","mem":"SR"}"#,
             r#"{"cmd":"network","registered":false}"#,
             r#"{"cmd":"set","delay_ms":10}"#,
             r#"{"cmd":"state"}"#,

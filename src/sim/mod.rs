@@ -1,5 +1,5 @@
 //! The modem simulator: a pseudo-terminal that speaks AT like a real modem,
-//! with storage, incoming messages, status reports and fault injection.
+//! with SMS memories, incoming messages, status reports and fault injection.
 //!
 //! [`Simulator::spawn`] creates a pty, symlinks its slave at the configured
 //! link path, serves the control socket (JSON lines, see [`control`] and
@@ -59,8 +59,12 @@ pub struct SimConfig {
     pub control: Option<PathBuf>,
     pub profile: &'static Profile,
     pub pin: Option<String>,
-    /// SM storage slots.
+    /// "SM" slots (the SIM's memory).
     pub capacity: usize,
+    /// "ME" slots where the profile has that memory; None: the profile's.
+    pub me_capacity: Option<usize>,
+    /// "SR" slots where the profile has that memory; None: the profile's.
+    pub sr_capacity: Option<usize>,
     /// Network delay per send.
     pub send_delay: Duration,
     /// Delay from `+CMGS` to the status report of a send that asked for one.
@@ -72,7 +76,7 @@ pub struct SimConfig {
 }
 
 impl SimConfig {
-    /// The generic profile, 30 slots, echo on, no delays, no pacing.
+    /// The generic profile, 30 "SM" slots, echo on, no delays, no pacing.
     pub fn new(link: impl Into<PathBuf>) -> SimConfig {
         SimConfig {
             link: link.into(),
@@ -80,6 +84,8 @@ impl SimConfig {
             profile: &profile::GENERIC,
             pin: None,
             capacity: 30,
+            me_capacity: None,
+            sr_capacity: None,
             send_delay: Duration::ZERO,
             report_delay: Duration::from_millis(100),
             baud: None,
@@ -105,6 +111,8 @@ impl Simulator {
         let mut mc = ModemConfig::new(config.profile);
         mc.pin = config.pin.clone();
         mc.capacity = config.capacity;
+        mc.me_capacity = config.me_capacity;
+        mc.sr_capacity = config.sr_capacity;
         mc.echo = config.echo;
         mc.send_delay = config.send_delay;
         mc.report_delay = config.report_delay;
@@ -376,8 +384,8 @@ impl Actor {
                 self.replug_at = Some(Instant::now() + d);
                 json!({})
             }
-            Request::SimFull => {
-                let n = m.fill_storage();
+            Request::SimFull { mem } => {
+                let n = m.fill_memory(mem.as_deref())?;
                 json!({ "filled": n })
             }
             Request::Network {

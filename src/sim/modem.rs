@@ -13,6 +13,11 @@
 //! `AT+CMGS`/`AT+CMGW` prompt `\r\n> `, URCs `\r\n<urc>\r\n`. With echo on,
 //! every byte of a command line (and of a PDU after the prompt) is echoed as it
 //! arrives, the terminating `\r` included.
+//!
+//! The SMS memories ("SM", "ME", "SR"), which of them each command uses and
+//! the `AT+CPMS` answers are in [`memory`].
+
+pub mod memory;
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -28,6 +33,7 @@ use crate::sms::timestamp::Timestamp;
 use crate::sms::tpdu::{Deliver, Direction, Status, StatusReport, Tpdu};
 use crate::sms::udh::{Concat, Ie, Udh};
 use crate::sms::userdata::{Body, UserData};
+use memory::{Mem, Memories, Stored, WhenFull};
 
 /// Longest command line accepted; longer lines are answered with `ERROR`.
 const MAX_LINE: usize = 4096;
@@ -40,8 +46,14 @@ pub struct ModemConfig {
     pub profile: &'static Profile,
     /// A SIM PIN; the SIM then starts locked (`+CPIN: SIM PIN`).
     pub pin: Option<String>,
-    /// SM storage slots.
+    /// "SM" slots (the SIM's memory).
     pub capacity: usize,
+    /// "ME" slots, for profiles that have that memory; None: the profile's
+    /// [`Profile::me_capacity`].
+    pub me_capacity: Option<usize>,
+    /// "SR" slots, for profiles that have that memory; None: the profile's
+    /// [`Profile::sr_capacity`].
+    pub sr_capacity: Option<usize>,
     /// Echo after power-on and `ATZ`.
     pub echo: bool,
     /// Network delay between the Ctrl-Z of a send and `+CMGS`.
@@ -53,12 +65,15 @@ pub struct ModemConfig {
 }
 
 impl ModemConfig {
-    /// Defaults for `profile`: no PIN, 30 slots, echo on, no delays.
+    /// Defaults for `profile`: no PIN, 30 "SM" slots, the profile's "ME"
+    /// and "SR" sizes, echo on, no delays.
     pub fn new(profile: &'static Profile) -> ModemConfig {
         ModemConfig {
             profile,
             pin: None,
             capacity: 30,
+            me_capacity: None,
+            sr_capacity: None,
             echo: true,
             send_delay: Duration::ZERO,
             report_delay: Duration::from_millis(100),
@@ -110,16 +125,6 @@ enum Sim {
     Ready,
     Pin { attempts: u8 },
     Puk,
-}
-
-/// A stored message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Stored {
-    /// 0 REC UNREAD, 1 REC READ, 2 STO UNSENT, 3 STO SENT.
-    stat: u8,
-    /// PDU-mode octets (SMSC prefix then TPDU).
-    pdu: Vec<u8>,
-    tpdu_len: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,6 +188,8 @@ struct Counters {
     send_errors: u64,
     received: u64,
     reports: u64,
+    /// Status reports lost because their memory ("SR") was full.
+    dropped_reports: u64,
     dropped_input: u64,
     reboots: u64,
 }
@@ -214,7 +221,7 @@ impl Settings {
     }
 }
 
-/// The modem: settings, SIM, storage and the network's view.
+/// The modem: settings, SIM, memories and the network's view.
 #[derive(Debug)]
 pub struct Modem {
     cfg: ModemConfig,
@@ -225,7 +232,8 @@ pub struct Modem {
     network_stat: u8,
     rssi: u8,
     smsc: String,
-    storage: Vec<Option<Stored>>,
+    /// "SM", "ME", "SR" as the profile has them, and the `AT+CPMS` selection.
+    memories: Memories,
     incoming: VecDeque<Incoming>,
     memory_full_told: bool,
     awaiting_cnma: bool,
@@ -268,7 +276,7 @@ impl Modem {
             network_stat: 1,
             rssi: 20,
             smsc: cfg.profile.smsc.to_string(),
-            storage: vec![None; cfg.capacity],
+            memories: Memories::new(cfg.profile, cfg.capacity, cfg.me_capacity, cfg.sr_capacity),
             incoming: VecDeque::new(),
             memory_full_told: false,
             awaiting_cnma: false,
@@ -566,6 +574,7 @@ impl Modem {
             },
             ("Z" | "&F", Kind::Basic) => {
                 self.set = Settings::defaults(self.cfg.echo);
+                self.memories.reset_selection();
                 ok()
             }
             ("V" | "Q" | "&C" | "&D" | "&K" | "&W" | "H" | "X" | "L" | "M", Kind::Basic) => ok(),
@@ -776,9 +785,9 @@ impl Modem {
                         .ok_or(Fail::Cms(302))?,
                 };
                 let mut out = Vec::new();
-                for (i, slot) in self.storage.iter_mut().enumerate() {
-                    if let Some(m) = slot.as_mut().filter(|m| stat == 4 || m.stat == stat) {
-                        out.push(format!("+CMGL: {},{},,{}", i + 1, m.stat, m.tpdu_len));
+                for (i, m) in self.memories.read().messages_mut() {
+                    if stat == 4 || m.stat == stat {
+                        out.push(format!("+CMGL: {},{},,{}", i, m.stat, m.tpdu_len));
                         out.push(pdumode::to_hex(&m.pdu));
                         if m.stat == 0 {
                             m.stat = 1;
@@ -794,8 +803,7 @@ impl Modem {
             ("+CMGR", Kind::Test) => ok(),
             ("+CMGR", Kind::Set) => {
                 self.need_sim_cms()?;
-                let i = self.index(n)?;
-                match self.storage[i].as_mut() {
+                match self.memories.read().slot(n).map_err(Fail::Cms)?.as_mut() {
                     Some(m) => {
                         let l = [
                             format!("+CMGR: {},,{}", m.stat, m.tpdu_len),
@@ -810,36 +818,24 @@ impl Modem {
                 }
             }
             ("+CMGD", Kind::Test) => {
-                let used: Vec<String> = (0..self.storage.len())
-                    .filter(|&i| self.storage[i].is_some())
-                    .map(|i| (i + 1).to_string())
+                let used: Vec<String> = self
+                    .memories
+                    .read()
+                    .messages()
+                    .map(|(i, _)| i.to_string())
                     .collect();
                 lines(vec![format!("+CMGD: ({}),(0-4)", used.join(","))])
             }
             ("+CMGD", Kind::Set) => {
                 self.need_sim_cms()?;
-                let flag = cmd.int(1).unwrap_or(0);
-                if flag > 4 {
-                    return Err(Fail::Cms(302));
-                }
+                let flag = u8::try_from(cmd.int(1).unwrap_or(0))
+                    .ok()
+                    .filter(|f| *f <= 4)
+                    .ok_or(Fail::Cms(302))?;
                 if flag == 0 {
-                    let i = self.index(n)?;
-                    self.storage[i] = None;
+                    *self.memories.read().slot(n).map_err(Fail::Cms)? = None;
                 } else {
-                    for slot in &mut self.storage {
-                        let del = match slot {
-                            Some(m) => match flag {
-                                1 => m.stat == 1,
-                                2 => matches!(m.stat, 1 | 3),
-                                3 => matches!(m.stat, 1..=3),
-                                _ => true,
-                            },
-                            None => false,
-                        };
-                        if del {
-                            *slot = None;
-                        }
-                    }
+                    self.memories.read().delete_by_flag(flag);
                 }
                 self.memory_full_told = false;
                 self.pump();
@@ -864,13 +860,6 @@ impl Modem {
                 self.counters.unknown += 1;
                 Err(Fail::Plain)
             }
-        }
-    }
-
-    fn index(&self, n: Option<i64>) -> Result<usize, Fail> {
-        match n.and_then(|i| usize::try_from(i).ok()) {
-            Some(i) if i >= 1 && i <= self.storage.len() => Ok(i - 1),
-            _ => Err(Fail::Cms(321)),
         }
     }
 
@@ -927,29 +916,19 @@ impl Modem {
     }
 
     fn cpms(&mut self, cmd: &Cmd) -> Result<Outcome, Fail> {
-        let used = self.used();
-        let total = self.storage.len();
         match cmd.kind {
-            Kind::Test => Ok(Outcome::Lines(vec![
-                "+CPMS: (\"SM\"),(\"SM\"),(\"SM\")".into(),
-            ])),
+            Kind::Test => Ok(Outcome::Lines(vec![self.memories.cpms_test()])),
             Kind::Read => {
                 self.need_sim_cms()?;
-                Ok(Outcome::Lines(vec![format!(
-                    "+CPMS: \"SM\",{used},{total},\"SM\",{used},{total},\"SM\",{used},{total}"
-                )]))
+                Ok(Outcome::Lines(vec![self.memories.cpms_read()]))
             }
             Kind::Set => {
                 self.need_sim_cms()?;
-                if cmd.args.is_empty()
-                    || cmd.args.len() > 3
-                    || cmd.args.iter().any(|a| !a.eq_ignore_ascii_case("SM"))
-                {
-                    return Err(Fail::Cms(302));
-                }
-                Ok(Outcome::Lines(vec![format!(
-                    "+CPMS: {used},{total},{used},{total},{used},{total}"
-                )]))
+                let answer = self.memories.cpms_set(&cmd.args).map_err(Fail::Cms)?;
+                // A new <mem3> may have room for messages the network holds.
+                self.memory_full_told = false;
+                self.pump();
+                Ok(Outcome::Lines(vec![answer]))
             }
             Kind::Exec | Kind::Basic => Err(Fail::Plain),
         }
@@ -1032,10 +1011,6 @@ impl Modem {
         }
     }
 
-    fn used(&self) -> usize {
-        self.storage.iter().filter(|s| s.is_some()).count()
-    }
-
     // ---- sending ----
 
     fn submit(&mut self, write: Option<u8>, len: usize, hex: &[u8]) {
@@ -1053,16 +1028,15 @@ impl Modem {
             return;
         };
         if let Some(stat) = write {
-            let Some(i) = self.storage.iter().position(Option::is_none) else {
-                self.finish(Vec::new(), Err(Fail::Cms(322)));
-                return;
-            };
-            self.storage[i] = Some(Stored {
+            let Some(i) = self.memories.write().store(Stored {
                 stat,
                 pdu: pdu.encode(),
                 tpdu_len: len,
-            });
-            self.finish(vec![vec![format!("+CMGW: {}", i + 1)]], Ok(()));
+            }) else {
+                self.finish(Vec::new(), Err(Fail::Cms(322)));
+                return;
+            };
+            self.finish(vec![vec![format!("+CMGW: {i}")]], Ok(()));
             return;
         }
         let submit = match Tpdu::decode(&pdu.tpdu, Direction::MobileOriginated) {
@@ -1318,6 +1292,14 @@ impl Modem {
                 parse_sender(&sent.to)?
             }
         };
+        let tpdu = self.report_tpdu(mr, status, ra)?;
+        self.enqueue(IncomingKind::Report, tpdu);
+        self.pump();
+        Ok(())
+    }
+
+    /// An SMS-STATUS-REPORT TPDU for `mr`, time-stamped now.
+    fn report_tpdu(&self, mr: u8, status: u8, ra: Address) -> Result<Vec<u8>, String> {
         let now = (self.cfg.clock)();
         let r = StatusReport {
             more_messages: false,
@@ -1334,9 +1316,7 @@ impl Modem {
         };
         let mut tpdu = Vec::new();
         r.encode(&mut tpdu).map_err(|e| e.to_string())?;
-        self.enqueue(IncomingKind::Report, tpdu);
-        self.pump();
-        Ok(())
+        Ok(tpdu)
     }
 
     fn enqueue(&mut self, kind: IncomingKind, tpdu: Vec<u8>) {
@@ -1379,26 +1359,36 @@ impl Modem {
                     self.awaiting_cnma = true;
                 }
             } else {
-                let Some(i) = self.storage.iter().position(Option::is_none) else {
-                    if !self.memory_full_told {
-                        self.memory_full_told = true;
-                        if let Some(u) = self.cfg.profile.memory_full_urc {
-                            self.urc(u);
-                        }
-                    }
-                    return;
-                };
-                self.storage[i] = Some(Stored {
+                let report = front.kind == IncomingKind::Report;
+                let (mem, when_full) = self.memories.destination(report);
+                let stored = self.memories.get_mut(mem).store(Stored {
                     stat: 0,
                     pdu: front.pdu,
                     tpdu_len: front.tpdu_len,
                 });
-                match front.kind {
-                    IncomingKind::Deliver if matches!(self.set.cnmi[1], 1 | 3) => {
-                        self.urc(&format!("+CMTI: \"SM\",{}", i + 1));
+                match (stored, when_full) {
+                    (Some(i), _) => {
+                        let name = mem.name();
+                        match front.kind {
+                            IncomingKind::Deliver if matches!(self.set.cnmi[1], 1 | 3) => {
+                                self.urc(&format!("+CMTI: \"{name}\",{i}"));
+                            }
+                            IncomingKind::Report => self.urc(&format!("+CDSI: \"{name}\",{i}")),
+                            IncomingKind::Deliver => {}
+                        }
                     }
-                    IncomingKind::Report => self.urc(&format!("+CDSI: \"SM\",{}", i + 1)),
-                    IncomingKind::Deliver => {}
+                    // The module has acknowledged the report to the network
+                    // and has nowhere to put it: it is gone.
+                    (None, WhenFull::Drop) => self.counters.dropped_reports += 1,
+                    (None, WhenFull::Hold) => {
+                        if !self.memory_full_told {
+                            self.memory_full_told = true;
+                            if let Some(u) = self.cfg.profile.memory_full_urc {
+                                self.urc(u);
+                            }
+                        }
+                        return;
+                    }
                 }
             }
             match front.kind {
@@ -1454,6 +1444,7 @@ impl Modem {
         self.pending_send = None;
         self.awaiting_cnma = false;
         self.set = Settings::defaults(self.cfg.echo);
+        self.memories.reset_selection();
         self.cfun = 1;
         if self.cfg.pin.is_some() {
             self.sim = Sim::Pin { attempts: 3 };
@@ -1464,27 +1455,43 @@ impl Modem {
         ));
     }
 
-    /// Fills every free slot with read messages, so that new ones are held
-    /// back until the host deletes something. Returns how many were added.
-    pub fn fill_storage(&mut self) -> usize {
+    /// Fills every free slot of the memory called `mem` (None: the current
+    /// `<mem3>`, where received messages go) with read "filler" messages,
+    /// so that new messages are held back, or status reports dropped when
+    /// it is "SR", until the host deletes something. "SR" gets status
+    /// reports, the other memories SMS-DELIVERs. Returns how many were added.
+    pub fn fill_memory(&mut self, mem: Option<&str>) -> Result<usize, String> {
+        let mem = match mem {
+            None => self.memories.selection()[2],
+            Some(name) => self.memories.find(name).ok_or_else(|| {
+                let names: Vec<&str> = self.memories.names().map(Mem::name).collect();
+                format!(
+                    "no memory {name:?} on profile {} (it has {})",
+                    self.cfg.profile.name,
+                    names.join(", ")
+                )
+            })?,
+        };
         let mut n = 0;
-        while let Some(i) = self.storage.iter().position(Option::is_none) {
-            let Ok(mut pdus) =
-                self.make_delivers("+15550009999", &format!("filler {}", n + 1), false, None)
-            else {
-                break;
+        while !self.memories.get(mem).is_full() {
+            let (pdu, tpdu_len) = if mem == Mem::Sr {
+                let ra = parse_sender("+15550009999")?;
+                let tpdu = self.report_tpdu(n as u8, 0, ra)?;
+                self.with_smsc(tpdu)
+            } else {
+                let text = format!("filler {}", n + 1);
+                self.make_delivers("+15550009999", &text, false, None)?
+                    .pop()
+                    .ok_or("no filler part")?
             };
-            let Some((pdu, tpdu_len)) = pdus.pop() else {
-                break;
-            };
-            self.storage[i] = Some(Stored {
+            self.memories.get_mut(mem).store(Stored {
                 stat: 1,
                 pdu,
                 tpdu_len,
             });
             n += 1;
         }
-        n
+        Ok(n)
     }
 
     /// Network registration: `stat` 1 home, 5 roaming, 0 not searching,
@@ -1514,40 +1521,27 @@ impl Modem {
 
     /// Everything observable, for `{"cmd":"state"}`.
     pub fn state(&self) -> Value {
-        let storage: Vec<Value> = self
-            .storage
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| s.as_ref().map(|m| (i, m)))
-            .map(|(i, m)| {
-                let mut v = json!({
-                    "index": i + 1,
-                    "stat": m.stat,
-                    "length": m.tpdu_len,
-                    "pdu": pdumode::to_hex(&m.pdu),
+        let messages = |mem: Mem| -> Vec<Value> {
+            self.memories
+                .get(mem)
+                .messages()
+                .map(|(i, m)| stored_json(i, m))
+                .collect()
+        };
+        let memories: serde_json::Map<String, Value> = self
+            .memories
+            .names()
+            .map(|mem| {
+                let mm = self.memories.get(mem);
+                let v = json!({
+                    "capacity": mm.capacity(),
+                    "used": mm.used(),
+                    "messages": messages(mem),
                 });
-                match pdumode::decode(&m.pdu, true, None) {
-                    Ok((_, Tpdu::Deliver(d))) => {
-                        v["type"] = "deliver".into();
-                        v["from"] = d.oa.to_string().into();
-                        v["text"] = d.ud.text().into();
-                    }
-                    Ok((_, Tpdu::StatusReport(r))) => {
-                        v["type"] = "status_report".into();
-                        v["to"] = r.ra.to_string().into();
-                        v["reference"] = r.mr.into();
-                        v["status"] = r.st.0.into();
-                    }
-                    Ok((_, Tpdu::Submit(s))) => {
-                        v["type"] = "submit".into();
-                        v["to"] = s.da.to_string().into();
-                        v["text"] = s.ud.text().into();
-                    }
-                    Err(_) => {}
-                }
-                v
+                (mem.name().to_string(), v)
             })
             .collect();
+        let sm = self.memories.get(Mem::Sm);
         let sent: Vec<Value> = self
             .sent
             .iter()
@@ -1565,9 +1559,12 @@ impl Modem {
         let c = &self.counters;
         json!({
             "profile": self.cfg.profile.name,
-            "storage": storage,
-            "capacity": self.storage.len(),
-            "used": self.used(),
+            // "storage", "capacity" and "used" are the SIM's memory, as
+            // before there were others; "memories" has every one.
+            "storage": messages(Mem::Sm),
+            "capacity": sm.capacity(),
+            "used": sm.used(),
+            "memories": memories,
             "waiting": self.incoming.len(),
             "sent": sent,
             "next_mr": self.next_mr,
@@ -1578,6 +1575,7 @@ impl Modem {
                 "send_errors": c.send_errors,
                 "received": c.received,
                 "status_reports": c.reports,
+                "dropped_status_reports": c.dropped_reports,
                 "dropped_input_bytes": c.dropped_input,
                 "reboots": c.reboots,
             },
@@ -1586,6 +1584,7 @@ impl Modem {
                 "cmee": self.set.cmee,
                 "csms": self.set.csms,
                 "cnmi": self.set.cnmi,
+                "cpms": self.memories.selection().map(Mem::name),
                 "creg": self.set.creg,
                 "cfun": self.cfun,
                 "smsc": self.smsc,
@@ -1599,6 +1598,37 @@ impl Modem {
             "silent_send": self.silent_send.map(|(d, delivered)| json!({"seconds": d.as_secs_f64(), "delivered": delivered})),
         })
     }
+}
+
+/// One stored message in `state`: `index`, `stat`, `length`, `pdu`, and
+/// what its PDU decodes to.
+fn stored_json(index: usize, m: &Stored) -> Value {
+    let mut v = json!({
+        "index": index,
+        "stat": m.stat,
+        "length": m.tpdu_len,
+        "pdu": pdumode::to_hex(&m.pdu),
+    });
+    match pdumode::decode(&m.pdu, true, None) {
+        Ok((_, Tpdu::Deliver(d))) => {
+            v["type"] = "deliver".into();
+            v["from"] = d.oa.to_string().into();
+            v["text"] = d.ud.text().into();
+        }
+        Ok((_, Tpdu::StatusReport(r))) => {
+            v["type"] = "status_report".into();
+            v["to"] = r.ra.to_string().into();
+            v["reference"] = r.mr.into();
+            v["status"] = r.st.0.into();
+        }
+        Ok((_, Tpdu::Submit(s))) => {
+            v["type"] = "submit".into();
+            v["to"] = s.da.to_string().into();
+            v["text"] = s.ud.text().into();
+        }
+        Err(_) => {}
+    }
+    v
 }
 
 /// Text forced into UCS-2: one part of up to 70 UTF-16 units, or parts of

@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use super::modem::memory::Mem;
+
 /// How a modem family behaves, as data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Profile {
@@ -37,7 +39,7 @@ pub struct Profile {
     pub periodic_urcs: &'static [&'static str],
     /// Interval of the periodic URCs.
     pub periodic_every: Duration,
-    /// URC printed when an incoming message finds the storage full.
+    /// URC printed when an incoming message finds `<mem3>` full.
     pub memory_full_urc: Option<&'static str>,
     /// `+CMS ERROR` code for a send without network service.
     pub cms_no_network: u16,
@@ -51,7 +53,32 @@ pub struct Profile {
     /// simulated effect), e.g. `AT^PORTSEL=1`, which gammu sends to Huawei
     /// sticks, or `AT+QURCCFG=...` on Quectel.
     pub vendor_ok: &'static [&'static str],
+    /// The memories `AT+CPMS` accepts as `<mem1>`, `<mem2>` and `<mem3>`,
+    /// each in the order `AT+CPMS=?` lists them. Together with
+    /// [`Profile::report_memory`] they are the memories the module has.
+    pub cpms_lists: [&'static [Mem]; 3],
+    /// The `AT+CPMS` selection at power-on, after `ATZ` and after a reboot.
+    pub cpms_default: [Mem; 3],
+    /// Where status reports stored with `AT+CNMI` ds=2 go, whatever
+    /// `<mem3>` is; when that memory is full they are dropped. None: they go
+    /// to `<mem3>` like received messages and wait when it is full.
+    pub report_memory: Option<Mem>,
+    /// Slots in "ME" unless configured ("SM" follows the SIM: `--capacity`).
+    pub me_capacity: usize,
+    /// Slots in "SR" unless configured.
+    pub sr_capacity: usize,
 }
+
+/// One memory for everything: the SIM's.
+const SM_ONLY: [&[Mem]; 3] = [&[Mem::Sm], &[Mem::Sm], &[Mem::Sm]];
+
+/// Quectel EC25 and SIMCom SIM7600: "SR" can be read, listed and deleted
+/// (`<mem1>`) but not written to or received into.
+const SM_ME_SR: [&[Mem]; 3] = [
+    &[Mem::Sm, Mem::Me, Mem::Sr],
+    &[Mem::Sm, Mem::Me],
+    &[Mem::Sm, Mem::Me],
+];
 
 /// A plain 27.007 modem with no vendor URCs.
 pub static GENERIC: Profile = Profile {
@@ -74,10 +101,16 @@ pub static GENERIC: Profile = Profile {
     boot_time: Duration::from_millis(300),
     act: 7,
     vendor_ok: &[],
+    cpms_lists: SM_ONLY,
+    cpms_default: [Mem::Sm; 3],
+    report_memory: None,
+    me_capacity: 0,
+    sr_capacity: 0,
 };
 
 /// SIMCom SIM7600-like: `RDY`, `+CFUN: 1`, `+CPIN: READY`, `SMS DONE`, `PB DONE`
-/// (SIM800-family `SMS Ready` too), SIMCom-style vendor CMS codes.
+/// (SIM800-family `SMS Ready` too), SIMCom-style vendor CMS codes; memories
+/// "SM", "ME" and "SR", status reports stored in "SR".
 pub static SIMCOM: Profile = Profile {
     name: "simcom",
     manufacturer: "SIMCOM INCORPORATED",
@@ -103,9 +136,17 @@ pub static SIMCOM: Profile = Profile {
     boot_time: Duration::from_millis(500),
     act: 7,
     vendor_ok: &["+CSCLK", "+AUTOCSQ", "+CNMP"],
+    cpms_lists: SM_ME_SR,
+    cpms_default: [Mem::Sm; 3],
+    report_memory: Some(Mem::Sr),
+    // Plausible sizes, not taken from a vendor manual: the real ones vary
+    // with the firmware (and "SM" with the SIM).
+    me_capacity: 50,
+    sr_capacity: 10,
 };
 
-/// Quectel EC25-like: `RDY`, `+CFUN: 1`, `+CPIN: READY`, `+QIND: SMS DONE`.
+/// Quectel EC25-like: `RDY`, `+CFUN: 1`, `+CPIN: READY`, `+QIND: SMS DONE`;
+/// memories "SM", "ME" and "SR", status reports stored in "SR".
 pub static QUECTEL: Profile = Profile {
     name: "quectel",
     manufacturer: "Quectel",
@@ -132,6 +173,13 @@ pub static QUECTEL: Profile = Profile {
     boot_time: Duration::from_millis(500),
     act: 7,
     vendor_ok: &["+QURCCFG", "+QCFG", "+QINDCFG"],
+    cpms_lists: SM_ME_SR,
+    cpms_default: [Mem::Sm; 3],
+    report_memory: Some(Mem::Sr),
+    // Plausible sizes, not taken from a vendor manual: the real ones vary
+    // with the firmware (and "SM" with the SIM).
+    me_capacity: 50,
+    sr_capacity: 10,
 };
 
 /// Huawei E3372-like stick: `^BOOT:`/`^RSSI:` periodically until `AT^CURC=0`.
@@ -155,6 +203,11 @@ pub static HUAWEI: Profile = Profile {
     boot_time: Duration::from_millis(300),
     act: 7,
     vendor_ok: &["^PORTSEL", "^USSDMODE", "^SYSCFG"],
+    cpms_lists: SM_ONLY,
+    cpms_default: [Mem::Sm; 3],
+    report_memory: None,
+    me_capacity: 0,
+    sr_capacity: 0,
 };
 
 /// Every profile, for `--profile` and its help.

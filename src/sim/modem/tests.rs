@@ -779,7 +779,7 @@ fn storage_full_holds_messages_back() {
 fn sim_full_fault() {
     let mut m = Modem::new(config(&HUAWEI));
     setup(&mut m, &["AT+CNMI=2,1,0,0,0"]);
-    assert_eq!(m.fill_storage(), 30);
+    assert_eq!(m.fill_memory(None), Ok(30));
     assert_eq!(
         io(&mut m, "AT+CPMS?\r"),
         info(&["+CPMS: \"SM\",30,30,\"SM\",30,30,\"SM\",30,30"])
@@ -1094,5 +1094,581 @@ mod properties {
             let out = io(&mut m, "ATE0\r");
             prop_assert!(out.ends_with("\r\nOK\r\n"), "{:?}", out);
         }
+    }
+}
+
+// ---- memories and AT+CPMS ----
+
+mod memories {
+    use super::*;
+    use crate::sim::profile::QUECTEL;
+
+    fn quectel() -> Modem {
+        Modem::new(config(&QUECTEL))
+    }
+
+    #[test]
+    fn cpms_per_profile() {
+        // (name, profile, set-up lines, command line, exact output)
+        let cases: &[(&str, &Profile, &[&str], &str, String)] = &[
+            (
+                "generic test",
+                &GENERIC,
+                &[],
+                "AT+CPMS=?",
+                info(&["+CPMS: (\"SM\"),(\"SM\"),(\"SM\")"]),
+            ),
+            (
+                "huawei test",
+                &HUAWEI,
+                &[],
+                "AT+CPMS=?",
+                info(&["+CPMS: (\"SM\"),(\"SM\"),(\"SM\")"]),
+            ),
+            (
+                "quectel test",
+                &QUECTEL,
+                &[],
+                "AT+CPMS=?",
+                info(&["+CPMS: (\"SM\",\"ME\",\"SR\"),(\"SM\",\"ME\"),(\"SM\",\"ME\")"]),
+            ),
+            (
+                "simcom test",
+                &SIMCOM,
+                &[],
+                "AT+CPMS=?",
+                info(&["+CPMS: (\"SM\",\"ME\",\"SR\"),(\"SM\",\"ME\"),(\"SM\",\"ME\")"]),
+            ),
+            (
+                "quectel read at power-on",
+                &QUECTEL,
+                &[],
+                "AT+CPMS?",
+                info(&["+CPMS: \"SM\",0,30,\"SM\",0,30,\"SM\",0,30"]),
+            ),
+            (
+                "quectel set sr as mem1 answers three pairs",
+                &QUECTEL,
+                &[],
+                "AT+CPMS=\"SR\"",
+                info(&["+CPMS: 0,10,0,30,0,30"]),
+            ),
+            (
+                "quectel read after selecting sr",
+                &QUECTEL,
+                &["AT+CPMS=\"SR\""],
+                "AT+CPMS?",
+                info(&["+CPMS: \"SR\",0,10,\"SM\",0,30,\"SM\",0,30"]),
+            ),
+            (
+                "quectel set me everywhere",
+                &QUECTEL,
+                &[],
+                "AT+CPMS=\"ME\",\"ME\",\"ME\"",
+                info(&["+CPMS: 0,50,0,50,0,50"]),
+            ),
+            (
+                "simcom set two keeps mem3",
+                &SIMCOM,
+                &[],
+                "AT+CPMS=\"ME\",\"SM\"",
+                info(&["+CPMS: 0,50,0,30,0,30"]),
+            ),
+            (
+                "lower case and unquoted names",
+                &QUECTEL,
+                &["AT+CPMS=me,sm,Me"],
+                "AT+CPMS?",
+                info(&["+CPMS: \"ME\",0,50,\"SM\",0,30,\"ME\",0,50"]),
+            ),
+            (
+                "quectel sr refused as mem2",
+                &QUECTEL,
+                &[],
+                "AT+CPMS=\"SM\",\"SR\"",
+                "\r\n+CMS ERROR: 302\r\n".into(),
+            ),
+            (
+                "quectel sr refused as mem3",
+                &QUECTEL,
+                &[],
+                "AT+CPMS=\"SM\",\"SM\",\"SR\"",
+                "\r\n+CMS ERROR: 302\r\n".into(),
+            ),
+            (
+                "quectel unknown memory refused",
+                &QUECTEL,
+                &[],
+                "AT+CPMS=\"MT\"",
+                "\r\n+CMS ERROR: 302\r\n".into(),
+            ),
+            (
+                "four memories refused",
+                &QUECTEL,
+                &[],
+                "AT+CPMS=\"SM\",\"SM\",\"SM\",\"SM\"",
+                "\r\n+CMS ERROR: 302\r\n".into(),
+            ),
+            (
+                "huawei sr refused",
+                &HUAWEI,
+                &[],
+                "AT+CPMS=\"SR\"",
+                "\r\n+CMS ERROR: 302\r\n".into(),
+            ),
+            (
+                "refusal as text",
+                &SIMCOM,
+                &["AT+CMEE=2"],
+                "AT+CPMS=\"BM\"",
+                "\r\n+CMS ERROR: operation not allowed\r\n".into(),
+            ),
+            (
+                "atz resets the selection",
+                &QUECTEL,
+                &["AT+CPMS=\"ME\",\"ME\",\"ME\"", "ATZ"],
+                "AT+CPMS?",
+                info(&["+CPMS: \"SM\",0,30,\"SM\",0,30,\"SM\",0,30"]),
+            ),
+        ];
+        for (name, profile, pre, line, want) in cases {
+            let mut m = Modem::new(config(profile));
+            setup(&mut m, pre);
+            let got = io(&mut m, &format!("{line}\r"));
+            assert_eq!(&got, want, "case {name:?}");
+        }
+    }
+
+    /// What a step of a sequence must print.
+    enum Want {
+        Is(String),
+        StartsWith(&'static str),
+    }
+
+    /// Runs `(name, command line, wanted output)` steps in order on `m`.
+    fn steps(m: &mut Modem, steps: &[(&str, &str, Want)]) {
+        for (name, line, want) in steps {
+            let got = io(m, &format!("{line}\r"));
+            match want {
+                Want::Is(w) => assert_eq!(&got, w, "step {name:?}"),
+                Want::StartsWith(w) => assert!(got.starts_with(w), "step {name:?}: {got:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn read_list_delete_use_mem1_and_write_uses_mem2() {
+        use Want::{Is, StartsWith};
+        let mut m = quectel();
+        setup(&mut m, &["AT+CNMI=2,1,0,2,0"]);
+        m.deliver_text("+15551234567", "on the sim", false, None)
+            .expect("deliver");
+        assert_eq!(flushed(&mut m).0, "\r\n+CMTI: \"SM\",1\r\n");
+        steps(
+            &mut m,
+            &[
+                ("sm has it", "AT+CMGD=?", Is(info(&["+CMGD: (1),(0-4)"]))),
+                (
+                    "sm index past its 30 slots",
+                    "AT+CMGR=31",
+                    Is("\r\n+CMS ERROR: 321\r\n".into()),
+                ),
+                (
+                    "select me for reading",
+                    "AT+CPMS=\"ME\"",
+                    Is(info(&["+CPMS: 0,50,1,30,1,30"])),
+                ),
+                ("me slot 1 is empty", "AT+CMGR=1", Is(info(&[]))),
+                ("me lists nothing", "AT+CMGL=4", Is(info(&[]))),
+                ("me cmgd test", "AT+CMGD=?", Is(info(&["+CMGD: (),(0-4)"]))),
+                ("me has 50 slots", "AT+CMGR=50", Is(info(&[]))),
+                (
+                    "me index past its slots",
+                    "AT+CMGR=51",
+                    Is("\r\n+CMS ERROR: 321\r\n".into()),
+                ),
+                ("deleting in me", "AT+CMGD=1,4", Is(info(&[]))),
+                (
+                    "back to sm",
+                    "AT+CPMS=\"SM\"",
+                    Is(info(&["+CPMS: 1,30,1,30,1,30"])),
+                ),
+                ("sm kept it", "AT+CMGR=1", StartsWith("\r\n+CMGR: 0,,")),
+                (
+                    "write to me",
+                    "AT+CPMS=\"SM\",\"ME\"",
+                    Is(info(&["+CPMS: 1,30,0,50,1,30"])),
+                ),
+            ],
+        );
+        let (len, hex) = submit_pdu("+15551234567", "draft", false);
+        assert_eq!(io(&mut m, &format!("AT+CMGW={len}\r")), "\r\n> ");
+        assert_eq!(io(&mut m, &format!("{hex}\x1a")), info(&["+CMGW: 1"]));
+        let s = m.state();
+        assert_eq!(s["memories"]["ME"]["used"], 1);
+        assert_eq!(s["memories"]["ME"]["messages"][0]["type"], "submit");
+        assert_eq!(s["memories"]["SM"]["used"], 1);
+        steps(
+            &mut m,
+            &[
+                (
+                    "sm still lists only the received one",
+                    "AT+CMGL=4",
+                    StartsWith("\r\n+CMGL: 1,1,,"),
+                ),
+                (
+                    "read me",
+                    "AT+CPMS=\"ME\"",
+                    Is(info(&["+CPMS: 1,50,1,50,1,30"])),
+                ),
+                (
+                    "the draft is in me",
+                    "AT+CMGL=2",
+                    StartsWith("\r\n+CMGL: 1,2,,"),
+                ),
+            ],
+        );
+    }
+
+    #[test]
+    fn status_reports_go_to_sr_where_the_profile_has_it() {
+        // (profile, memory named by +CDSI)
+        let cases: &[(&Profile, &str)] = &[
+            (&GENERIC, "SM"),
+            (&HUAWEI, "SM"),
+            (&QUECTEL, "SR"),
+            (&SIMCOM, "SR"),
+        ];
+        for (p, mem) in cases {
+            let mut m = Modem::new(config(p));
+            setup(&mut m, &["AT+CNMI=2,1,0,2,0"]);
+            let out = send(&mut m, "+819012345678", "report me", true);
+            let cdsi = format!("\r\n+CDSI: \"{mem}\",1\r\n");
+            assert!(out.ends_with(&cdsi), "{}: {out:?}", p.name);
+            assert_eq!(m.state()["memories"][*mem]["used"], 1, "{}", p.name);
+            let read = io(&mut m, "AT+CMGR=1\r");
+            if *mem == "SM" {
+                let (_, t) =
+                    pdumode::decode_hex(&pdu_after(&read, "+CMGR: "), true).expect("decodes");
+                assert!(matches!(t, Tpdu::StatusReport(_)), "{}", p.name);
+                continue;
+            }
+            // The driver bug this models: <mem1> is still "SM", so reading
+            // the index from +CDSI finds nothing there.
+            assert_eq!(read, info(&[]), "{}: CMGR with mem1=SM", p.name);
+            assert_eq!(io(&mut m, "AT+CMGL=4\r"), info(&[]), "{}", p.name);
+            assert_eq!(
+                io(&mut m, "AT+CPMS=\"SR\"\r"),
+                info(&["+CPMS: 1,10,0,30,0,30"]),
+                "{}",
+                p.name
+            );
+            let read = io(&mut m, "AT+CMGR=1\r");
+            assert!(read.starts_with("\r\n+CMGR: 0,,"), "{}: {read:?}", p.name);
+            let (_, t) = pdumode::decode_hex(&pdu_after(&read, "+CMGR: "), true).expect("decodes");
+            let Tpdu::StatusReport(r) = t else {
+                panic!("{}: not a status report: {t:?}", p.name)
+            };
+            assert_eq!((r.mr, r.st.0), (0, 0), "{}", p.name);
+            // Deleted through <mem1> = "SR".
+            setup(&mut m, &["AT+CMGD=1"]);
+            assert_eq!(m.state()["memories"]["SR"]["used"], 0, "{}", p.name);
+        }
+    }
+
+    #[test]
+    fn a_full_sr_drops_status_reports_a_full_mem3_holds_messages() {
+        // (name, profile, SR slots, how the memory fills up, reports sent,
+        //  +CDSI lines seen, dropped, still waiting in the network)
+        type Fill = fn(&mut Modem);
+        let by_reports: Fill = |_| {};
+        let by_sim_full_sr: Fill = |m| assert_eq!(m.fill_memory(Some("SR")), Ok(2));
+        let by_sim_full_sm: Fill = |m| assert_eq!(m.fill_memory(None), Ok(30));
+        let cases: &[(&str, &Profile, usize, Fill, usize, usize, u64, u64)] = &[
+            (
+                "quectel sr fills with reports",
+                &QUECTEL,
+                2,
+                by_reports,
+                3,
+                2,
+                1,
+                0,
+            ),
+            (
+                "simcom sr fills with reports",
+                &SIMCOM,
+                2,
+                by_reports,
+                3,
+                2,
+                1,
+                0,
+            ),
+            (
+                "quectel sim_full sr",
+                &QUECTEL,
+                2,
+                by_sim_full_sr,
+                2,
+                0,
+                2,
+                0,
+            ),
+            (
+                "quectel full sm does not matter",
+                &QUECTEL,
+                2,
+                by_sim_full_sm,
+                1,
+                1,
+                0,
+                0,
+            ),
+            (
+                "generic full sm holds reports back",
+                &GENERIC,
+                2,
+                by_sim_full_sm,
+                1,
+                0,
+                0,
+                1,
+            ),
+        ];
+        for &(name, p, sr, fill, sends, cdsi, dropped, waiting) in cases {
+            let mut c = config(p);
+            c.sr_capacity = Some(sr);
+            let mut m = Modem::new(c);
+            setup(&mut m, &["AT+CNMI=2,1,0,2,0"]);
+            fill(&mut m);
+            let mut out = String::new();
+            for i in 0..sends {
+                out.push_str(&send(&mut m, "+819012345678", &format!("r{i}"), true));
+            }
+            assert_eq!(
+                out.matches("+CDSI:").count(),
+                cdsi,
+                "case {name:?}: {out:?}"
+            );
+            let s = m.state();
+            assert_eq!(
+                s["counters"]["dropped_status_reports"], dropped,
+                "case {name:?}"
+            );
+            assert_eq!(s["waiting"], waiting, "case {name:?}");
+        }
+    }
+
+    #[test]
+    fn a_dropped_report_does_not_come_back_when_sr_has_room() {
+        let mut c = config(&QUECTEL);
+        c.sr_capacity = Some(1);
+        let mut m = Modem::new(c);
+        setup(&mut m, &["AT+CNMI=2,1,0,2,0"]);
+        assert!(send(&mut m, "+819012345678", "one", true).ends_with("+CDSI: \"SR\",1\r\n"));
+        assert_eq!(
+            send(&mut m, "+819012345678", "two", true),
+            info(&["+CMGS: 1"])
+        );
+        // Incoming messages are not held back by a full SR.
+        m.deliver_text("+15551234567", "still arrives", false, None)
+            .expect("deliver");
+        assert_eq!(flushed(&mut m).0, "\r\n+CMTI: \"SM\",1\r\n");
+        setup(&mut m, &["AT+CPMS=\"SR\"", "AT+CMGD=1"]);
+        assert_eq!(flushed(&mut m).0, "");
+        let s = m.state();
+        assert_eq!(s["counters"]["status_reports"], 2);
+        assert_eq!(s["counters"]["dropped_status_reports"], 1);
+        assert_eq!(s["memories"]["SR"]["used"], 0);
+    }
+
+    #[test]
+    fn cmti_names_mem3() {
+        // (name, profile, set-up, URC of an incoming message, of a status report)
+        let cases: &[(&str, &Profile, &[&str], &str, &str)] = &[
+            (
+                "quectel power-on",
+                &QUECTEL,
+                &[],
+                "+CMTI: \"SM\",1",
+                "+CDSI: \"SR\",1",
+            ),
+            (
+                "quectel all me",
+                &QUECTEL,
+                &["AT+CPMS=\"ME\",\"ME\",\"ME\""],
+                "+CMTI: \"ME\",1",
+                "+CDSI: \"SR\",1",
+            ),
+            (
+                "simcom receive into me only",
+                &SIMCOM,
+                &["AT+CPMS=\"SM\",\"SM\",\"ME\""],
+                "+CMTI: \"ME\",1",
+                "+CDSI: \"SR\",1",
+            ),
+            (
+                "generic",
+                &GENERIC,
+                &[],
+                "+CMTI: \"SM\",1",
+                "+CDSI: \"SM\",2",
+            ),
+        ];
+        for (name, p, pre, cmti, cdsi) in cases {
+            let mut m = Modem::new(config(p));
+            setup(&mut m, &["AT+CNMI=2,1,0,2,0"]);
+            setup(&mut m, pre);
+            m.deliver_text("+15551234567", "hi", false, None)
+                .expect("deliver");
+            assert_eq!(
+                flushed(&mut m).0,
+                format!("\r\n{cmti}\r\n"),
+                "case {name:?}"
+            );
+            let out = send(&mut m, "+819012345678", "x", true);
+            assert!(
+                out.ends_with(&format!("\r\n{cdsi}\r\n")),
+                "case {name:?}: {out:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn messages_held_by_a_full_mem3_arrive_when_cpms_picks_another() {
+        let mut c = config(&QUECTEL);
+        c.capacity = 1;
+        let mut m = Modem::new(c);
+        setup(&mut m, &["AT+CNMI=2,1,0,2,0"]);
+        assert_eq!(m.fill_memory(None), Ok(1));
+        m.deliver_text("+15551234567", "waiting", false, None)
+            .expect("deliver");
+        assert_eq!(flushed(&mut m).0, "");
+        assert_eq!(m.state()["waiting"], 1);
+        assert_eq!(
+            io(&mut m, "AT+CPMS=\"SM\",\"SM\",\"ME\"\r"),
+            format!("{}\r\n+CMTI: \"ME\",1\r\n", info(&["+CPMS: 1,1,1,1,0,50"]))
+        );
+        assert_eq!(m.state()["waiting"], 0);
+    }
+
+    #[test]
+    fn reset_selects_the_default_memories_and_keeps_contents() {
+        // (name, how the module is reset)
+        type Reset = fn(&mut Modem);
+        let cases: &[(&str, Reset)] = &[
+            ("at+cfun=1,1", |m| {
+                let fx = m.feed(b"AT+CFUN=1,1\r");
+                let _ = drive(m, fx);
+            }),
+            ("reboot request", |m| {
+                m.reboot();
+                let _ = flushed(m);
+            }),
+            ("atz", |m| setup(m, &["ATZ"])),
+        ];
+        for (name, reset) in cases {
+            let mut m = quectel();
+            setup(
+                &mut m,
+                &["AT+CNMI=2,1,0,2,0", "AT+CPMS=\"ME\",\"ME\",\"ME\""],
+            );
+            m.deliver_text("+15551234567", "kept in me", false, None)
+                .expect("deliver");
+            let _ = flushed(&mut m);
+            send(&mut m, "+819012345678", "kept in sr", true);
+            let _ = flushed(&mut m);
+            reset(&mut m);
+            assert!(!m.booting, "case {name:?}: still booting");
+            assert_eq!(
+                m.state()["settings"]["cpms"],
+                json!(["SM", "SM", "SM"]),
+                "case {name:?}"
+            );
+            let cases = [
+                (
+                    "read",
+                    "AT+CPMS?",
+                    info(&["+CPMS: \"SM\",0,30,\"SM\",0,30,\"SM\",0,30"]),
+                ),
+                (
+                    "me kept",
+                    "AT+CPMS=\"ME\"",
+                    info(&["+CPMS: 1,50,0,30,0,30"]),
+                ),
+                (
+                    "sr kept",
+                    "AT+CPMS=\"SR\"",
+                    info(&["+CPMS: 1,10,0,30,0,30"]),
+                ),
+            ];
+            for (step, line, want) in cases {
+                assert_eq!(
+                    io(&mut m, &format!("{line}\r")),
+                    want,
+                    "case {name:?}: {step}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn state_shows_every_memory_and_the_selection() {
+        let mut m = quectel();
+        setup(
+            &mut m,
+            &["AT+CNMI=2,1,0,2,0", "AT+CPMS=\"SR\",\"ME\",\"ME\""],
+        );
+        m.deliver_text("+15551234567", "in me", false, None)
+            .expect("deliver");
+        let _ = flushed(&mut m);
+        send(&mut m, "+819012345678", "x", true);
+        let s = m.state();
+        let mut names: Vec<&String> = s["memories"].as_object().expect("object").keys().collect();
+        names.sort();
+        assert_eq!(names, ["ME", "SM", "SR"]);
+        assert_eq!(s["settings"]["cpms"], json!(["SR", "ME", "ME"]));
+        assert_eq!(s["memories"]["SM"]["capacity"], 30);
+        assert_eq!(s["memories"]["ME"]["capacity"], 50);
+        assert_eq!(s["memories"]["SR"]["capacity"], 10);
+        assert_eq!(s["memories"]["ME"]["messages"][0]["text"], "in me");
+        assert_eq!(s["memories"]["ME"]["messages"][0]["index"], 1);
+        assert_eq!(s["memories"]["SR"]["messages"][0]["type"], "status_report");
+        assert_eq!(s["memories"]["SR"]["messages"][0]["reference"], 0);
+        // The old keys are the SIM's memory.
+        assert_eq!(s["storage"], json!([]));
+        assert_eq!(
+            (s["capacity"].clone(), s["used"].clone()),
+            (json!(30), json!(0))
+        );
+
+        let g = modem().state();
+        let names: Vec<&String> = g["memories"].as_object().expect("object").keys().collect();
+        assert_eq!(names, ["SM"]);
+        assert_eq!(g["settings"]["cpms"], json!(["SM", "SM", "SM"]));
+    }
+
+    #[test]
+    fn sim_full_names_a_memory() {
+        // (name, profile, mem, result)
+        let cases: &[(&str, &Profile, Option<&str>, Result<usize, ()>)] = &[
+            ("default is mem3", &QUECTEL, None, Ok(30)),
+            ("me", &QUECTEL, Some("ME"), Ok(50)),
+            ("sr", &SIMCOM, Some("sr"), Ok(10)),
+            ("generic has no sr", &GENERIC, Some("SR"), Err(())),
+            ("unknown", &QUECTEL, Some("XX"), Err(())),
+        ];
+        for (name, p, mem, want) in cases {
+            let mut m = Modem::new(config(p));
+            let got = m.fill_memory(*mem).map_err(|_| ());
+            assert_eq!(got, *want, "case {name:?}");
+        }
+        // The default follows <mem3>.
+        let mut m = quectel();
+        setup(&mut m, &["AT+CPMS=\"SM\",\"SM\",\"ME\""]);
+        assert_eq!(m.fill_memory(None), Ok(50));
+        assert_eq!(m.state()["memories"]["ME"]["used"], 50);
+        assert_eq!(m.state()["used"], 0);
     }
 }
