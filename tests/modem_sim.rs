@@ -409,6 +409,113 @@ async fn status_reports_are_handed_over_with_their_reference() {
     r.stop().await;
 }
 
+/// Quectel and SIMCom store each status report in their "SR" memory and announce it as
+/// `+CDSI: "SR",<i>`; `AT+CMGR=<i>` reads `<mem1>` ("SM"), so the driver must select "SR" to
+/// read it, and delete it there once the receiver confirmed, or the memory fills up and the
+/// module drops reports.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_reports_are_read_from_the_memory_the_indication_names() {
+    use smsgate::sim::profile::{QUECTEL, SIMCOM};
+    for profile in [&QUECTEL, &SIMCOM] {
+        let mut r = Rig::ready(|c| c.profile = profile).await;
+        // More reports than "SR" has slots: each must be read and deleted as it comes.
+        let sr_slots = r.state().await["memories"]["SR"]["capacity"]
+            .as_u64()
+            .unwrap();
+        for n in 0..sr_slots + 2 {
+            let mut c = Compose::to(Address::parse_number("+819012345678").unwrap());
+            c.status_report = true;
+            let p = compose(&format!("report me {n}"), &c).unwrap().remove(0);
+            let mr = r.modem.send_part(p.tpdu_len(), p.to_hex()).await.unwrap();
+            let (part, ack) = r.next_part().await;
+            ack.send(()).unwrap();
+            match part.tpdu {
+                Ok(Tpdu::StatusReport(sr)) => {
+                    assert_eq!(sr.mr, mr, "{} report {n}", profile.name);
+                    assert!(sr.st.delivered());
+                }
+                other => panic!("{}: report {n}: {other:?}", profile.name),
+            }
+        }
+        // Deleted from "SR" after the confirmation, none dropped, the read memory restored.
+        tokio::time::timeout(PATIENCE, async {
+            loop {
+                let st = r.state().await;
+                if st["memories"]["SR"]["used"] == json!(0) {
+                    assert_eq!(st["counters"]["dropped_status_reports"], json!(0));
+                    assert_eq!(st["settings"]["cpms"][0], "SM", "{st}");
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("{}: reports left in SR", profile.name));
+        r.stop().await;
+    }
+}
+
+/// Reports and messages left in "SR" and "ME" while the service was down are swept at start,
+/// and deleted after the confirmation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_start_sweep_empties_every_memory() {
+    let dir = common::temp_dir("modem_sim_sweep");
+    let mut sc = SimConfig::new(dir.join("modem"));
+    sc.profile = &smsgate::sim::profile::QUECTEL;
+    sc.sr_capacity = Some(3);
+    sc.me_capacity = Some(4);
+    let sim = Simulator::spawn(sc).await.expect("simulator");
+    for mem in ["SR", "ME"] {
+        let v = sim
+            .request(Request::SimFull {
+                mem: Some(mem.into()),
+            })
+            .await;
+        assert_eq!(v["ok"], json!(true), "{v}");
+    }
+    let st = sim.request(Request::State).await;
+    assert_eq!(st["memories"]["SR"]["used"], json!(3));
+    assert_eq!(st["memories"]["ME"]["used"], json!(4));
+    let mut mc = ModemConfig::new("sim", &sim.link().display().to_string());
+    mc.command_timeout_cap = Some(Duration::from_secs(2));
+    let (tx, mut events) = mpsc::channel(64);
+    let cancel = CancellationToken::new();
+    let (_modem, task) = actor::spawn(mc, tx, None, cancel.clone());
+    let (mut reports, mut delivers) = (0, 0);
+    tokio::time::timeout(PATIENCE, async {
+        while reports + delivers < 7 {
+            if let ModemEvent::Received { part, ack } = events.recv().await.unwrap() {
+                match part.tpdu {
+                    Ok(Tpdu::StatusReport(_)) => reports += 1,
+                    Ok(Tpdu::Deliver(_)) => delivers += 1,
+                    other => panic!("{other:?}"),
+                }
+                ack.send(()).unwrap();
+            }
+        }
+    })
+    .await
+    .expect("not every stored message was handed over");
+    assert_eq!((reports, delivers), (3, 4));
+    tokio::time::timeout(PATIENCE, async {
+        loop {
+            let st = sim.request(Request::State).await;
+            if st["memories"]["SR"]["used"] == json!(0) && st["memories"]["ME"]["used"] == json!(0)
+            {
+                break;
+            }
+            // Status events keep flowing; drain them so the actor never waits for room.
+            while events.try_recv().is_ok() {}
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("swept messages were not deleted");
+    cancel.cancel();
+    let _ = tokio::time::timeout(PATIENCE, task).await;
+    sim.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn several_modems_side_by_side() {
     let mut a = Rig::ready(|_| {}).await;
