@@ -104,6 +104,10 @@ enum Cmd {
         /// Runs, each with a fresh simulator, server and database.
         #[arg(long, default_value_t = 5)]
         runs: usize,
+        /// After the module is back, how long its SMS service answers `+CMS ERROR: 314`
+        /// (the simulator's `--sms-init-ms`).
+        #[arg(long, default_value_t = 2000)]
+        sms_init_ms: u64,
     },
 }
 
@@ -147,7 +151,8 @@ fn main() -> Result<()> {
             seconds,
             profile,
             runs,
-        } => rt.block_on(recovery(&bin, &fault, seconds, &profile, runs)),
+            sms_init_ms,
+        } => rt.block_on(recovery(&bin, &fault, seconds, &profile, runs, sms_init_ms)),
     }
 }
 
@@ -849,7 +854,14 @@ fn sim_sent(state: &serde_json::Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-async fn recovery(bin: &Path, fault: &str, seconds: f64, profile: &str, runs: usize) -> Result<()> {
+async fn recovery(
+    bin: &Path,
+    fault: &str,
+    seconds: f64,
+    profile: &str,
+    runs: usize,
+    sms_init_ms: u64,
+) -> Result<()> {
     const TOTAL: usize = 15;
     const BEFORE: usize = 5;
     let fault_req = match fault {
@@ -858,7 +870,7 @@ async fn recovery(bin: &Path, fault: &str, seconds: f64, profile: &str, runs: us
         other => bail!("unknown fault {other:?}: unplug or reboot"),
     };
     println!(
-        "fault {fault} ({seconds} s away for unplug), profile {profile}, {TOTAL} messages, fault after {BEFORE}; load average {}",
+        "fault {fault} ({seconds} s away for unplug), profile {profile}, SMS busy for {sms_init_ms} ms after the SIM is ready, {TOTAL} messages, fault after {BEFORE}; load average {}",
         loadavg()
     );
     let mut back_to_send = Vec::new();
@@ -870,7 +882,16 @@ async fn recovery(bin: &Path, fault: &str, seconds: f64, profile: &str, runs: us
         // A network delay per send, so the fault lands while the queue is busy.
         let _sim = Proc(
             Command::new(bin)
-                .args(["sim", "--profile", profile, "--delay-ms", "100", "--link"])
+                .args([
+                    "sim",
+                    "--profile",
+                    profile,
+                    "--delay-ms",
+                    "100",
+                    "--sms-init-ms",
+                ])
+                .arg(sms_init_ms.to_string())
+                .arg("--link")
                 .arg(&link)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
@@ -914,7 +935,6 @@ async fn recovery(bin: &Path, fault: &str, seconds: f64, profile: &str, runs: us
         let t0 = Instant::now();
         sim_ctl(&ctl, fault_req.clone()).await?;
         let count_at_fault = sim_sent(&sim_ctl(&ctl, json!({"cmd": "state"})).await?).len();
-        // Back: the device is there again (unplug) and the module has booted.
         let mut back = None;
         let sent_again;
         loop {
@@ -925,7 +945,9 @@ async fn recovery(bin: &Path, fault: &str, seconds: f64, profile: &str, runs: us
                     continue;
                 }
             };
-            if back.is_none() && st["plugged"] == json!(true) && st["booting"] != json!(true) {
+            // Back: the device node is there again (the module then boots, and starts its SMS
+            // service after `--sms-init-ms`).
+            if back.is_none() && st["plugged"] == json!(true) {
                 back = Some(t0.elapsed());
             }
             if sim_sent(&st).len() > count_at_fault {

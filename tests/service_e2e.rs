@@ -488,6 +488,7 @@ async fn a_retry_after_a_failed_second_part_sends_only_the_missing_part() {
         Request::Set {
             delay_ms: Some(1000),
             report_delay_ms: None,
+            sms_init_ms: None,
         },
     )
     .await;

@@ -52,6 +52,11 @@ pub struct RunArgs {
     /// Delay from +CMGS to the status report, in milliseconds.
     #[arg(long, default_value_t = 100)]
     report_delay_ms: u64,
+    /// After a reboot or re-plug, milliseconds from SIM ready to SMS ready:
+    /// SMS commands meanwhile answer +CMS ERROR: 314 (SIM busy), and the
+    /// SMS-ready URCs (`+QIND: SMS DONE`, `SMS DONE`) come at its end.
+    #[arg(long, default_value_t = 0)]
+    sms_init_ms: u64,
     /// Pace output at this baud rate (baud/10 bytes per second).
     #[arg(long)]
     baud: Option<u32>,
@@ -176,6 +181,7 @@ pub fn run(args: SimArgs) -> ExitCode {
             cfg.sr_capacity = a.sr_capacity.map(usize::from);
             cfg.send_delay = Duration::from_millis(a.delay_ms);
             cfg.report_delay = Duration::from_millis(a.report_delay_ms);
+            cfg.sms_init = Duration::from_millis(a.sms_init_ms);
             cfg.baud = a.baud.filter(|b| *b > 0);
             cfg.echo = !a.no_echo;
             match rt.block_on(crate::sim::run_until_signal(cfg)) {

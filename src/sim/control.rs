@@ -18,7 +18,7 @@
 //! | `{"cmd":"unplug","seconds":3}` | the pty and link vanish, then come back |
 //! | `{"cmd":"sim_full"}` (+ `"mem":"SR"`) | fill a memory (default: where received messages go) |
 //! | `{"cmd":"network","registered":false}` (+ `"stat"`, `"rssi"`) | registration |
-//! | `{"cmd":"set","delay_ms":N,"report_delay_ms":N}` | network delays |
+//! | `{"cmd":"set","delay_ms":N,"report_delay_ms":N,"sms_init_ms":N}` | network delays; SMS start-up after a reboot |
 //! | `{"cmd":"state"}` | memories, sent messages, counters, settings |
 
 use std::io;
@@ -77,6 +77,8 @@ pub enum Request {
         delay_ms: Option<u64>,
         #[serde(default)]
         report_delay_ms: Option<u64>,
+        #[serde(default)]
+        sms_init_ms: Option<u64>,
     },
     State,
 }

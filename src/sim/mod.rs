@@ -73,6 +73,8 @@ pub struct SimConfig {
     pub baud: Option<u32>,
     /// Echo after power-on.
     pub echo: bool,
+    /// See [`ModemConfig::sms_init`].
+    pub sms_init: Duration,
 }
 
 impl SimConfig {
@@ -90,6 +92,7 @@ impl SimConfig {
             report_delay: Duration::from_millis(100),
             baud: None,
             echo: true,
+            sms_init: Duration::ZERO,
         }
     }
 
@@ -116,6 +119,7 @@ impl Simulator {
         mc.echo = config.echo;
         mc.send_delay = config.send_delay;
         mc.report_delay = config.report_delay;
+        mc.sms_init = config.sms_init;
         let (ctl_tx, ctl_rx) = mpsc::channel(16);
         let (in_tx, in_rx) = mpsc::unbounded_channel();
         let mut actor = Actor {
@@ -408,10 +412,12 @@ impl Actor {
             Request::Set {
                 delay_ms,
                 report_delay_ms,
+                sms_init_ms,
             } => {
                 m.set_delays(
                     delay_ms.map(Duration::from_millis),
                     report_delay_ms.map(Duration::from_millis),
+                    sms_init_ms.map(Duration::from_millis),
                 );
                 json!({})
             }

@@ -60,6 +60,12 @@ pub struct ModemConfig {
     pub send_delay: Duration,
     /// Delay between `+CMGS` and the status report of a send with TP-SRR.
     pub report_delay: Duration,
+    /// After a reboot or re-plug, how long the SIM's SMS service takes to
+    /// start once the SIM is ready: SMS commands meanwhile answer
+    /// `+CMS ERROR: 314` (SIM busy), and the profile's SMS-ready URCs
+    /// (`+QIND: SMS DONE`, `SMS DONE`) come at its end, as on real modules
+    /// that answer `AT` seconds before SMS works. Zero by default.
+    pub sms_init: Duration,
     /// The time stamp put in incoming messages and reports.
     pub clock: fn() -> Timestamp,
 }
@@ -77,6 +83,7 @@ impl ModemConfig {
             echo: true,
             send_delay: Duration::ZERO,
             report_delay: Duration::from_millis(100),
+            sms_init: Duration::ZERO,
             clock: local_now,
         }
     }
@@ -116,6 +123,8 @@ pub enum Timer {
     HangEnd { seq: u64 },
     /// The module has finished booting.
     BootDone { epoch: u64 },
+    /// The SMS service has started (see [`ModemConfig::sms_init`]).
+    SmsReady { epoch: u64 },
     /// Time for the profile's periodic URCs.
     Periodic { epoch: u64 },
 }
@@ -259,6 +268,8 @@ pub struct Modem {
     hung: bool,
     hang_seq: u64,
     booting: bool,
+    /// The SIM is ready but SMS is not yet (see [`ModemConfig::sms_init`]).
+    sms_starting: bool,
     epoch: u64,
     fx: Vec<Effect>,
 }
@@ -297,6 +308,7 @@ impl Modem {
             hung: false,
             hang_seq: 0,
             booting: false,
+            sms_starting: false,
             epoch: 0,
             fx: Vec::new(),
             cfg,
@@ -882,6 +894,7 @@ impl Modem {
                     for u in self.cfg.profile.sim_ready_urcs {
                         self.urc(u);
                     }
+                    self.start_sms();
                     self.registration_changed(before);
                     self.pump();
                     Ok(Outcome::Lines(Vec::new()))
@@ -907,8 +920,26 @@ impl Modem {
         }
     }
 
+    /// The SIM is ready: the SMS service starts, at once or after
+    /// [`ModemConfig::sms_init`] (only after a reboot: at power-on the
+    /// simulator is ready at once).
+    fn start_sms(&mut self) {
+        if self.cfg.sms_init.is_zero() || self.counters.reboots == 0 {
+            for u in self.cfg.profile.sms_ready_urcs {
+                self.urc(u);
+            }
+            return;
+        }
+        self.sms_starting = true;
+        self.fx.push(Effect::Schedule(
+            self.cfg.sms_init,
+            Timer::SmsReady { epoch: self.epoch },
+        ));
+    }
+
     fn need_sim_cms(&self) -> Result<(), Fail> {
         match self.sim {
+            Sim::Ready if self.sms_starting => Err(Fail::Cms(314)),
             Sim::Ready => Ok(()),
             Sim::Pin { .. } => Err(Fail::Cms(311)),
             Sim::Puk => Err(Fail::Cms(316)),
@@ -1146,12 +1177,21 @@ impl Modem {
                     for u in self.cfg.profile.sim_ready_urcs {
                         self.urc(u);
                     }
+                    self.start_sms();
                 } else if self.cfg.profile.sim_ready_urcs.contains(&"+CPIN: READY") {
                     self.urc("+CPIN: SIM PIN");
                 }
                 self.flush();
                 self.pump();
                 self.schedule_periodic();
+            }
+            Timer::SmsReady { epoch } if epoch == self.epoch && self.sms_starting => {
+                self.sms_starting = false;
+                for u in self.cfg.profile.sms_ready_urcs {
+                    self.urc(u);
+                }
+                self.flush();
+                self.pump();
             }
             Timer::Periodic { epoch } if epoch == self.epoch => {
                 if self.set.curc && !self.quiet() {
@@ -1331,7 +1371,7 @@ impl Modem {
     /// Hands waiting messages to the modem as far as its state allows.
     fn pump(&mut self) {
         while let Some(front) = self.incoming.front().cloned() {
-            if self.quiet() || !registered(self.reg_stat()) {
+            if self.quiet() || self.sms_starting || !registered(self.reg_stat()) {
                 return;
             }
             let (direct, prefix) = match front.kind {
@@ -1435,6 +1475,7 @@ impl Modem {
         self.counters.reboots += 1;
         self.epoch += 1;
         self.booting = true;
+        self.sms_starting = false;
         self.hung = false;
         self.mode = Mode::Command;
         self.line.clear();
@@ -1505,7 +1546,15 @@ impl Modem {
         self.registration_changed(before);
     }
 
-    pub fn set_delays(&mut self, send: Option<Duration>, report: Option<Duration>) {
+    pub fn set_delays(
+        &mut self,
+        send: Option<Duration>,
+        report: Option<Duration>,
+        sms_init: Option<Duration>,
+    ) {
+        if let Some(d) = sms_init {
+            self.cfg.sms_init = d;
+        }
         if let Some(d) = send {
             self.cfg.send_delay = d;
         }
@@ -1594,6 +1643,7 @@ impl Modem {
             "rssi": self.effective_rssi(),
             "hung": self.hung,
             "booting": self.booting,
+            "sms_starting": self.sms_starting,
             "cms_fault": self.cms_fault.map(|(code, count)| json!({"code": code, "count": count})),
             "silent_send": self.silent_send.map(|(d, delivered)| json!({"seconds": d.as_secs_f64(), "delivered": delivered})),
         })

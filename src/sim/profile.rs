@@ -34,6 +34,10 @@ pub struct Profile {
     /// after `AT+CPIN=<pin>`. `+CPIN: READY` here is printed as
     /// `+CPIN: SIM PIN` at boot when a PIN is required.
     pub sim_ready_urcs: &'static [&'static str],
+    /// URCs that say SMS works, printed after the SIM-ready ones: at once, or
+    /// after [`crate::sim::ModemConfig::sms_init`] during which SMS commands
+    /// answer `+CMS ERROR: 314` (SIM busy).
+    pub sms_ready_urcs: &'static [&'static str],
     /// URCs repeated every [`Profile::periodic_every`] until `AT^CURC=0`.
     /// `{rssi}` is replaced by the current signal.
     pub periodic_urcs: &'static [&'static str],
@@ -93,6 +97,7 @@ pub static GENERIC: Profile = Profile {
     smsc: "+15550000000",
     boot_urcs: &[],
     sim_ready_urcs: &[],
+    sms_ready_urcs: &[],
     periodic_urcs: &[],
     periodic_every: Duration::from_secs(10),
     memory_full_urc: None,
@@ -122,7 +127,8 @@ pub static SIMCOM: Profile = Profile {
     operator: "Test Network",
     smsc: "+15550000000",
     boot_urcs: &["RDY", "+CFUN: 1"],
-    sim_ready_urcs: &["+CPIN: READY", "SMS Ready", "SMS DONE", "PB DONE"],
+    sim_ready_urcs: &["+CPIN: READY"],
+    sms_ready_urcs: &["SMS Ready", "SMS DONE", "PB DONE"],
     periodic_urcs: &[],
     periodic_every: Duration::from_secs(10),
     memory_full_urc: Some("+CIEV: \"MESSAGE\",1"),
@@ -158,7 +164,8 @@ pub static QUECTEL: Profile = Profile {
     operator: "Test Network",
     smsc: "+15550000000",
     boot_urcs: &["RDY", "+CFUN: 1"],
-    sim_ready_urcs: &["+CPIN: READY", "+QIND: SMS DONE", "+QIND: PB DONE"],
+    sim_ready_urcs: &["+CPIN: READY"],
+    sms_ready_urcs: &["+QIND: SMS DONE", "+QIND: PB DONE"],
     periodic_urcs: &[],
     periodic_every: Duration::from_secs(10),
     memory_full_urc: None,
@@ -195,6 +202,7 @@ pub static HUAWEI: Profile = Profile {
     smsc: "+15550000000",
     boot_urcs: &["^BOOT:27710117,0,0,0,75"],
     sim_ready_urcs: &["^SIMST:1"],
+    sms_ready_urcs: &[],
     periodic_urcs: &["^RSSI:{rssi}", "^BOOT:27710117,0,0,0,75"],
     periodic_every: Duration::from_secs(5),
     memory_full_urc: Some("^SMMEMFULL: \"SM\""),

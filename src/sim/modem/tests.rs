@@ -905,6 +905,39 @@ fn reboot_prints_boot_urcs_and_resets_settings() {
 }
 
 #[test]
+fn after_a_reboot_sms_answers_sim_busy_until_sms_done() {
+    let mut c = config(&crate::sim::profile::QUECTEL);
+    c.sms_init = Duration::from_secs(2);
+    let mut m = Modem::new(c);
+    // At power-on SMS works at once.
+    setup(&mut m, &["AT+CMEE=1", "AT+CPMS?"]);
+    m.reboot();
+    let _ = m.take_effects();
+    let fx = m.fire(Timer::BootDone { epoch: 1 });
+    assert!(
+        fx.contains(&Effect::Schedule(
+            Duration::from_secs(2),
+            Timer::SmsReady { epoch: 1 }
+        )),
+        "{fx:?}"
+    );
+    let (out, _) = drive(
+        &mut m,
+        fx.into_iter()
+            .filter(|e| matches!(e, Effect::Write(_)))
+            .collect(),
+    );
+    assert_eq!(out, "\r\nRDY\r\n\r\n+CFUN: 1\r\n\r\n+CPIN: READY\r\n");
+    // AT answers, the SIM is ready, SMS is not: SIM busy.
+    assert!(io(&mut m, "ATE0\r").ends_with("OK\r\n"));
+    assert_eq!(io(&mut m, "AT+CPMS?\r"), "\r\n+CMS ERROR: 314\r\n");
+    assert_eq!(io(&mut m, "AT+CPIN?\r"), info(&["+CPIN: READY"]));
+    let (out, _) = fire(&mut m, Timer::SmsReady { epoch: 1 });
+    assert_eq!(out, "\r\n+QIND: SMS DONE\r\n\r\n+QIND: PB DONE\r\n");
+    assert!(io(&mut m, "AT+CPMS?\r").ends_with("\r\nOK\r\n"));
+}
+
+#[test]
 fn reboot_loses_the_send_in_flight() {
     let mut c = config(&GENERIC);
     c.send_delay = Duration::from_secs(2);
