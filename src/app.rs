@@ -92,10 +92,26 @@ impl Running {
 pub async fn start(opts: Options) -> Result<Running, Error> {
     let cfg = Arc::new(opts.config);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let store = Store::open(&cfg.storage.path).map_err(|source| Error::Store {
-        path: cfg.storage.path.clone(),
-        source,
-    })?;
+    // A recipient interrupted while sending becomes `unknown` at open; its `message.failed`
+    // event is queued in that transaction.
+    let interrupted = |tx: &crate::store::Tx<'_>, r: &crate::store::Interrupted| {
+        if cfg.webhooks.is_empty() {
+            return Ok(());
+        }
+        let data = serde_json::json!({
+            "id": r.message_id, "to": r.number, "state": "unknown",
+            "error": crate::store::INTERRUPTED,
+        });
+        crate::webhook::publish_tx(tx, &cfg.webhooks, "message.failed", data, clock.now())
+            .map(|_| ())
+    };
+    let store =
+        Store::open_with(&cfg.storage.path, clock.now(), &interrupted).map_err(|source| {
+            Error::Store {
+                path: cfg.storage.path.clone(),
+                source,
+            }
+        })?;
     let rules = live_rules(&cfg, &store).await?;
     let cancel = CancellationToken::new();
     let tracker = TaskTracker::new();

@@ -610,6 +610,7 @@ async fn a_message_claimed_by_a_modem_that_hangs_fails_over_while_it_is_still_hu
         Request::Set {
             delay_ms: Some(500),
             report_delay_ms: None,
+            sms_init_ms: None,
         },
     )
     .await;
@@ -1447,6 +1448,7 @@ async fn a_graceful_restart_mid_queue_finishes_what_is_in_flight_and_resumes() {
         Request::Set {
             delay_ms: Some(300),
             report_delay_ms: None,
+            sms_init_ms: None,
         },
     )
     .await;

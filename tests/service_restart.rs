@@ -579,3 +579,172 @@ async fn a_webhook_event_not_yet_delivered_survives_a_kill_9() {
     drop(children);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// 40 messages asking for status reports through a module that keeps reports in its own "SR"
+/// memory (Quectel, SIMCom), the service killed with SIGKILL mid-queue and started again: every
+/// message ends `delivered` (at most the one or two in flight at the kill are `unknown`), "SR" is
+/// left empty, nothing went out twice, and each delivered message had its `message.sent` and
+/// `message.delivered` webhook, although the kill fell between states and their events.
+async fn kill_9_with_status_reports_loses_no_report_and_no_event(profile: &'static str) {
+    const COUNT: usize = 40;
+    let dir = temp_dir(&format!("reports-{profile}"));
+    let log = dir.join("processes.log");
+    let link = dir.join("modem");
+    let mut children = Children::default();
+    children.spawn(
+        "sim",
+        &[
+            "sim",
+            "--profile",
+            profile,
+            "--link",
+            link.to_str().unwrap(),
+            "--delay-ms",
+            "100",
+            "--report-delay-ms",
+            "300",
+        ],
+        &log,
+    );
+    until("the simulator answers", async || sim_state(&link)).await;
+    let port = free_port();
+    let hook_port = free_port();
+    let (hits, receiver_task) = receiver(hook_port).await;
+    let config = dir.join("smsgate.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[http]\nlisten = \"127.0.0.1:{port}\"\n\n[storage]\npath = {:?}\n\n\
+             [queue]\nbackoff_initial_secs = 1\nbackoff_max_secs = 2\n\n\
+             [[modems]]\nname = \"m0\"\ndevice = {:?}\n\n\
+             [[webhooks]]\nurl = \"http://127.0.0.1:{hook_port}/hook\"\n\
+             events = [\"message.sent\", \"message.delivered\", \"message.failed\"]\n",
+            dir.join("smsgate.db").display().to_string(),
+            link.display().to_string()
+        ),
+    )
+    .unwrap();
+    let serve = ["serve", "--config", config.to_str().unwrap()];
+    let api = Api {
+        base: format!("http://127.0.0.1:{port}"),
+        client: Client::builder(TokioExecutor::new())
+            .pool_max_idle_per_host(0)
+            .build_http(),
+    };
+    let first = children.spawn("serve (first run)", &serve, &log);
+    api.wait_ready().await;
+
+    let mut accepted: BTreeMap<String, (String, String)> = BTreeMap::new();
+    for i in 0..COUNT {
+        let to = format!("+8180{i:08}");
+        let text = format!("reminder {i}");
+        let (status, v) = api
+            .call(
+                Method::POST,
+                "/api/v1/messages",
+                Some(json!({"to": to, "text": text, "status_report": true})),
+            )
+            .await
+            .expect("the service answers");
+        assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+        accepted.insert(v["id"].as_str().unwrap().to_owned(), (to, text));
+    }
+    until("some sent and reported", async || {
+        let st = sim_state(&link)?;
+        (sent_parts(&st) >= 12).then_some(())
+    })
+    .await;
+    children.kill(first);
+    let sent_before = sent_parts(&sim_state(&link).expect("the simulator outlives the service"));
+    assert!(sent_before < COUNT, "the kill came too late: {sent_before}");
+
+    children.spawn("serve (second run)", &serve, &log);
+    let settled = until("every message delivered or in doubt", async || {
+        let mut all = BTreeMap::new();
+        for id in accepted.keys() {
+            let (status, m) = api
+                .call(Method::GET, &format!("/api/v1/messages/{id}"), None)
+                .await?;
+            if status != StatusCode::OK
+                || !matches!(m["state"].as_str(), Some("delivered" | "unknown"))
+            {
+                return None;
+            }
+            all.insert(
+                id.clone(),
+                m["state"].as_str().unwrap_or_default().to_owned(),
+            );
+        }
+        Some(all)
+    })
+    .await;
+    let unknown: Vec<&String> = settled
+        .iter()
+        .filter(|(_, s)| *s == "unknown")
+        .map(|(id, _)| id)
+        .collect();
+    assert!(unknown.len() <= 2, "{unknown:?}");
+
+    // The module's report memory is emptied, and no report was dropped for want of room.
+    let state = until("SR emptied", async || {
+        let st = sim_state(&link)?;
+        (st["memories"]["SR"]["used"] == 0).then_some(st)
+    })
+    .await;
+    assert_eq!(
+        state["counters"]["dropped_status_reports"],
+        0,
+        "{}",
+        log.display()
+    );
+    // None sent twice: each number got its text once (one in doubt at most once).
+    let on_air = reassemble(&state["sent"]);
+    for (id, (to, text)) in &accepted {
+        let texts = on_air.get(to).cloned().unwrap_or_default();
+        if settled[id] == "delivered" {
+            assert_eq!(texts, vec![text.clone()], "{id} {to}");
+        } else {
+            assert!(texts.len() <= 1, "{id} {to}: {texts:?}");
+        }
+    }
+
+    // Every delivered message: a message.sent and a message.delivered event (at least once),
+    // and one in doubt its message.failed (state unknown).
+    let events = until("the events delivered", async || {
+        let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
+        for (_, body) in hits.lock().unwrap().iter() {
+            let ev: Value = serde_json::from_slice(body).ok()?;
+            let key = (
+                ev["type"].as_str()?.to_owned(),
+                ev["data"]["id"].as_str()?.to_owned(),
+            );
+            *seen.entry(key).or_default() += 1;
+        }
+        let has = |kind: &str, id: &String| seen.contains_key(&(kind.into(), id.clone()));
+        // One in flight at the kill is `unknown`, reported as message.failed.
+        let complete = settled.iter().all(|(id, s)| match s.as_str() {
+            "delivered" => has("message.sent", id) && has("message.delivered", id),
+            _ => has("message.failed", id),
+        });
+        complete.then_some(seen)
+    })
+    .await;
+    for (kind, id) in events.keys() {
+        if kind == "message.failed" {
+            assert_eq!(settled[id], "unknown", "{id} reported failed");
+        }
+    }
+    receiver_task.abort();
+    drop(children);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_with_status_reports_on_quectel() {
+    kill_9_with_status_reports_loses_no_report_and_no_event("quectel").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_with_status_reports_on_simcom() {
+    kill_9_with_status_reports_loses_no_report_and_no_event("simcom").await;
+}

@@ -241,6 +241,41 @@ async fn restart_resumes_and_sending_becomes_unknown() {
 }
 
 #[tokio::test]
+async fn what_open_makes_unknown_is_reported_inside_its_transaction() {
+    let path = temp_db("restart-events");
+    let store = open(&path, t(0));
+    let a = store.enqueue(msg(&["+1", "+2"], "a"), t(0)).await.unwrap();
+    store.claim_due(t(1), 2, None).await.unwrap();
+    store.close().await.unwrap();
+
+    // A failing callback rolls the recovery back: the recipients are still `sending`.
+    let refused = Store::open_with(&path, t(50), &|_, _| Err(Error::Invalid("no".into())));
+    assert!(refused.is_err());
+
+    let seen = std::sync::Mutex::new(Vec::new());
+    let store = Store::open_with(&path, t(100), &|tx, r| {
+        // Inside the recovery's transaction: the recipient is already unknown.
+        let m = tx.get_message(&r.message_id)?;
+        let rec = m
+            .recipients
+            .iter()
+            .find(|x| x.id == r.recipient_id)
+            .unwrap();
+        assert_eq!(rec.state, State::Unknown);
+        seen.lock().unwrap().push(r.number.clone());
+        Ok(())
+    })
+    .unwrap();
+    let mut seen = seen.into_inner().unwrap();
+    seen.sort();
+    assert_eq!(seen, vec!["+1", "+2"]);
+    assert_eq!(
+        store.get_message(&a.id).await.unwrap().state,
+        State::Unknown
+    );
+}
+
+#[tokio::test]
 async fn drop_without_close_keeps_acknowledged_writes() {
     let path = temp_db("drop");
     let store = open(&path, t(0));

@@ -67,10 +67,10 @@ pub use support_reports::{
 pub use threads::{ConversationFilter, ConversationOrder, MessageDirection, ThreadItem};
 pub use tx::Tx;
 pub use types::{
-    AuditEntry, DispatchJob, FailureClass, InboundMessage, InboundOutcome, MatchedPart,
-    MessageFilter, MessageRecord, NewEvent, NewInboundPart, NewMessage, NewPart, NewStatusReport,
-    Origin, Page, PartRecord, PartState, RecipientRecord, ReportMatch, ReportOutcome, State,
-    WebhookEvent,
+    AuditEntry, DispatchJob, FailureClass, INTERRUPTED, InboundMessage, InboundOutcome,
+    Interrupted, MatchedPart, MessageFilter, MessageRecord, NewEvent, NewInboundPart, NewMessage,
+    NewPart, NewStatusReport, Origin, Page, PartRecord, PartState, RecipientRecord, ReportMatch,
+    ReportOutcome, State, WebhookEvent,
 };
 
 use writer::{Job, TypedJob};
@@ -187,6 +187,16 @@ impl Store {
     /// `now`), and starts the writer thread. Blocking: call it before serving, or from
     /// `spawn_blocking`.
     pub fn open_at(path: impl AsRef<Path>, now: Timestamp) -> Result<Store, Error> {
+        Store::open_with(path, now, &|_, _| Ok(()))
+    }
+
+    /// [`Store::open_at`], calling `interrupted` for each recipient it turns into `unknown`,
+    /// inside that transaction: the service queues the `message.failed` event there.
+    pub fn open_with(
+        path: impl AsRef<Path>,
+        now: Timestamp,
+        interrupted: &dyn Fn(&Tx<'_>, &Interrupted) -> Result<(), Error>,
+    ) -> Result<Store, Error> {
         let path = path.as_ref().to_path_buf();
         let mut conn = connect(&path)?;
         let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
@@ -199,7 +209,7 @@ impl Store {
         migrate::migrate(&mut conn)?;
         {
             let tx = conn.transaction()?;
-            let n = outbound::recover(&tx, now)?;
+            let n = outbound::recover(&tx, now, interrupted)?;
             tx.commit()?;
             if n > 0 {
                 tracing::warn!(

@@ -13,7 +13,8 @@ use super::types::{
     DispatchJob, FailureClass, MessageFilter, MessageRecord, NewMessage, NewPart, Page, PartRecord,
     PartState, RecipientRecord, State,
 };
-use super::{Error, consent, conversations, ms, opt_ts, rollup, ts};
+use super::types::{INTERRUPTED, Interrupted};
+use super::{Error, Tx, consent, conversations, ms, opt_ts, rollup, ts};
 
 const MSG_COLS: &str = "id, idempotency_key, body, priority, send_at, expires_at, max_attempts, \
                         modem, created_by, state, created_at, updated_at, origin, transactional, \
@@ -505,19 +506,37 @@ pub(crate) fn resolve_unknown(
 }
 
 /// At start: whatever was being sent when the process stopped is `unknown`, never resent blindly.
-pub(crate) fn recover(conn: &Connection, now: Timestamp) -> Result<usize, Error> {
-    let mut stmt = conn
-        .prepare("SELECT DISTINCT message_id FROM outbound_recipients WHERE state = 'sending'")?;
-    let messages = stmt
-        .query_map([], |r| r.get::<_, String>(0))?
+pub(crate) fn recover(
+    conn: &Connection,
+    now: Timestamp,
+    interrupted: &dyn Fn(&Tx<'_>, &Interrupted) -> Result<(), Error>,
+) -> Result<usize, Error> {
+    let mut stmt = conn.prepare(
+        "SELECT message_id, id, number FROM outbound_recipients WHERE state = 'sending'",
+    )?;
+    let found = stmt
+        .query_map([], |r| {
+            Ok(Interrupted {
+                message_id: r.get(0)?,
+                recipient_id: r.get(1)?,
+                number: r.get(2)?,
+            })
+        })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let n = conn.execute(
         "UPDATE outbound_recipients SET state = 'unknown', updated_at = ?1, \
-         error = 'interrupted while sending (restart)' WHERE state = 'sending'",
-        [ms(now)],
+         error = ?2 WHERE state = 'sending'",
+        params![ms(now), INTERRUPTED],
     )?;
+    let mut messages: Vec<&str> = found.iter().map(|r| r.message_id.as_str()).collect();
+    messages.sort_unstable();
+    messages.dedup();
     for id in messages {
-        update_rollup(conn, &id, now)?;
+        update_rollup(conn, id, now)?;
+    }
+    let tx = Tx { conn };
+    for r in &found {
+        interrupted(&tx, r)?;
     }
     Ok(n)
 }

@@ -551,6 +551,18 @@ pub struct ReportMatch {
     pub matched: Option<MatchedPart>,
 }
 
+/// A recipient that was `sending` when the service stopped, made `unknown` at open: whether
+/// the modem sent it is not known, so it is never resent blindly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interrupted {
+    pub message_id: String,
+    pub recipient_id: i64,
+    pub number: String,
+}
+
+/// The error recorded on an [`Interrupted`] recipient.
+pub const INTERRUPTED: &str = "interrupted while sending (restart)";
+
 /// The part a report matched and the states after it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MatchedPart {
