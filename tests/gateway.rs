@@ -25,6 +25,7 @@ struct Gateway {
     dir: PathBuf,
     store: Store,
     sims: Vec<SimHandle>,
+    modems: Vec<ModemHandle>,
     wake: Arc<Notify>,
     received: mpsc::Receiver<InboundMessage>,
     cancel: CancellationToken,
@@ -40,6 +41,10 @@ events = ["message.received", "message.sent", "message.delivered", "message.fail
 
 impl Gateway {
     async fn start(n: usize) -> Gateway {
+        Gateway::start_with(n, |_| {}).await
+    }
+
+    async fn start_with(n: usize, sim_cfg: impl Fn(&mut SimConfig)) -> Gateway {
         let dir = common::temp_dir("gateway");
         let store = Store::open(dir.join("smsgate.db")).unwrap();
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -48,9 +53,9 @@ impl Gateway {
         let mut sims = Vec::new();
         let mut modems = Vec::new();
         for i in 0..n {
-            let sim = Simulator::spawn(SimConfig::new(dir.join(format!("modem{i}"))))
-                .await
-                .unwrap();
+            let mut sc = SimConfig::new(dir.join(format!("modem{i}")));
+            sim_cfg(&mut sc);
+            let sim = Simulator::spawn(sc).await.unwrap();
             let mut mc = ModemConfig::new(&format!("m{i}"), &sim.link().display().to_string());
             mc.command_timeout_cap = Some(Duration::from_secs(2));
             mc.backoff_max = Duration::from_secs(1);
@@ -81,11 +86,13 @@ impl Gateway {
             .iter()
             .map(|m| (m.clone(), Pacing { rate_per_minute: 0 }))
             .collect();
+        let handles = modems.clone();
         tokio::spawn(d.run(paced, cancel.clone()));
         Gateway {
             dir,
             store,
             sims,
+            modems: handles,
             wake,
             received,
             cancel,
@@ -340,5 +347,110 @@ async fn without_status_reports_a_message_stays_sent() {
     g.wait_message(&id, State::Sent).await;
     let st = g.sim(0, Request::State).await;
     assert_eq!(st["sent"][0]["status_report_requested"], json!(false));
+    g.stop().await;
+}
+
+/// A USB modem that re-enumerates mid-queue: its tty is gone for 3 s after 5 of 15 sends, and
+/// after it is back the module answers "SIM busy" for a while. Every message still goes out,
+/// once; the one in flight at the unplug may be `unknown`, never resent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_modem_unplugged_mid_queue_sends_the_rest_once_it_is_back() {
+    let g = Gateway::start_with(1, |sc| {
+        sc.profile = &smsgate::sim::profile::QUECTEL;
+        sc.send_delay = Duration::from_millis(100);
+        sc.sms_init = Duration::from_millis(1500);
+    })
+    .await;
+    let mut ids = Vec::new();
+    for n in 0..15 {
+        ids.push(
+            g.enqueue(&[&format!("+8190555500{n:02}")], &format!("text {n}"))
+                .await,
+        );
+    }
+    tokio::time::timeout(PATIENCE, async {
+        while g.sent_texts(0).await.len() < 5 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("5 sends");
+    g.sim(0, Request::Unplug { seconds: 3.0 }).await;
+    let mut unknown = 0;
+    for id in &ids {
+        let state = tokio::time::timeout(PATIENCE, async {
+            loop {
+                let m = g.store.get_message(id).await.unwrap();
+                if matches!(m.state, State::Delivered | State::Unknown) {
+                    return m.state;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("{id} never settled; db {}", g.dir.display()));
+        unknown += usize::from(state == State::Unknown);
+    }
+    assert!(unknown <= 1, "{unknown} unknown");
+    let mut sent = g.sent_texts(0).await;
+    let all = sent.len();
+    sent.sort();
+    sent.dedup();
+    assert_eq!(sent.len(), all, "a text went out twice");
+    assert!(all >= 14, "{all} sent");
+    g.stop().await;
+}
+
+/// A send refused for want of network (`+CMS ERROR: 331`) marks the modem unregistered at once:
+/// the dispatcher stops handing it work instead of spending every queued message on refusals,
+/// and the message waits, its attempt not counted, until the network is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_refused_for_no_network_stops_the_queue_until_the_network_returns() {
+    let g = Gateway::start(1).await;
+    let mut modem = g.modems[0].clone();
+    // The network goes without the modem saying so (no +CREG URC): only a send finds out.
+    g.sim(
+        0,
+        Request::Network {
+            registered: false,
+            stat: None,
+            rssi: None,
+        },
+    )
+    .await;
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        ids.push(
+            g.enqueue(&[&format!("+8190666600{n:02}")], &format!("later {n}"))
+                .await,
+        );
+    }
+    tokio::time::timeout(PATIENCE, async {
+        while modem.status().health.registered {
+            let _ = modem.changed().await;
+        }
+    })
+    .await
+    .expect("the modem was never marked unregistered");
+    let st = g.sim(0, Request::State).await;
+    assert_eq!(
+        st["counters"]["send_errors"],
+        json!(1),
+        "one refusal, then the queue waits"
+    );
+    g.sim(
+        0,
+        Request::Network {
+            registered: true,
+            stat: None,
+            rssi: None,
+        },
+    )
+    .await;
+    for id in &ids {
+        g.wait_message(id, State::Delivered).await;
+        let m = g.store.get_message(id).await.unwrap();
+        assert!(m.recipients[0].attempts <= 1, "{:?}", m.recipients[0]);
+    }
     g.stop().await;
 }
