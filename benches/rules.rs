@@ -1,4 +1,4 @@
-//! Rule evaluation (issue 5): 500 rules, about 400 keyword rules, 80 regex rules and the rest
+//! Rule evaluation: 500 rules, about 400 keyword rules, 80 regex rules and the rest
 //! group, business-hours and first-contact rules, against messages that match the last rule or
 //! none, so every reachable rule is tried. Each iteration includes folding the message's first
 //! word. `cargo bench --bench rules`; figures in docs/benchmarks.md (goal: at most 50 µs).

@@ -1,4 +1,4 @@
-//! `smsgate-loadgen`: the issue-4 load generator (loopback only).
+//! `smsgate-loadgen`: the load generator for smsgate's HTTP API (loopback only).
 //!
 //! Build it beside the release binary it measures, then run it:
 //!
@@ -45,7 +45,7 @@ use serde_json::json;
 use tokio::net::TcpStream;
 
 #[derive(Parser)]
-#[command(about = "Load generator for smsgate's HTTP API (issues 4 and 5)")]
+#[command(about = "Load generator for smsgate's HTTP API (loopback only)")]
 struct Cli {
     /// The smsgate binary to measure (default: `smsgate` next to this binary).
     #[arg(long, global = true)]
@@ -74,7 +74,7 @@ enum Cmd {
         #[arg(long, default_value_t = 120)]
         timeout_secs: u64,
     },
-    /// Bulk sends (issue 5): time from `POST /api/v1/bulk` to its `202` (every message
+    /// Bulk sends: time from `POST /api/v1/bulk` to its `202` (every message
     /// committed), to a contact group of `recipients` imported by CSV, rendered per recipient.
     Bulk {
         /// Members of the group, and so messages per campaign.

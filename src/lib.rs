@@ -1,9 +1,9 @@
 //! smsgate: an SMS appliance for a Raspberry Pi-class board with GSM/LTE modems.
 //!
-//! The layers, bottom up (see `../shared/DESIGN.md` and `README.md`):
+//! The layers, bottom up (see `docs/architecture.md`, "Layers", and `README.md`):
 //! - [`sms`]: the pure SMS codec (3GPP TS 23.040 / 23.038), no I/O;
 //! - [`at`]: the AT protocol, a pure framer plus a client actor;
-//! - the modem driver, store, gateway, rules, HTTP API and webhooks on top (later issues).
+//! - the modem driver, store, gateway, rules, HTTP API and webhooks on top.
 //!
 //! Lower layers never import higher ones.
 

@@ -205,7 +205,7 @@ fn cycle(c: &mut Control) -> Result<Outcome, Error> {
 /// PWRKEY-only HATs (no STATUS): every action is a blind pulse sequence.
 #[test]
 fn pwrkey_only_hats() {
-    // (profile, on-pulse, off-pulse, shutdown): modems.md §6.1-§6.2.
+    // (profile, on-pulse, off-pulse, shutdown): docs/hardware/boards.md#board-profile-values.
     let rows: &[(&str, u32, u32, u32)] = &[
         ("waveshare-sim7600x", 2000, 3000, 7000),
         ("waveshare-sim868", 1100, 2000, 5000),
@@ -231,7 +231,8 @@ fn pwrkey_only_hats() {
 #[test]
 fn sixfab_base_hat_switches_the_supply_only() {
     let name = "sixfab-base-hat-ec25";
-    // BCM26: LOW = on, HIGH = off; hard reset HIGH 2 s then LOW (§6.1).
+    // BCM26: LOW = on, HIGH = off; hard reset HIGH 2 s then LOW
+    // (docs/hardware/boards.md#hat-wiring).
     check(name, "power_on", &[Set(EN, false)], on, Outcome::Unverified);
     check(
         name,

@@ -68,7 +68,7 @@ fn on_pulse_never_reaches_the_off_threshold() {
 
 #[test]
 fn shipped_facts_match_the_reference() {
-    // modems.md §6.1 wiring, spot-checked.
+    // docs/hardware/boards.md#hat-wiring, spot-checked.
     let w = board::builtin("waveshare-sim7600x").unwrap();
     assert_eq!(w.power_key.map(|k| k.line), Some(6));
     assert_eq!(
@@ -91,7 +91,7 @@ fn shipped_facts_match_the_reference() {
     assert_eq!(b.status.map(|k| k.line), Some(23));
     let g = board::builtin("generic-usb").unwrap();
     assert!(!g.has_power_control() && g.gpiochip.is_none());
-    // The SIM800C HAT's PWRKEY pin is an assumption (modems.md §8).
+    // The SIM800C HAT's PWRKEY pin is an assumption (docs/hardware/README.md#open-points).
     let c = board::builtin("waveshare-sim800c").unwrap();
     assert!(c.unconfirmed.iter().any(|k| k == "power_key.line"));
 }

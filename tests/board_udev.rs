@@ -1,6 +1,7 @@
 //! udev/90-smsgate.rules, read as text: every rule line well formed, every
-//! covered modem's vid:pid (modems.md §5.1) present with its AT interface,
-//! ModemManager kept off wherever a name is made, and never `%n`.
+//! covered modem's vid:pid (docs/hardware/usb-and-udev.md#usb-ids) present
+//! with its AT interface, ModemManager kept off wherever a name is made, and
+//! never `%n`.
 //! With `udevadm verify` (systemd >= 253) the file is also checked by udev.
 
 use std::collections::HashSet;
@@ -164,7 +165,8 @@ fn names_never_use_the_kernel_number() {
         if line.trim_start().starts_with('#') {
             continue;
         }
-        // %n and $number are the ttyUSB number: not stable (§5.2).
+        // %n and $number are the ttyUSB number: not stable
+        // (docs/hardware/usb-and-udev.md#udev-names).
         assert!(!line.contains("%n"), "line {}: %n", i + 1);
         assert!(!line.contains("$number"), "line {}: $number", i + 1);
         assert!(!line.contains("ttyUSB"), "line {}: ttyUSB", i + 1);
@@ -177,8 +179,9 @@ fn names_never_use_the_kernel_number() {
     }
 }
 
-/// Covered modems from modems.md §5.1 (and §4 for the rows the table
-/// summarises): vid, pid, AT interface (`None`: found by class, Huawei).
+/// Covered modems from docs/hardware/usb-and-udev.md#usb-ids (and
+/// docs/hardware/quirks.md for the rows the table summarises): vid, pid, AT
+/// interface (`None`: found by class, Huawei).
 const COVERED: &[(&str, &str, &str, Option<&str>)] = &[
     ("Quectel EC25 / EG25-G", "2c7c", "0125", Some("02")),
     ("Quectel EC21", "2c7c", "0121", Some("02")),

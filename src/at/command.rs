@@ -1,4 +1,4 @@
-//! Typed AT commands (style-anchors P10): each knows its wire form, the prefix of its
+//! Typed AT commands: each knows its wire form, the prefix of its
 //! information responses, its timeout, whether it uses the SMS prompt, and how to parse the
 //! lines of its response. Parsers are pure functions over the collected lines, tested on
 //! captured replies.
@@ -22,22 +22,25 @@ use crate::at::urc::{PinState, RegKind, Registration, SignalQuality};
 /// Ctrl-Z (SUB): ends the PDU after the prompt and sends it (27.005 §3.5.1).
 pub const CTRL_Z: u8 = 0x1A;
 /// ESC: abandons the PDU after the prompt without sending (27.005 §3.5.1); also the first byte
-/// of the resync at open (modems.md §1.1).
+/// of the resync at open (`docs/hardware/at-commands.md#init-sequence`).
 pub const ESC: u8 = 0x1B;
 
 /// The timeout of commands that only touch the module.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The `AT` probe: short, because it is repeated until the module answers (PGM polls every
-/// 0.5 s, modems.md §1.1).
+/// 0.5 s, `docs/hardware/at-commands.md#init-sequence`).
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 /// Commands that read or write the SIM, which can be slow while it initialises.
 pub const SIM_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long to wait for the `> ` prompt after `AT+CMGS=<n>` (PGM: 5 s, modems.md §1.6).
+/// How long to wait for the `> ` prompt after `AT+CMGS=<n>` (PGM: 5 s;
+/// `docs/hardware/at-commands.md#sending`).
 pub const PROMPT_TIMEOUT: Duration = Duration::from_secs(5);
-/// `+CMGS` after the PDU: the network round trip. PGM uses 35 s and KANNEL 20 s (modems.md §1.6);
+/// `+CMGS` after the PDU: the network round trip. PGM uses 35 s and KANNEL 20 s
+/// (`docs/hardware/at-commands.md#sending`);
 /// a timeout turns a sent SM into `unknown`, never into a blind resend, so err on the long side.
 pub const CMGS_TIMEOUT: Duration = Duration::from_secs(60);
-/// `+CMGL` can list a full storage; SMST allows 12× its base read timeout (modems.md §1.5).
+/// `+CMGL` can list a full storage; SMST allows 12× its base read timeout
+/// (`docs/hardware/at-commands.md#reading-and-deleting`).
 pub const CMGL_TIMEOUT: Duration = Duration::from_secs(30);
 /// `+CFUN` switches the radio, which takes seconds.
 pub const CFUN_TIMEOUT: Duration = Duration::from_secs(15);
@@ -124,7 +127,8 @@ fn arg_refused(field: &'static str, value: &str, reason: &'static str) -> ParseE
 // V.250 basics
 // ---------------------------------------------------------------------------------------------
 
-/// `AT`: the probe (V.250 §5.2.1). Repeated until `OK` at open (modems.md §1.1).
+/// `AT`: the probe (V.250 §5.2.1). Repeated until `OK` at open
+/// (`docs/hardware/at-commands.md#init-sequence`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct At;
 
@@ -142,7 +146,7 @@ impl AtCommand for At {
 }
 
 /// `ATZ`: reset to the stored profile (V.250 §6.1.1). Send before `ATE0` and `AT+CMEE`, which it
-/// may undo (modems.md §1.1).
+/// may undo (`docs/hardware/at-commands.md#init-sequence`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Atz;
 
@@ -314,7 +318,7 @@ impl AtCommand for Ccid {
 // ---------------------------------------------------------------------------------------------
 
 /// `AT+CPIN?`: read the PIN state (27.007 §8.3). Wavecom answers `+CPIN: READY` without `OK`
-/// (modems.md §1.2); the client may accept the line followed by a timeout.
+/// (`docs/hardware/at-commands.md#sim-pin`); the client may accept the line followed by a timeout.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CpinRead;
 
@@ -335,7 +339,7 @@ impl AtCommand for CpinRead {
 }
 
 /// `AT+CPIN=<pin>[,<newpin>]`: enter the PIN, or the PUK and a new PIN (27.007 §8.3). Never
-/// retried automatically after `+CME ERROR: 16` (modems.md §1.2).
+/// retried automatically after `+CME ERROR: 16` (`docs/hardware/at-commands.md#sim-pin`).
 #[derive(Clone, PartialEq, Eq)]
 pub struct CpinSet {
     pin: String,
@@ -431,7 +435,8 @@ registration_read!(
 );
 registration_read!(
     /// `AT+CEREG?`: EPS network registration status (27.007 §10.1). LTE-only and Cat-M modules
-    /// may register here while `+CREG` says not registered (modems.md §1.7).
+    /// may register here while `+CREG` says not registered
+    /// (`docs/hardware/at-commands.md#registration-and-signal`).
     CeregRead, "AT+CEREG?", "+CEREG", RegKind::Cereg
 );
 
@@ -490,7 +495,7 @@ impl AtCommand for CopsRead {
 }
 
 /// `AT+CFUN=<fun>[,<rst>]`: set phone functionality (27.007 §8.2). `0`/`1` turn the radio off
-/// and on; `1,1` resets the module (the recovery ladder, DESIGN.md).
+/// and on; `1,1` resets the module (the recovery ladder, `docs/modem.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CfunSet {
     /// `<fun>`: 0 minimum, 1 full, 4 radio off.
@@ -517,7 +522,7 @@ impl AtCommand for CfunSet {
 }
 
 /// `AT+CFUN?`: read phone functionality (27.007 §8.2); `AT+CFUN=1` follows if it is not 1
-/// (PGM, modems.md §1.1).
+/// (PGM; `docs/hardware/at-commands.md#init-sequence`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CfunRead;
 
@@ -576,7 +581,8 @@ pub struct StorageStatus {
     pub usage: MemoryUsage,
 }
 
-/// A storage name is a short token such as `SM`, `ME`, `MT`, `SR`, `SM_P` (modems.md §2.3).
+/// A storage name is a short token such as `SM`, `ME`, `MT`, `SR`, `SM_P`
+/// (`docs/hardware/at-commands.md#storage`).
 fn check_mem(field: &'static str, mem: &str) -> Result<(), ParseError> {
     if !mem.is_empty()
         && mem.len() <= 8
@@ -678,10 +684,11 @@ impl AtCommand for CpmsRead {
 
 /// `AT+CPMS=?`: the storages each parameter supports (27.005 §3.2.2), one list per parameter.
 ///
-/// The shapes vary a lot (modems.md §2.3; GAMMU `tests/at-cpms*`, PGM fakemodems):
-/// `("SM","ME"),("SM","ME"),("SM","ME")`, Wavecom's nested `(("SM","BM","SR"),("SM"))`, iWOW's
-/// `"SM","SM","SM"` without parentheses, Samsung J700's empty reply and Nokia S60's `(),(),()`.
-/// Every innermost parenthesised group is a list; without parentheses each string is a list.
+/// The shapes vary a lot (`docs/hardware/at-commands.md#storage`; GAMMU `tests/at-cpms*`, PGM
+/// fakemodems): `("SM","ME"),("SM","ME"),("SM","ME")`, Wavecom's nested
+/// `(("SM","BM","SR"),("SM"))`, iWOW's `"SM","SM","SM"` without parentheses, Samsung J700's empty
+/// reply and Nokia S60's `(),(),()`. Every innermost parenthesised group is a list; without
+/// parentheses each string is a list.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CpmsTest;
 
@@ -736,7 +743,7 @@ impl AtCommand for CpmsTest {
 
 /// `AT+CNMI=<mode>,<mt>,<bm>,<ds>[,<bfr>]`: new message indications to TE (27.005 §3.4.1).
 /// The recommended setting is `2,1,0,2,0` (store and `+CMTI`, status reports as `+CDSI`), with
-/// fallbacks per model (modems.md §1.4).
+/// fallbacks per model (`docs/hardware/at-commands.md#cnmi-and-status-reports`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cnmi {
     /// `<mode>`: 2 = buffer while the link is reserved, then flush.
@@ -1040,18 +1047,19 @@ pub struct ListedMessage {
     pub stat: Option<MessageStat>,
     /// `<alpha>`; `None` if empty or left out.
     pub alpha: Option<String>,
-    /// `<length>`: TPDU octets, a hint only (modems.md §2.3: not always right).
+    /// `<length>`: TPDU octets, a hint only, not always right
+    /// (`docs/hardware/at-commands.md#reading-and-deleting`).
     pub length: Option<u32>,
     /// The PDU in hex (SMSC + TPDU; may carry SIM `FF` padding).
     pub pdu: String,
 }
 
 /// `AT+CMGL=<stat>`: list messages in PDU mode (27.005 §4.1). `Cmgl(MessageStat::All)` is the
-/// start-up sweep (DESIGN.md "Receiving").
+/// start-up sweep (`docs/architecture.md`, "Receiving a message").
 ///
 /// Each entry is `+CMGL: <index>,<stat>,[<alpha>],<length>` then the PDU line. Seen variants
-/// (modems.md §2.3): `+CMGL: 0,1,,147` (MM generic), `+CMGL: 17,3,35` (Pantech: no `<alpha>`
-/// field at all), `+CMGL: 1,0,"",23` (GAMMU).
+/// (`docs/hardware/at-commands.md#reading-and-deleting`): `+CMGL: 0,1,,147` (MM generic),
+/// `+CMGL: 17,3,35` (Pantech: no `<alpha>` field at all), `+CMGL: 1,0,"",23` (GAMMU).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cmgl(pub MessageStat);
 

@@ -3,9 +3,10 @@
 //! The framer only splits and classifies; it never decides what a line means to the command in
 //! flight. An echoed command, an information response, a URC and the PDU line after a `+CMT:` or
 //! `+CMGL:` header are all [`Frame::Line`]; the client matches them against the command's prefix
-//! and [`crate::at::urc::classify`] (style-anchors P7).
+//! and [`crate::at::urc::classify`] (`docs/architecture.md`, "Layers").
 //!
-//! What it tolerates, each seen on a real device (modems.md §2.1, style-anchors appendix):
+//! What it tolerates, each seen on a real device
+//! (`docs/hardware/wire-format.md#framing-and-result-codes`):
 //! - echo on or off (`AT+CGMM\r\r\n`, GAMMU `tests/at-model/06.dump`); the echo is a line;
 //! - `\r\r\n` (Huawei E1752 `AT+CLAC`, Huawei `^MODE`, FactbirdHQ/atat#191), bare `\r`, bare
 //!   `\n` (GAMMU accepts `OK\r` and `OK\n`) and empty lines, which are skipped;
@@ -49,8 +50,8 @@ pub enum Frame {
     Overflow,
 }
 
-/// Per-model framing quirks (style-anchors P12): extra strings that end a command. These come
-/// from the modem's quirks table; the framer knows no model names.
+/// Per-model framing quirks: extra strings that end a command. These come from the modem's
+/// quirks table (`modem::quirks`, quirks as data); the framer knows no model names.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FramerQuirks {
     /// Lines that end a command successfully, compared after trimming.
@@ -188,7 +189,8 @@ impl Framer {
     }
 
     /// Forget any partial line, e.g. after the port was reopened or after writing ESC to leave a
-    /// half-finished prompt (modems.md §1.1). Frames already recognised are kept.
+    /// half-finished prompt (`docs/hardware/at-commands.md#init-sequence`). Frames already
+    /// recognised are kept.
     pub fn reset(&mut self) {
         self.buf.clear();
         self.discarding = false;

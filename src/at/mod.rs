@@ -1,11 +1,11 @@
 //! The AT protocol (ITU-T V.250, 3GPP TS 27.007 / 27.005): a pure incremental framer, typed
 //! result codes, URCs and commands, and (later) the client actor that owns a port.
 //!
-//! Everything here except the client is pure: bytes or lines in, values out, no I/O, no tokio.
-//! The split follows style-anchors P7: the [`framer`] turns bytes into lines, prompts and final
-//! result codes; [`urc`] recognises unsolicited result codes; [`command`] knows each command's
-//! wire form, prefix, timeout and response parser; [`result`] holds the final result codes and
-//! the `+CMS ERROR` classification. Errors of this layer are [`ParseError`].
+//! Everything here except the client is pure: bytes or lines in, values out, no I/O, no tokio. The
+//! split (`docs/architecture.md`, "Layers"): the [`framer`] turns bytes into lines, prompts and
+//! final result codes; [`urc`] recognises unsolicited result codes; [`command`] knows each
+//! command's wire form, prefix, timeout and response parser; [`result`] holds the final result
+//! codes and the `+CMS ERROR` classification. Errors of this layer are [`ParseError`].
 
 pub mod client;
 pub mod command;

@@ -2,8 +2,8 @@
 //! parser shares: information-response prefixes (`+CMGS: `), comma-separated argument lists
 //! with or without quotes, and numbers.
 //!
-//! Everything here is tolerant in the way real modems require (modems.md §2.1, §2.4): spaces
-//! around values, missing closing quotes and empty fields are accepted; what cannot be made
+//! Everything here is tolerant in the way real modems require (`docs/hardware/wire-format.md`):
+//! spaces around values, missing closing quotes and empty fields are accepted; what cannot be made
 //! sense of becomes a [`ParseError`], never a panic.
 
 use nom::branch::alt;

@@ -1,5 +1,5 @@
 //! Final result codes (ITU-T V.250 §5.7.1, 3GPP TS 27.007 §9.2, TS 27.005 §3.2.5) and the
-//! classification of `+CMS ERROR` codes for the sender (modems.md §3).
+//! classification of `+CMS ERROR` codes for the sender (`docs/hardware/cms-errors.md`).
 //!
 //! `+CME ERROR` and `+CMS ERROR` keep whatever the modem said: a numeric code (known or not,
 //! FactbirdHQ/atat commit 01fe24d "Preserve codes of unknown CME and CMS errors"), a verbose
@@ -16,7 +16,8 @@ use nom::{IResult, Parser};
 /// A final result code: the line that ends a command's response.
 ///
 /// The set is V.250's (§5.7.1, Table 1) plus 27.007/27.005's error codes plus the vendor forms
-/// ModemManager's `mm-serial-parsers.c` accepts (modems.md §2.2). The SMS prompt `> ` is not a
+/// ModemManager's `mm-serial-parsers.c` accepts
+/// (`docs/hardware/wire-format.md#framing-and-result-codes`). The SMS prompt `> ` is not a
 /// final result; the framer reports it as [`crate::at::framer::Frame::Prompt`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FinalResult {
@@ -202,8 +203,8 @@ impl CmeError {
     pub const SIM_FAILURE: u16 = 13;
     /// 27.007 §9.2.1 code 14 "SIM busy": retry after a short wait (PGM `modem.py` l.480–497).
     pub const SIM_BUSY: u16 = 14;
-    /// 27.007 §9.2.1 code 16 "incorrect password": never retry a PIN automatically (modems.md
-    /// §1.2).
+    /// 27.007 §9.2.1 code 16 "incorrect password": never retry a PIN automatically
+    /// (`docs/hardware/at-commands.md#sim-pin`).
     pub const INCORRECT_PASSWORD: u16 = 16;
     /// Vendor code 515 "device busy" (Wavecom after `CFUN=1`, PGM; retried like SIM busy).
     pub const DEVICE_BUSY: u16 = 515;
@@ -247,7 +248,8 @@ impl CmsError {
     pub const INVALID_MEMORY_INDEX: u16 = 321;
     /// 27.005 §3.2.5 code 330 "SMSC address unknown".
     pub const SMSC_ADDRESS_UNKNOWN: u16 = 330;
-    /// 27.005 §3.2.5 code 340 "no +CNMA acknowledgement expected" (harmless, modems.md §1.4).
+    /// 27.005 §3.2.5 code 340 "no +CNMA acknowledgement expected" (harmless,
+    /// `docs/hardware/at-commands.md#cnmi-and-status-reports`).
     pub const NO_CNMA_EXPECTED: u16 = 340;
     /// 27.005 §3.2.5 code 500 "unknown error".
     pub const UNKNOWN_ERROR: u16 = 500;
@@ -263,9 +265,9 @@ impl CmsError {
         self.code.and_then(|c| describe(CMS_TEXTS, c))
     }
 
-    /// How the sender should treat this error (modems.md §3). `vendor` is the modem model's table
-    /// for codes ≥ 512 (e.g. [`QUECTEL_CMS_CLASSES`]); an error without a code is
-    /// [`CmsClass::Temporary`].
+    /// How the sender should treat this error (`docs/hardware/cms-errors.md#classes`). `vendor` is
+    /// the modem model's table for codes ≥ 512 (e.g. [`QUECTEL_CMS_CLASSES`]); an error without a
+    /// code is [`CmsClass::Temporary`].
     pub fn class(&self, vendor: &[(u16, CmsClass)]) -> CmsClass {
         self.code
             .map_or(CmsClass::Temporary, |c| classify_cms(c, vendor))
@@ -383,8 +385,8 @@ const CMS_TEXTS: &[(u16, &str)] = &[
     (500, "unknown error"),
 ];
 
-/// What the sender does after a `+CMS ERROR` (modems.md §3; the classes are our reasoning there,
-/// the code meanings come from the sources each [`CmsRule`] names).
+/// What the sender does after a `+CMS ERROR` (`docs/hardware/cms-errors.md#classes`; the classes
+/// are our reasoning, the code meanings come from the sources each [`CmsRule`] names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CmsClass {
     /// "P": do not retry the same PDU; fail the message (or fix the configuration and retry once).
@@ -395,7 +397,7 @@ pub enum CmsClass {
     /// count the attempt against the message.
     DeviceState,
     /// The SM may already have reached the SC (TP-MR duplicate, network timeout). Never resend
-    /// blindly; the recipient becomes `unknown` (DESIGN.md, "States of an outbound recipient").
+    /// blindly; the recipient becomes `unknown` (`docs/architecture.md`, "Sending a message").
     OutcomeUnknown,
 }
 
@@ -410,7 +412,7 @@ pub struct CmsRule {
     pub class: CmsClass,
     /// What the code means and why it has this class.
     pub note: &'static str,
-    /// Where the meaning (and any grouping) comes from, as cited in modems.md §3.
+    /// Where the meaning (and any grouping) comes from, as cited in `docs/hardware/cms-errors.md`.
     pub source: &'static str,
 }
 
@@ -433,12 +435,16 @@ const fn rule(
 use CmsClass::{DeviceState as D, OutcomeUnknown as U, Permanent as P, Temporary as T};
 
 /// Names of 0–255 per 24.011 Annex E-2 / 23.040 §9.2.3.22 as tabled by SMST, GAMMU, MM, ATMAN.
-const RP: &str = "modems.md §3; 24.011 Annex E-2 via SMST gsm_cms_errors[], GAMMU CMSErrorCodes[]";
-const TP: &str = "modems.md §3; 23.040 §9.2.3.22 via SMST gsm_cms_errors[], GAMMU CMSErrorCodes[]";
-const ME: &str = "modems.md §3; 27.005 §3.2.5 via SMST, GAMMU, MM mm-error-helpers.c";
+const RP: &str =
+    "docs/hardware/cms-errors.md; 24.011 Annex E-2, SMST gsm_cms_errors[], GAMMU CMSErrorCodes[]";
+const TP: &str =
+    "docs/hardware/cms-errors.md; 23.040 §9.2.3.22, SMST gsm_cms_errors[], GAMMU CMSErrorCodes[]";
+const ME: &str =
+    "docs/hardware/cms-errors.md; 27.005 §3.2.5 via SMST, GAMMU, MM mm-error-helpers.c";
 
-/// The one `+CMS ERROR` classification table for codes below 512 (modems.md §3). Codes not
-/// listed default to [`CmsClass::Temporary`] (a retry with a limit is the cautious choice).
+/// The one `+CMS ERROR` classification table for codes below 512 (`docs/hardware/cms-errors.md`).
+/// Codes not listed default to [`CmsClass::Temporary`] (a retry with a limit is the cautious
+/// choice).
 pub const CMS_CLASSES: &[CmsRule] = &[
     rule(
         1,
@@ -483,28 +489,28 @@ pub const CMS_CLASSES: &[CmsRule] = &[
         38,
         T,
         "network out of order",
-        "modems.md §3; GAMMU maps to ERR_NETWORK_ERROR",
+        "docs/hardware/cms-errors.md; GAMMU maps to ERR_NETWORK_ERROR",
     ),
     rule(
         41,
         41,
         T,
         "temporary failure",
-        "modems.md §3; GAMMU maps to ERR_NETWORK_ERROR",
+        "docs/hardware/cms-errors.md; GAMMU maps to ERR_NETWORK_ERROR",
     ),
     rule(
         42,
         42,
         T,
         "congestion: back off",
-        "modems.md §3; GAMMU maps to ERR_NETWORK_ERROR",
+        "docs/hardware/cms-errors.md; GAMMU maps to ERR_NETWORK_ERROR",
     ),
     rule(
         47,
         47,
         T,
         "resources unavailable, unspecified",
-        "modems.md §3; GAMMU maps to ERR_NETWORK_ERROR",
+        "docs/hardware/cms-errors.md; GAMMU maps to ERR_NETWORK_ERROR",
     ),
     rule(
         50,
@@ -561,7 +567,7 @@ pub const CMS_CLASSES: &[CmsRule] = &[
         111,
         T,
         "protocol error, unspecified (limited)",
-        "modems.md §3; GAMMU maps to ERR_NETWORK_ERROR",
+        "docs/hardware/cms-errors.md; GAMMU maps to ERR_NETWORK_ERROR",
     ),
     rule(127, 127, T, "interworking, unspecified (limited)", RP),
     rule(128, 143, P, "TP-PID errors: bad TP-PID in our PDU", TP),
@@ -598,7 +604,7 @@ pub const CMS_CLASSES: &[CmsRule] = &[
         211,
         T,
         "SIM storage full / no SIM storage / error in MS / memory exceeded: MT-side causes, not expected on send (limited)",
-        "modems.md §3; GAMMU maps 0xD3 to ERR_FULL",
+        "docs/hardware/cms-errors.md; GAMMU maps 0xD3 to ERR_FULL",
     ),
     rule(212, 212, T, "SAT busy", TP),
     rule(
@@ -646,7 +652,7 @@ pub const CMS_CLASSES: &[CmsRule] = &[
         313,
         D,
         "SIM failure",
-        "modems.md §3; GAMMU maps to ERR_NOSIM",
+        "docs/hardware/cms-errors.md; GAMMU maps to ERR_NOSIM",
     ),
     rule(
         314,
@@ -660,7 +666,7 @@ pub const CMS_CLASSES: &[CmsRule] = &[
         315,
         D,
         "SIM wrong",
-        "modems.md §3; GAMMU maps to ERR_NOSIM",
+        "docs/hardware/cms-errors.md; GAMMU maps to ERR_NOSIM",
     ),
     rule(316, 318, D, "PUK / PIN2 / PUK2 required", ME),
     rule(320, 320, D, "memory failure", ME),
@@ -703,14 +709,16 @@ pub const CMS_CLASSES: &[CmsRule] = &[
     ),
 ];
 
-/// Quectel vendor codes (ATMAN `cms-errors.md`, modems.md §3): 512 SIM not ready, 513 message
-/// length exceeds, 514 invalid request parameters, 529 MO SMS not allowed, 530 GPRS suspended.
-/// (515, 517 and 531 have no class in modems.md and fall back to the default.)
+/// Quectel vendor codes (ATMAN `cms-errors.md`; `docs/hardware/cms-errors.md#vendor-codes`): 512
+/// SIM not ready, 513 message length exceeds, 514 invalid request parameters, 529 MO SMS not
+/// allowed, 530 GPRS suspended. (515, 517 and 531 have no class of their own and fall back to the
+/// default.)
 pub const QUECTEL_CMS_CLASSES: &[(u16, CmsClass)] =
     &[(512, T), (513, P), (514, P), (529, P), (530, T)];
 
-/// SIMCom/Wavecom-style vendor codes (SMST, KANNEL `at2_error_string`; modems.md §3): 512 MM
-/// establishment failure, 513 lower-layer failure, 514 network congestion, 515 init in progress.
+/// SIMCom/Wavecom-style vendor codes (SMST, KANNEL `at2_error_string`;
+/// `docs/hardware/cms-errors.md#vendor-codes`): 512 MM establishment failure, 513 lower-layer
+/// failure, 514 network congestion, 515 init in progress.
 pub const SIMCOM_CMS_CLASSES: &[(u16, CmsClass)] = &[(512, T), (513, T), (514, T), (515, T)];
 
 /// The row of [`CMS_CLASSES`] that covers `code`, if any.
@@ -721,8 +729,8 @@ pub fn cms_rule(code: u16) -> Option<&'static CmsRule> {
 }
 
 /// Classify a `+CMS ERROR` code. Codes ≥ 512 are manufacturer specific ("the same number means
-/// different things per vendor", modems.md §3), so they are looked up only in `vendor`, the
-/// model's own table; anything unknown is [`CmsClass::Temporary`].
+/// different things per vendor", `docs/hardware/cms-errors.md`), so they are looked up only in
+/// `vendor`, the model's own table; anything unknown is [`CmsClass::Temporary`].
 pub fn classify_cms(code: u16, vendor: &[(u16, CmsClass)]) -> CmsClass {
     if code >= 512 {
         return vendor

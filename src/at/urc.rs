@@ -1,15 +1,16 @@
 //! Unsolicited result codes (URCs): recognising them ([`classify`]) and parsing them ([`parse`]).
 //!
 //! A URC may arrive at any time, including between a command and its final result code and
-//! between the SMS prompt and `+CMGS: <mr>` (modems.md §2.1). The client therefore checks each
+//! between the SMS prompt and `+CMGS: <mr>`
+//! (`docs/hardware/wire-format.md#framing-and-result-codes`). The client therefore checks each
 //! [`Frame::Line`](crate::at::framer::Frame::Line) first against the in-flight command's prefix
 //! (some lines, `+CREG:`, `+CPIN:`, `+CSQ:`, are both responses and URCs: FactbirdHQ/atat PR #205)
 //! and then with [`classify`]. A header such as `+CMT: ,23` announces trailing lines (the PDU)
 //! that belong to the URC, not to the command (GAMMU's "special answers" table).
 //!
-//! Every URC named in modems.md §2.3–§2.5 is recognised. Those the gateway acts on get typed
-//! variants; vendor noise (`^RSSI`, `+ZPAS`, `#STN`, ...) is kept as name plus arguments so it can
-//! be logged and ignored; never an error (modems.md §2.5: "log and ignore anything unknown").
+//! Every URC listed in `docs/hardware/wire-format.md#urc-formats` is recognised. Those the
+//! gateway acts on get typed variants; vendor noise (`^RSSI`, `+ZPAS`, `#STN`, ...) is kept as
+//! name plus arguments so it can be logged and ignored; an unknown URC is never an error.
 //!
 //! The value types shared with solicited replies ([`Registration`], [`PinState`],
 //! [`SignalQuality`]) live here too.
@@ -201,7 +202,8 @@ pub fn classify(line: &str) -> Option<UrcHeader> {
     })
 }
 
-/// Why a module powered down (modems.md §2.5). All mean "the module is gone".
+/// Why a module powered down. All mean "the module is gone"
+/// (`docs/hardware/wire-format.md#urc-formats`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PowerDown {
     /// SIMCom `NORMAL POWER DOWN`.
@@ -239,7 +241,8 @@ pub enum Urc {
     Cmt {
         /// `<alpha>`: phonebook name of the sender, rarely present.
         alpha: Option<String>,
-        /// `<length>`: TPDU octets (a hint only, modems.md §2.3).
+        /// `<length>`: TPDU octets (a hint only,
+        /// `docs/hardware/at-commands.md#reading-and-deleting`).
         length: u32,
         /// The PDU in hex (SMSC + TPDU).
         pdu: String,
@@ -271,7 +274,8 @@ pub enum Urc {
     Cgreg(Registration),
     /// `+CEREG` (EPS registration, 27.007 §10.1).
     Cereg(Registration),
-    /// `RING`: an incoming call (hang up if calls are not wanted, modems.md §2.5).
+    /// `RING`: an incoming call (hang up if calls are not wanted,
+    /// `docs/hardware/wire-format.md#urc-formats`).
     Ring,
     /// `+CRING: <type>`, e.g. `VOICE`.
     Cring(String),
@@ -331,7 +335,8 @@ pub enum Urc {
     Qind(String),
     /// `+QUSIM: <n>` (Quectel, after a (e)UICC restart).
     Qusim(u8),
-    /// The module powered down: treat as "power lost" (modems.md §2.5).
+    /// The module powered down: treat as "power lost"
+    /// (`docs/hardware/wire-format.md#urc-formats`).
     PowerDown(PowerDown),
     /// Supply voltage warning (SIMCom SIM800).
     VoltageWarning(Voltage),
@@ -359,8 +364,9 @@ pub enum Urc {
 }
 
 impl Urc {
-    /// Whether this URC says SMS commands are now usable (modems.md §1.3 start-up gating:
-    /// SIMCom `SMS Ready` / `SMS DONE`, Quectel `+QIND: SMS DONE`).
+    /// Whether this URC says SMS commands are now usable
+    /// (`docs/hardware/at-commands.md#boot-urcs-and-busy-codes`: SIMCom `SMS Ready` / `SMS DONE`,
+    /// Quectel `+QIND: SMS DONE`).
     pub fn signals_sms_ready(&self) -> bool {
         match self {
             Urc::SmsReady | Urc::SmsDone => true,
@@ -575,7 +581,7 @@ impl RegStatus {
     }
 
     /// Registered in a way that carries SMS: home or roaming, including "SMS only" (1, 5, 6, 7;
-    /// modems.md §1.7).
+    /// `docs/hardware/at-commands.md#registration-and-signal`).
     pub fn is_registered(self) -> bool {
         matches!(
             self,
@@ -628,10 +634,10 @@ fn act_field(text: Option<&str>) -> Option<u8> {
 impl Registration {
     /// Parse the arguments of `+CREG:`/`+CGREG:`/`+CEREG:` (after the colon), solicited or not.
     ///
-    /// The forms overlap (modems.md §2.4): `1,3` is `<n>,<stat>`; `1,84CD,00D30156` is
-    /// `<stat>,<lac>,<ci>`. As MM's `item_is_lac_not_stat` does, the second item decides: an
-    /// unquoted decimal of at most three digits and at most 11 (or nothing) is a `<stat>`, so the
-    /// first item was `<n>`; anything else (quoted, hex, long) is a LAC.
+    /// The forms overlap (`docs/hardware/wire-format.md#urc-formats`): `1,3` is `<n>,<stat>`;
+    /// `1,84CD,00D30156` is `<stat>,<lac>,<ci>`. As MM's `item_is_lac_not_stat` does, the second
+    /// item decides: an unquoted decimal of at most three digits and at most 11 (or nothing) is a
+    /// `<stat>`, so the first item was `<n>`; anything else (quoted, hex, long) is a LAC.
     pub fn parse(kind: RegKind, args_text: &str) -> Result<Registration, ParseError> {
         // No field of these replies can contain a comma, so split at every comma and drop the
         // quotes: that reads mismatched and unterminated quotes (GAMMU `2,1,"0B,"0100701",7`,

@@ -4,9 +4,10 @@
 //! the AT port (a stable udev name or `/dev/serial0`), the modem model whose
 //! quirks apply, and the GPIO lines wired to the module (PWRKEY, supply
 //! enable, RESET, STATUS, flight mode) with their active levels and timings.
-//! The facts behind every shipped profile are in
-//! `../shared/reference/modems.md` §6; values it does not confirm are listed
-//! in each profile's `unconfirmed` key.
+//! Where every value of a shipped profile comes from is in
+//! `docs/hardware/boards.md` ("Board profile values", with the HAT wiring and
+//! module power timings it rests on); values no public source confirms are
+//! listed in each profile's `unconfirmed` key.
 //!
 //! [`PowerControl`] drives the lines over the embedded-hal 1.0 traits
 //! (`OutputPin`, `InputPin`, `DelayNs`), so the exact pin sequence is tested
@@ -14,12 +15,12 @@
 //! and plugs into the modem actor's last recovery rung
 //! ([`crate::modem::actor::PowerCycle`]).
 //!
-//! PWRKEY is a toggle (modems.md §6.2): the same press that switches the
-//! module on switches it off when it is already on. So power-on reads STATUS
-//! first where it is wired and never presses the key for a module that is
-//! on, and every profile's on-pulse is shorter than its module's off
-//! threshold (checked when the profile is loaded), so a spurious on-pulse
-//! cannot switch a running module off.
+//! PWRKEY is a toggle (`docs/hardware/boards.md#power-timing`): the same
+//! press that switches the module on switches it off when it is already on.
+//! So power-on reads STATUS first where it is wired and never presses the key
+//! for a module that is on, and every profile's on-pulse is shorter than its
+//! module's off threshold (checked when the profile is loaded), so a spurious
+//! on-pulse cannot switch a running module off.
 
 use std::path::PathBuf;
 

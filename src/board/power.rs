@@ -182,9 +182,9 @@ impl<O: OutputPin, I: InputPin, D: DelayNs> PowerControl<O, I, D> {
     /// waits for it to read on.
     ///
     /// With STATUS wired and reading on, nothing moves: PWRKEY is a toggle
-    /// (modems.md §6.2). Without STATUS the on-pulse is still safe for a
-    /// running module because it is shorter than the off threshold (checked
-    /// when the profile is loaded).
+    /// (`docs/hardware/boards.md#power-timing`). Without STATUS the on-pulse
+    /// is still safe for a running module because it is shorter than the off
+    /// threshold (checked when the profile is loaded).
     pub fn power_on(&mut self) -> Result<Outcome, Error> {
         if self.power_key.is_none() && self.power_enable.is_none() {
             return Err(Error::NotWired {
@@ -219,7 +219,7 @@ impl<O: OutputPin, I: InputPin, D: DelayNs> PowerControl<O, I, D> {
     /// module that was already off is switched *on* by it (PWRKEY is a
     /// toggle), and the result is [`Outcome::Unverified`]. Prefer the AT
     /// command (`AT+CPOWD=1`, `AT+QPOWD=1`, `AT+CPOF`) while the module
-    /// answers (modems.md §6.2).
+    /// answers (`docs/hardware/boards.md#power-timing`).
     pub fn power_off(&mut self) -> Result<Outcome, Error> {
         if self.power_key.is_none() && self.power_enable.is_none() {
             return Err(Error::NotWired {

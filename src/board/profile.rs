@@ -26,15 +26,16 @@ pub struct BoardProfile {
     /// Time from power-on until the module answers `AT`, in milliseconds.
     pub boot_ms: u32,
     /// The module's PWRKEY press length that switches a running module off
-    /// (modems.md §6.2). Required with `[power_key]`: the on-pulse must stay
-    /// below it and the off-pulse must reach it.
+    /// (`docs/hardware/boards.md#power-timing`). Required with `[power_key]`:
+    /// the on-pulse must stay below it and the off-pulse must reach it.
     #[serde(default)]
     pub off_threshold_ms: Option<u32>,
     /// Time from the off action (PWRKEY off-pulse) until the module is off.
     /// Required with `[power_key]`.
     #[serde(default)]
     pub shutdown_ms: Option<u32>,
-    /// Dotted keys of this profile whose values modems.md does not confirm.
+    /// Dotted keys of this profile whose values no public source confirms
+    /// (`docs/hardware/README.md#open-points`).
     #[serde(default)]
     pub unconfirmed: Vec<String>,
     /// Jumper positions the profile assumes, for people.
@@ -69,7 +70,7 @@ pub struct Serial {
     pub rtscts: bool,
 }
 
-/// PWRKEY: a momentary press, a toggle (modems.md §6.2).
+/// PWRKEY: a momentary press, a toggle (`docs/hardware/boards.md#power-timing`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PowerKey {

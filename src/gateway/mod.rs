@@ -72,7 +72,7 @@ impl Events {
     }
 }
 
-/// Where the gateway reads the time (DESIGN.md invariant 4).
+/// Where the gateway reads the time (`docs/architecture.md`, "Invariants": 4, time is injected).
 pub trait Clock: Send + Sync {
     fn now(&self) -> Timestamp;
 }

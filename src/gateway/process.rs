@@ -1,5 +1,6 @@
-//! What the service does with a completed inbound message, in one store transaction (DESIGN.md,
-//! "Receiving": rules run, replies are queued in the same transaction, webhooks fire):
+//! What the service does with a completed inbound message, in one store transaction
+//! (`docs/architecture.md`, "Receiving a message": rules run, replies are queued in the same
+//! transaction, webhooks fire):
 //!
 //! 1. the conversation with the sender records it (created on first contact, reopened when
 //!    closed);

@@ -1,6 +1,6 @@
-//! `GET /api/v1/audit`: the audit log, newest first (issue 5, "The audit log records which
-//! token sent, changed or deleted what"). Handlers write it in the transaction of their effect;
-//! [`super::auth`] adds the requests that failed.
+//! `GET /api/v1/audit`: the audit log, newest first: which token sent, changed or deleted what.
+//! Handlers write it in the transaction of their effect; [`super::auth`] adds the requests that
+//! failed.
 
 use axum::Router;
 use axum::extract::State;

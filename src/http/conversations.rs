@@ -1,4 +1,4 @@
-//! `/api/v1/conversations`: the support desk's threads (issue 5, "Conversations"). List with
+//! `/api/v1/conversations`: the support desk's threads. List with
 //! filters, one thread with its messages, a staff reply through the send queue at support
 //! priority, state / assignee / notes / tags, and marking read.
 //!

@@ -63,7 +63,7 @@ pub mod rules;
 pub mod system;
 pub mod types;
 
-// contacts, consent and templates (issue 5, contacts API)
+// contacts, consent and templates (the contacts API)
 pub mod consent;
 pub mod contact_input;
 pub mod contacts;
@@ -137,7 +137,7 @@ pub struct AppState {
         system::health,
         system::metrics,
         system::openapi,
-        // contacts, consent and templates (issue 5, contacts API)
+        // contacts, consent and templates (the contacts API)
         contacts::list,
         contacts::get_one,
         contacts::put,
@@ -155,7 +155,7 @@ pub struct AppState {
         templates::render,
         bulk::create,
         bulk::get_one,
-        // Conversations, reports and audit (issue 5).
+        // Conversations, reports and audit.
         conversations::list,
         conversations::get_one,
         conversations::update,
@@ -190,7 +190,7 @@ pub struct AppState {
         bulk::CampaignView,
         error::ErrorBody,
         error::ErrorDetail,
-        // contacts, consent and templates (issue 5, contacts API)
+        // contacts, consent and templates (the contacts API)
         contacts::ContactView,
         contacts::ContactBody,
         contacts::ContactList,
@@ -210,7 +210,7 @@ pub struct AppState {
         templates::PreviewView,
         templates::PreviewRequest,
         templates::RenderedView,
-        // Conversations, reports and audit (issue 5).
+        // Conversations, reports and audit.
         conversations::ConversationView,
         conversations::ConversationDetail,
         conversations::ConversationList,
@@ -284,9 +284,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/modems", get(system::modems))
         .route("/api/v1/openapi.json", get(system::openapi))
         .route("/metrics", get(system::metrics))
-        // contacts, consent and templates (issue 5, contacts API)
+        // contacts, consent and templates (the contacts API)
         .merge(contacts_routes())
-        // Conversations, reports and audit (issue 5).
+        // Conversations, reports and audit.
         .merge(conversations::routes())
         .merge(reports::routes())
         .merge(audit::routes())

@@ -1,7 +1,6 @@
-//! `GET /api/v1/reports/daily`: the support line's figures per local day as JSON (issue 5,
-//! "Reports and audit"). What each figure counts is defined once, in
-//! [`crate::store::DayReport`] and the table of [`crate::store`]'s `support_reports` module;
-//! this module validates the range and shapes the answer.
+//! `GET /api/v1/reports/daily`: the support line's figures per local day as JSON. What each figure
+//! counts is defined once, in [`crate::store::DayReport`] and the table of [`crate::store`]'s
+//! `support_reports` module; this module validates the range and shapes the answer.
 
 use std::collections::BTreeMap;
 

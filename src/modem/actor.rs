@@ -1,6 +1,6 @@
 //! The modem actor: one task per modem owns its port and runs everything on
 //! it in order: sends asked for by the gateway, new-message indications,
-//! health polls, and the recovery ladder (DESIGN.md):
+//! health polls, and the recovery ladder (`docs/modem.md`, "Recovery ladder"):
 //!
 //! command timeout → `AT` probe → re-init → radio off/on → module reset →
 //! board power cycle (a hook) → re-open the port once the device is back,
@@ -800,8 +800,9 @@ const REOPEN_EVERY: Duration = Duration::from_millis(250);
 /// ...for this long, then with the backoff.
 const REOPEN_FAST_FOR: Duration = Duration::from_secs(60);
 
-/// Wait after a module reset before re-opening (the longest boot in
-/// modems.md §4 is about 20 s; re-open retries cover the rest).
+/// Wait after a module reset before re-opening (the longest boot among the
+/// covered families is about 20 s, `docs/hardware/quirks.md`; re-open retries
+/// cover the rest).
 fn session_boot_time() -> Duration {
     Duration::from_secs(5)
 }

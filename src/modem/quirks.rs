@@ -1,4 +1,4 @@
-//! Per-model quirks as data (modems.md §4). A model is recognised from
+//! Per-model quirks as data (`docs/hardware/quirks.md`). A model is recognised from
 //! `AT+CGMI` / `AT+CGMM`, or named in the config; nothing else in the driver
 //! tests the model.
 
@@ -21,7 +21,7 @@ pub struct Quirks {
     pub storage: &'static [&'static str],
     /// `AT+CNMI` settings to try in order: (mode, mt, bm, ds, bfr). `mt=1`
     /// stores messages and signals `+CMTI`, so nothing is lost while the host
-    /// is down (modems.md §1.4).
+    /// is down (`docs/hardware/at-commands.md#cnmi-and-status-reports`).
     pub cnmi: &'static [(u8, u8, u8, u8, Option<u8>)],
     /// How this family reads the ICCID.
     pub ccid: &'static [CcidForm],

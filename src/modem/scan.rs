@@ -5,7 +5,8 @@
 //! A port is probed once however many names point at it (`/dev/ttyUSB2`,
 //! its `/dev/serial/by-id/...` link and our udev symlink); it is reported
 //! under its most stable name, because that is the name a config should use
-//! (modems.md §5.2 and §7: ttyUSB numbers change on re-enumeration).
+//! (ttyUSB numbers change on re-enumeration: `docs/hardware/usb-and-udev.md#udev-names`,
+//! `docs/hardware/serial.md#re-enumeration`).
 
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
@@ -20,7 +21,7 @@ use super::quirks;
 
 /// The places a modem's AT port shows up on a Pi-class board: USB serial
 /// (option, qcserial: ttyUSB; CDC-ACM: ttyACM), the Pi UART under both of
-/// its names (modems.md §6.3), systemd's stable links and ours (udev/).
+/// its names (`docs/hardware/serial.md#pi-uart`), systemd's stable links and ours (udev/).
 pub const STANDARD: &[&str] = &[
     "/dev/ttyUSB*",
     "/dev/ttyACM*",
@@ -133,7 +134,7 @@ fn matches(pattern: &str, name: &str) -> bool {
 
 /// How good a name is for a config: lower is better. A name someone typed
 /// wins; then our udev names, systemd's by-id and by-path, the Pi's
-/// `serial0`, and last the kernel name, which changes (modems.md §5.2, §7).
+/// `serial0`, and last the kernel name, which changes (`docs/hardware/serial.md#re-enumeration`).
 fn rank(name: &str, explicit: bool) -> u8 {
     if explicit {
         return 0;

@@ -144,8 +144,8 @@ impl Session {
         ))
     }
 
-    /// The whole set-up (modems.md §1): echo off, numeric errors, SIM PIN,
-    /// PDU mode, storage, new-message indications, SMSC, identity.
+    /// The whole set-up (`docs/hardware/at-commands.md#init-sequence`): echo off, numeric errors,
+    /// SIM PIN, PDU mode, storage, new-message indications, SMSC, identity.
     pub async fn init(&mut self, cfg: &InitConfig) -> Result<Setup, Error> {
         self.resync(5).await?;
         // ATZ restores the stored profile, which may turn echo and CMEE back

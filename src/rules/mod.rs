@@ -1,4 +1,4 @@
-//! Support-line rules (issue 5), as pure code: nothing here does I/O or reads the clock.
+//! Support-line rules, as pure code: nothing here does I/O or reads the clock.
 //!
 //! - [`normalize`]: how keywords are compared (NFKC, kana, case) and what the first word is;
 //! - [`rule`]: the rule spec shared by the config file and the API;

@@ -94,7 +94,7 @@ pub(crate) fn history(conn: &Connection, number: &str) -> Result<Vec<ConsentChan
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
-// ---- listing (contacts API, issue 5) ----
+// ---- listing (the contacts API) ----
 
 /// A number's current consent.
 #[derive(Debug, Clone, PartialEq, Eq)]

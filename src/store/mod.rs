@@ -17,7 +17,7 @@
 
 mod campaigns;
 mod consent;
-// contacts and templates (issue 5, contacts API)
+// contacts and templates (the contacts API)
 mod contacts;
 mod templates;
 
@@ -50,7 +50,7 @@ use rusqlite::Connection;
 
 pub use campaigns::{Campaign, NewCampaign, Skipped};
 pub use consent::ConsentChange;
-// contacts and templates (issue 5, contacts API)
+// contacts and templates (the contacts API)
 pub use consent::ConsentState;
 pub use contacts::{Contact, ContactFilter, ImportCounts, NewContact};
 pub use templates::Template;
@@ -60,7 +60,7 @@ pub use error::Error;
 pub use migrate::SCHEMA_VERSION;
 pub use retention::Pruned;
 pub use rules::{NewRule, StoredRule};
-// Conversations as the desk reads them, and the daily reports (issue 5).
+// Conversations as the desk reads them, and the daily reports.
 pub use support_reports::{
     DayReport, DurationStats, MAX_REPORT_DAYS, OutboundCounts, failure_cause,
 };
@@ -643,7 +643,7 @@ impl Store {
             .await
     }
 
-    // ---- contacts, consent listing and templates (issue 5, contacts API) ----
+    // ---- contacts, consent listing and templates (the contacts API) ----
 
     /// The contact with `number`, if any.
     pub async fn get_contact(&self, number: &str) -> Result<Option<Contact>, Error> {
@@ -753,7 +753,7 @@ impl Store {
         self.read(templates::list).await
     }
 
-    // ---- conversations and reports (issue 5) ----
+    // ---- conversations and reports ----
 
     /// One page of conversations matching `filter`; pass the returned `next_cursor` to get the
     /// next page.

@@ -1,4 +1,4 @@
-//! Daily support-line reports (issue 5, "Reports and audit"): per local day of a time zone,
+//! Daily support-line reports: per local day of a time zone,
 //! outbound recipients by state, delivery and sent rates, failures by cause, inbound volume,
 //! first-response and resolution times, consent changes, and outbound volume by origin.
 //!

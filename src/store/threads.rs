@@ -1,4 +1,4 @@
-//! Conversations as a support desk reads them (issue 5): the filtered, keyset-paginated list,
+//! Conversations as a support desk reads them: the filtered, keyset-paginated list,
 //! one thread's messages in both directions in time order, and marking a thread read.
 //!
 //! Reading never writes: [`mark_read`] is its own operation (`POST .../read`), so a `GET` can

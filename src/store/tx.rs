@@ -17,7 +17,7 @@ use super::types::{
 use super::{
     Error, campaigns, consent, conversations, events, history, inbound, outbound, reports, rules,
 };
-// contacts and templates (issue 5, contacts API)
+// contacts and templates (the contacts API)
 use super::consent::ConsentState;
 use super::contacts::{self, Contact, ContactFilter, ImportCounts, NewContact};
 use super::templates::{self, Template};
@@ -250,7 +250,7 @@ impl Tx<'_> {
         rules::replace(self.conn, list, by, now)
     }
 
-    // ---- contacts, consent listing and templates (issue 5, contacts API) ----
+    // ---- contacts, consent listing and templates (the contacts API) ----
 
     /// See [`Store::get_contact`](super::Store::get_contact) (sees this transaction's writes).
     pub fn get_contact(&self, number: &str) -> Result<Option<Contact>, Error> {
@@ -346,7 +346,7 @@ impl Tx<'_> {
         templates::list(self.conn)
     }
 
-    // ---- conversations (issue 5) ----
+    // ---- conversations ----
 
     /// See [`Store::get_conversation`](super::Store::get_conversation) (sees this transaction's
     /// writes).

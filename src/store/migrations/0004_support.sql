@@ -1,4 +1,4 @@
--- smsgate store, schema version 4: the support line (issue 5).
+-- smsgate store, schema version 4: the support line.
 -- Contacts and groups, consent (opt-out) with its history, templates, conversations with their
 -- episodes, bulk campaigns, and where each outbound message came from.
 

@@ -1,4 +1,4 @@
--- smsgate store: conversations and daily reports (issue 5). Indexes only.
+-- smsgate store: conversations and daily reports. Indexes only.
 
 -- The daily report counts recipients by the day they were accepted and inbound messages by the
 -- day they were assembled; without these each report scanned both tables whole.
