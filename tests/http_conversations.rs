@@ -1,4 +1,4 @@
-//! Conversations, daily reports and the audit log through the HTTP API (issue 5), with
+//! Conversations, daily reports and the audit log through the HTTP API, with
 //! `router(state).oneshot(..)` over a real SQLite file: a staff reply queued at support priority
 //! and its effect on the thread, the opt-out refusal, PATCH and its validation, reading versus
 //! marking read, the report's JSON and its range checks, and who did what in the audit log.

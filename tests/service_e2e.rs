@@ -1,4 +1,4 @@
-//! The whole service end to end (issue 4): `app::start` with a TOML config, real HTTP over
+//! The whole service end to end: `app::start` with a TOML config, real HTTP over
 //! loopback with a hyper client, a real SQLite file, and pty simulators spawned here so faults
 //! can be injected. Every test asserts what a user relies on: the API's view of a message and
 //! what the simulated modem actually put on the air (its `sent` list).

@@ -1,4 +1,4 @@
-//! The kill -9 case (issue 4): `smsgate serve` as a child process, its modem a `smsgate sim`
+//! The kill -9 case: `smsgate serve` as a child process, its modem a `smsgate sim`
 //! child process that outlives it. 30 messages are queued, the service is killed with SIGKILL
 //! after some were sent, started again on the same database, and runs until every recipient
 //! has settled. Then: every accepted message is still there, nothing was lost, and nothing was

@@ -1,4 +1,4 @@
-//! Conversations as the desk reads them, and the daily reports (issue 5), on real SQLite files:
+//! Conversations as the desk reads them, and the daily reports, on real SQLite files:
 //! list filters and keyset pagination, one thread across both directions, marking read, and the
 //! figures of two hand-built days in Asia/Tokyo, where the day boundary is 15:00 UTC.
 

@@ -1,4 +1,4 @@
-//! The support-line automation end to end (issue 5): `app::start` with a `[support]` and
+//! The support-line automation end to end: `app::start` with a `[support]` and
 //! `[[rules]]` config parsed from TOML, a pty simulator per service, a real SQLite file and real
 //! HTTP over loopback. Customers text in through the simulator (`Request::Deliver`); what they
 //! get back is read from the simulator's `sent` list, and what staff see from the API.
