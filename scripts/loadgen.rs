@@ -935,7 +935,11 @@ async fn recovery(
         let t0 = Instant::now();
         sim_ctl(&ctl, fault_req.clone()).await?;
         let count_at_fault = sim_sent(&sim_ctl(&ctl, json!({"cmd": "state"})).await?).len();
+        // Back: the device node is there again after it was seen gone (unplug), or the
+        // module is booting (reboot); sending again: a send the simulator accepted after that.
+        let mut gone = fault != "unplug";
         let mut back = None;
+        let mut count_at_back = count_at_fault;
         let sent_again;
         loop {
             let st = match sim_ctl(&ctl, json!({"cmd": "state"})).await {
@@ -945,12 +949,13 @@ async fn recovery(
                     continue;
                 }
             };
-            // Back: the device node is there again (the module then boots, and starts its SMS
-            // service after `--sms-init-ms`).
-            if back.is_none() && st["plugged"] == json!(true) {
+            let plugged = st["plugged"] == json!(true);
+            gone |= !plugged;
+            if back.is_none() && gone && plugged {
                 back = Some(t0.elapsed());
+                count_at_back = sim_sent(&st).len();
             }
-            if sim_sent(&st).len() > count_at_fault {
+            if back.is_some() && sim_sent(&st).len() > count_at_back {
                 sent_again = t0.elapsed();
                 break;
             }
@@ -981,6 +986,10 @@ async fn recovery(
         );
         if unique.len() != sent.len() {
             bail!("run {run}: a message went out twice: {sent:?}");
+        }
+        if let Ok(keep) = std::env::var("LOADGEN_KEEP_LOGS") {
+            let _ = std::fs::copy(dir.0.join("serve.log"), format!("{keep}/serve-{run}.log"));
+            let _ = std::fs::copy(dir.0.join("sim.log"), format!("{keep}/sim-{run}.log"));
         }
         back_to_send.push(sent_again - back);
     }

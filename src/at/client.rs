@@ -53,6 +53,10 @@ pub enum Error {
     /// unknown.
     #[error("the modem connection closed after the PDU was written")]
     ClosedAfterPayload,
+    /// The modem announced a restart (`RDY`, a power-down URC) while the command ran: it will
+    /// never answer. After the PDU was written a send's outcome is unknown.
+    #[error("the modem restarted while the command ran")]
+    Restarted { payload_sent: bool },
     #[error("{0}")]
     Cme(CmeError),
     #[error("{0}")]
@@ -426,6 +430,15 @@ impl Actor {
             tracing::debug!(error = %e, header, "unparsed URC");
             Urc::Other(header.to_owned())
         });
+        // A restarted module has forgotten the command in flight: end it now rather than
+        // at its timeout (up to a minute for a send).
+        if urc.signals_reset()
+            && let Some(c) = self.current.take()
+        {
+            let _ = c.req.reply.send(Err(Error::Restarted {
+                payload_sent: c.payload_sent,
+            }));
+        }
         match self.urc_tx.try_send(urc) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(u)) => {
@@ -543,6 +556,28 @@ mod tests {
             Urc::Cmt { pdu, .. } => assert_eq!(pdu, PDU),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[tokio::test]
+    async fn a_restart_ends_the_command_in_flight_at_once() {
+        let (c, mut urcs, mut m) = start();
+        let cmd = Cmgs::new(24, PDU).unwrap();
+        let c2 = c.clone();
+        let q = tokio::spawn(async move { c2.send(&cmd).await });
+        m.expect(b"AT+CMGS=24\r").await;
+        m.say("\r\n> ").await;
+        m.expect(b"\x1a").await;
+        m.say("\r\nRDY\r\n").await;
+        match q.await.unwrap() {
+            Err(Error::Restarted { payload_sent: true }) => {}
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(urcs.recv().await.unwrap(), Urc::Rdy));
+        // The next command runs as usual.
+        let q = tokio::spawn(async move { c.send(&Csq).await });
+        m.expect(b"AT+CSQ\r").await;
+        m.say("\r\n+CSQ: 21,99\r\n\r\nOK\r\n").await;
+        assert_eq!(q.await.unwrap().unwrap().rssi, Some(21));
     }
 
     #[tokio::test]

@@ -367,11 +367,13 @@ impl Session {
             client::Error::Timeout {
                 payload_sent: true, ..
             }
-            | client::Error::ClosedAfterPayload => (CmsClass::OutcomeUnknown, None),
+            | client::Error::ClosedAfterPayload
+            | client::Error::Restarted { payload_sent: true } => (CmsClass::OutcomeUnknown, None),
             // Nothing was sent: safe to try again, on this modem or another.
-            client::Error::Timeout { .. } | client::Error::Closed | client::Error::Io(_) => {
-                (CmsClass::DeviceState, None)
-            }
+            client::Error::Timeout { .. }
+            | client::Error::Closed
+            | client::Error::Io(_)
+            | client::Error::Restarted { .. } => (CmsClass::DeviceState, None),
             _ => (CmsClass::Temporary, None),
         };
         SendError {
