@@ -240,7 +240,7 @@ mod tests {
     use super::*;
 
     fn hex(s: &str) -> Vec<u8> {
-        crate::sms::pdumode::from_hex(s).unwrap()
+        crate::sms::hex::from_hex(s).unwrap()
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The SMS codec: 3GPP TS 23.040 (TPDUs) and TS 23.038 (alphabets). Pure: no
-//! I/O, no tokio. Layered bottom-up: semi-octets and septets, alphabets,
+//! I/O, no tokio. Layered bottom-up: hex, semi-octets and septets, alphabets,
 //! TP fields, TPDUs, PDU mode, then segmentation and reassembly.
 
 pub mod address;
@@ -7,6 +7,7 @@ pub mod compose;
 pub mod dcs;
 pub mod error;
 pub mod gsm7;
+pub mod hex;
 pub mod pdumode;
 pub mod reassembly;
 pub mod segment;

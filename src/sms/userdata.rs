@@ -86,8 +86,8 @@ impl UserData {
     /// The body's octets in hex (8-bit data as it came).
     pub fn body_hex(&self) -> String {
         match &self.body {
-            Body::Gsm7 { septets, .. } => super::pdumode::to_hex(septets),
-            Body::Ucs2(b) | Body::Data(b) => super::pdumode::to_hex(b),
+            Body::Gsm7 { septets, .. } => super::hex::to_hex(septets),
+            Body::Ucs2(b) | Body::Data(b) => super::hex::to_hex(b),
         }
     }
 
@@ -194,7 +194,7 @@ mod tests {
     use super::*;
 
     fn hex(s: &str) -> Vec<u8> {
-        crate::sms::pdumode::from_hex(s).unwrap()
+        crate::sms::hex::from_hex(s).unwrap()
     }
 
     #[test]
