@@ -6,7 +6,7 @@ use smsgate::sms::address::Address;
 use smsgate::sms::compose::{Compose, compose};
 use smsgate::sms::gsm7::Charset;
 use smsgate::sms::pdumode;
-use smsgate::sms::reassembly::{Part, Reassembler};
+use smsgate::sms::reassembly::join;
 use smsgate::sms::segment::{self, Options};
 use smsgate::sms::tpdu::{Direction, Tpdu};
 use smsgate::sms::udh::Udh;
@@ -43,27 +43,30 @@ fn round_trip(text: &str, opts: &Options) -> String {
         ..Compose::to(Address::parse_number("+819012345678").unwrap())
     };
     let pdus = compose(text, &c).expect("compose");
-    let mut r = Reassembler::new(3600, 8);
-    let mut done = Vec::new();
-    // Push in reverse to exercise out-of-order arrival.
+    let mut parts = Vec::new();
+    // Decoded in reverse, as parts may arrive out of order; joined in sequence order.
     for pdu in pdus.iter().rev() {
         let hex = pdu.to_hex();
         let (_, decoded) = pdumode::decode_hex(&hex, true).expect("decode");
         let Tpdu::Submit(s) = decoded else {
             panic!("not a submit")
         };
-        done.extend(r.push(
-            Part {
-                sender: s.da.to_string(),
-                concat: s.ud.udh.as_ref().and_then(Udh::concat),
-                body: s.ud.body,
-            },
-            0,
-        ));
+        let seq =
+            s.ud.udh
+                .as_ref()
+                .and_then(Udh::concat)
+                .map_or(1, |c| c.sequence);
+        parts.push((seq, s.ud.body));
     }
-    assert_eq!(done.len(), 1);
-    assert!(done[0].complete);
-    done[0].text.clone().expect("text")
+    parts.sort_by_key(|(seq, _)| *seq);
+    let seqs: Vec<u8> = parts.iter().map(|(s, _)| *s).collect();
+    assert_eq!(
+        seqs,
+        (1..=parts.len() as u8).collect::<Vec<_>>(),
+        "every part once"
+    );
+    let bodies: Vec<&Body> = parts.iter().map(|(_, b)| b).collect();
+    join(&bodies).0.expect("text")
 }
 
 fn part_units(body: &Body) -> usize {
