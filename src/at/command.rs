@@ -17,7 +17,7 @@ use std::time::Duration;
 use crate::at::parse::{
     Arg, ParseError, args, info_args, invalid, is_hex, number, opt_number, snippet,
 };
-use crate::at::urc::{PinState, RegKind, Registration, SignalQuality};
+use crate::at::values::{PinState, RegKind, Registration, SignalQuality};
 
 /// Ctrl-Z (SUB): ends the PDU after the prompt and sends it (27.005 §3.5.1).
 pub const CTRL_Z: u8 = 0x1A;
@@ -1210,7 +1210,7 @@ mod tests {
 
     /// (name, command form, response lines, expected ICCID or an error).
     type IccidCase = (&'static str, CcidForm, Vec<String>, Result<String, ()>);
-    use crate::at::urc::RegStatus;
+    use crate::at::values::RegStatus;
 
     fn lines(ls: &[&str]) -> Vec<String> {
         ls.iter().map(|s| (*s).to_owned()).collect()

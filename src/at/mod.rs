@@ -4,8 +4,8 @@
 //! Everything here except the client is pure: bytes or lines in, values out, no I/O, no tokio. The
 //! split (`docs/architecture.md`, "Layers"): the [`framer`] turns bytes into lines, prompts and
 //! final result codes; [`urc`] recognises unsolicited result codes; [`command`] knows each
-//! command's wire form, prefix, timeout and response parser; [`result`] holds the final result
-//! codes and the `+CMS ERROR` classification. Errors of this layer are [`ParseError`].
+//! command's wire form, prefix, timeout and response parser; [`values`] holds what commands and
+//! URCs share (registration, PIN state, signal); [`result`] holds the final result codes. Errors of this layer are [`ParseError`].
 
 pub mod client;
 pub mod command;
@@ -14,5 +14,6 @@ pub mod parse;
 pub mod result;
 pub mod trace;
 pub mod urc;
+pub mod values;
 
 pub use parse::ParseError;

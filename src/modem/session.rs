@@ -15,7 +15,8 @@ use crate::at::command::{
     StoredMessage,
 };
 use crate::at::result::CmsClass;
-use crate::at::urc::{PinState, Registration, Urc, any_registered};
+use crate::at::urc::Urc;
+use crate::at::values::{PinState, Registration, any_registered};
 
 use super::Error;
 use super::port::Port;
