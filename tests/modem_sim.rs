@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use smsgate::at::result::CmsClass;
+use smsgate::modem::CmsClass;
 use smsgate::modem::actor::{self, ModemConfig, ModemEvent, ModemHandle, ModemState, ReceivedPart};
 use smsgate::sim::{Fault, Request, SimConfig, SimHandle, Simulator};
 use smsgate::sms::Address;

@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 use serde_json::json;
 
 use super::{Clock, Events};
-use crate::at::result::CmsClass;
+use crate::modem::cms::CmsClass;
 use crate::modem::{ModemHandle, ModemState, SendError};
 use crate::sms::address::Address;
 use crate::sms::compose::{Compose, compose};

@@ -18,8 +18,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::at::result::CmsClass;
 use crate::at::urc::Urc;
+use crate::modem::cms::CmsClass;
 use crate::sms::pdumode;
 use crate::sms::tpdu::Tpdu;
 

@@ -4,12 +4,14 @@
 //! [`session::Session`] directly.
 
 pub mod actor;
+pub mod cms;
 pub mod port;
 pub mod quirks;
 pub mod scan;
 pub mod session;
 
 pub use actor::{ModemConfig, ModemEvent, ModemHandle, ModemState, ModemStatus, ReceivedPart};
+pub use cms::CmsClass;
 pub use session::{Health, Identity, InitConfig, SendError, Session, Setup};
 
 use crate::at::client;

@@ -4,9 +4,10 @@
 
 use std::time::Duration;
 
+use super::cms::CmsClass;
 use crate::at::command::CcidForm;
 use crate::at::framer::FramerQuirks;
-use crate::at::result::{CmsClass, QUECTEL_CMS_CLASSES, SIMCOM_CMS_CLASSES};
+use CmsClass::{Permanent as P, Temporary as T};
 
 /// What differs between modem families.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,6 +127,18 @@ pub static HUAWEI: Quirks = Quirks {
     busy_cms: BUSY_CMS,
     busy_cme: BUSY_CME,
 };
+
+/// Quectel vendor codes (ATMAN `cms-errors.md`; `docs/hardware/cms-errors.md#vendor-codes`): 512
+/// SIM not ready, 513 message length exceeds, 514 invalid request parameters, 529 MO SMS not
+/// allowed, 530 GPRS suspended. (515, 517 and 531 have no class of their own and fall back to the
+/// default.)
+pub const QUECTEL_CMS_CLASSES: &[(u16, CmsClass)] =
+    &[(512, T), (513, P), (514, P), (529, P), (530, T)];
+
+/// SIMCom/Wavecom-style vendor codes (SMST, KANNEL `at2_error_string`;
+/// `docs/hardware/cms-errors.md#vendor-codes`): 512 MM establishment failure, 513 lower-layer
+/// failure, 514 network congestion, 515 init in progress.
+pub const SIMCOM_CMS_CLASSES: &[(u16, CmsClass)] = &[(512, T), (513, T), (514, T), (515, T)];
 
 pub static ALL: [&Quirks; 4] = [&QUECTEL, &SIMCOM, &HUAWEI, &GENERIC];
 

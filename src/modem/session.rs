@@ -14,9 +14,9 @@ use crate::at::command::{
     CpmsTest, CregRead, CscaRead, CscaSet, Csq, ListedMessage, MemoryUsage, MessageStat,
     StoredMessage,
 };
-use crate::at::result::CmsClass;
 use crate::at::urc::Urc;
 use crate::at::values::{PinState, Registration, any_registered};
+use crate::modem::cms::CmsClass;
 
 use super::Error;
 use super::port::Port;
@@ -363,7 +363,7 @@ impl Session {
 
     fn classify(&self, e: client::Error) -> SendError {
         let (class, code) = match &e {
-            client::Error::Cms(c) => (c.class(self.quirks.cms_vendor), c.code),
+            client::Error::Cms(c) => (super::cms::classify(c, self.quirks.cms_vendor), c.code),
             // The PDU went out and no answer came: it may have been sent.
             client::Error::Timeout {
                 payload_sent: true, ..
