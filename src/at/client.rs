@@ -284,7 +284,7 @@ impl Actor {
                     return;
                 }
                 Step::Read(Ok(n)) => {
-                    self.framer.push(&buf[..n]);
+                    self.framer.push(buf.get(..n).unwrap_or(&buf));
                     while let Some(frame) = self.framer.next_frame() {
                         if let Err(e) = self.on_frame(frame, &mut wr).await {
                             tracing::warn!(error = %e, "writing to the modem failed");

@@ -7,6 +7,10 @@
 //! command's wire form, prefix, timeout and response parser; [`values`] holds what commands and
 //! URCs share (registration, PIN state, signal); [`result`] holds the final result codes. Errors of this layer are [`ParseError`].
 
+// Both parse what modems and the network send: an index out of range would be a panic on
+// external data. `unwrap` and `expect` are denied crate-wide in Cargo.toml.
+#![deny(clippy::indexing_slicing)]
+
 pub mod client;
 pub mod command;
 pub mod framer;

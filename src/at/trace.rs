@@ -49,7 +49,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Traced<S> {
         let before = buf.filled().len();
         let r = Pin::new(&mut self.inner).poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = r {
-            let got = &buf.filled()[before..];
+            let got = buf.filled().get(before..).unwrap_or_default();
             if tracing::enabled!(tracing::Level::TRACE) {
                 tracing::trace!(modem = %self.name, "r: {}", escape(got));
             }
@@ -68,7 +68,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Traced<S> {
         if let Poll::Ready(Ok(n)) = r
             && tracing::enabled!(tracing::Level::TRACE)
         {
-            tracing::trace!(modem = %self.name, "w: {}", escape(&buf[..n]));
+            tracing::trace!(modem = %self.name, "w: {}", escape(buf.get(..n).unwrap_or(buf)));
         }
         r
     }

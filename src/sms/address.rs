@@ -179,8 +179,10 @@ impl Address {
                 DecodeErrorKind::OutOfRange("SMSC address length"),
             ));
         }
-        let toa = body[0];
-        let value = digits(&body[1..], (len - 1) * 2, 2)?;
+        let (&toa, rest) = body
+            .split_first()
+            .ok_or_else(|| DecodeError::truncated("toa", 1))?;
+        let value = digits(rest, (len - 1) * 2, 2)?;
         Ok((
             Some(Address {
                 ton: Ton::from_bits(toa >> 4),
@@ -208,7 +210,9 @@ impl Address {
 fn digits(body: &[u8], count: usize, base: usize) -> Result<String, DecodeError> {
     let mut s = String::with_capacity(count);
     for i in 0..count {
-        let octet = body[i / 2];
+        let octet = *body
+            .get(i / 2)
+            .ok_or_else(|| DecodeError::truncated("value", base + i / 2))?;
         let nibble = if i % 2 == 0 { octet & 0x0F } else { octet >> 4 };
         match semioctet::digit_char(nibble) {
             Some(c) => s.push(c),

@@ -100,7 +100,7 @@ impl<'a> Reader<'a> {
     }
 
     pub(crate) fn remaining(&self) -> &'a [u8] {
-        &self.buf[self.pos..]
+        self.buf.get(self.pos..).unwrap_or_default()
     }
 
     pub(crate) fn u8(&mut self, field: &str) -> Result<u8, DecodeError> {

@@ -4,6 +4,8 @@
 use super::error::{DecodeError, DecodeErrorKind};
 
 /// Hex digit values; 0xFF for bytes that are not hex digits.
+// Built at compile time: an index out of range fails the build, not a decode.
+#[allow(clippy::indexing_slicing)]
 static HEX: [u8; 256] = {
     let mut t = [0xFFu8; 256];
     let mut i = 0;
@@ -29,7 +31,10 @@ pub fn from_hex(s: &str) -> Result<Vec<u8>, DecodeError> {
     }
     let mut out = Vec::with_capacity(b.len() / 2);
     for (i, pair) in b.chunks_exact(2).enumerate() {
-        let (hi, lo) = (HEX[usize::from(pair[0])], HEX[usize::from(pair[1])]);
+        let &[a, b] = pair else {
+            return Err(bad(2 * i));
+        };
+        let (hi, lo) = (value(a), value(b));
         if (hi | lo) & 0xF0 != 0 {
             return Err(bad(if hi == 0xFF { 2 * i } else { 2 * i + 1 }));
         }
@@ -38,13 +43,19 @@ pub fn from_hex(s: &str) -> Result<Vec<u8>, DecodeError> {
     Ok(out)
 }
 
+/// The value of one hex digit, 0xFF for anything else.
+fn value(b: u8) -> u8 {
+    HEX.get(usize::from(b)).copied().unwrap_or(0xFF)
+}
+
 /// Octets to upper-case hex, as modems print it.
 pub fn to_hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    let digit = |n: u8| char::from(DIGITS.get(usize::from(n & 0x0F)).copied().unwrap_or(b'0'));
     let mut s = String::with_capacity(bytes.len() * 2);
     for &b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 0x0F)]));
+        s.push(digit(b >> 4));
+        s.push(digit(b));
     }
     s
 }

@@ -2,6 +2,10 @@
 //! I/O, no tokio. Layered bottom-up: hex, semi-octets and septets, alphabets,
 //! TP fields, TPDUs, PDU mode, then segmentation and reassembly.
 
+// Both parse what modems and the network send: an index out of range would be a panic on
+// external data. `unwrap` and `expect` are denied crate-wide in Cargo.toml.
+#![deny(clippy::indexing_slicing)]
+
 pub mod address;
 pub mod compose;
 pub mod dcs;

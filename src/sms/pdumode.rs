@@ -20,7 +20,7 @@ impl Pdu {
         let (smsc, n) = Address::decode_smsc(bytes).map_err(|e| e.within("smsc", 0))?;
         Ok(Pdu {
             smsc,
-            tpdu: bytes[n..].to_vec(),
+            tpdu: bytes.get(n..).unwrap_or_default().to_vec(),
         })
     }
 
@@ -62,7 +62,7 @@ pub fn decode(
     } else {
         (None, 0)
     };
-    let tpdu = &bytes[n..];
+    let tpdu = bytes.get(n..).unwrap_or_default();
     let t = match direction {
         Some(d) => Tpdu::decode(tpdu, d),
         None => Tpdu::decode_stored(tpdu),

@@ -29,7 +29,7 @@ impl Timestamp {
             .get(..Self::LEN)
             .ok_or_else(|| DecodeError::truncated("", data.len()))?;
         let digit = |i: usize, what: &'static str, range: std::ops::RangeInclusive<u8>| {
-            let v = semioctet::decimal(b[i])
+            let v = semioctet::decimal(b.get(i).copied().unwrap_or(0xFF))
                 .map_err(|n| DecodeError::new(what, i, DecodeErrorKind::InvalidDigit(n)))?;
             if range.contains(&v) {
                 Ok(v)
@@ -46,7 +46,7 @@ impl Timestamp {
         let second = digit(5, "second", 0..=59)?;
         // Bit 3 of the seventh octet is the sign; the rest is two BCD digits,
         // tens in the low nibble.
-        let tz = b[6];
+        let tz = b.get(6).copied().unwrap_or(0xFF);
         let quarters = semioctet::decimal(tz & 0xF7)
             .map_err(|n| DecodeError::new("tz", 6, DecodeErrorKind::InvalidDigit(n)))?;
         let tz_quarters = if tz & 0x08 != 0 {

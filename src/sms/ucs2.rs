@@ -9,7 +9,8 @@ pub fn decode(data: &[u8], out: &mut String) {
     out.reserve(data.len() / 2);
     let units = data
         .chunks_exact(2)
-        .map(|p| u16::from_be_bytes([p[0], p[1]]));
+        .filter_map(|p| <[u8; 2]>::try_from(p).ok())
+        .map(u16::from_be_bytes);
     out.extend(char::decode_utf16(units).map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER)));
 }
 

@@ -157,8 +157,7 @@ impl Udh {
             .ok_or_else(|| DecodeError::truncated("", data.len()))?;
         let mut ies = Vec::new();
         let mut i = 0;
-        while i < body.len() {
-            let iei = body[i];
+        while let Some(&iei) = body.get(i) {
             let len = usize::from(
                 *body
                     .get(i + 1)

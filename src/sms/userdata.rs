@@ -131,7 +131,10 @@ impl UserData {
                 )
             })?;
             let mut out = Vec::with_capacity(count);
-            pack::unpack(&ud[hlen..], fill, count, &mut out)
+            let septets = ud
+                .get(hlen..)
+                .ok_or_else(|| DecodeError::truncated("", data.len()))?;
+            pack::unpack(septets, fill, count, &mut out)
                 .ok_or_else(|| DecodeError::truncated("", data.len()))?;
             let charset = udh.as_ref().map(Udh::charset).unwrap_or_default();
             Body::Gsm7 {

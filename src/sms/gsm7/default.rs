@@ -19,6 +19,8 @@ pub static ALPHABET: [char; 128] = [
 /// TS 23.038 §6.2.1.1 GSM 7 bit default alphabet extension table, indexed by
 /// the septet after 0x1B. 0x0A is the page break (form feed); 0x0D (CR2) and
 /// 0x1B (a further extension) are reserved.
+// Built at compile time: an index out of range fails the build, not a decode.
+#[allow(clippy::indexing_slicing)]
 pub static EXTENSION: [char; 128] = {
     let mut t = [NONE; 128];
     t[0x0A] = '\u{000C}';
@@ -36,6 +38,8 @@ pub static EXTENSION: [char; 128] = {
 
 /// ASCII to septet for the default alphabet and extension table together:
 /// `0x80 | septet` marks an extension-table character, 0xFF one with no code.
+// Built at compile time: an index out of range fails the build, not a decode.
+#[allow(clippy::indexing_slicing)]
 pub(super) static ASCII: [u8; 128] = {
     let mut t = [0xFFu8; 128];
     let mut i = 0;

@@ -47,7 +47,7 @@ impl Charset {
     /// The septets for `c`: one, or [`ESC`] and one. None when `c` has no code.
     pub fn encode_char(&self, c: char) -> Option<Code> {
         if self.is_default() && c.is_ascii() {
-            return match default::ASCII[c as usize] {
+            return match default::ASCII.get(c as usize).copied().unwrap_or(0xFF) {
                 0xFF => None,
                 s if s & 0x80 != 0 => Some(Code::Escaped(s & 0x7F)),
                 s => Some(Code::Single(s)),
@@ -91,24 +91,26 @@ impl Charset {
         let single = self.single_table();
         out.reserve(septets.len());
         let mut escaped = false;
+        // Septets are 7-bit: every masked value is a position in the 128-entry tables.
+        let at = |table: &[char; 128], s: usize| table.get(s).copied().unwrap_or(NONE);
         for &s in septets {
             let s = usize::from(s & 0x7F);
             if escaped {
                 escaped = false;
-                let c = single[s];
+                let c = at(single, s);
                 if c != NONE {
                     out.push(c);
                 } else if s == usize::from(ESC) {
                     // 0x1B 0x1B is reserved for a further extension table:
                     // shown as a space.
                     out.push(' ');
-                } else if locking[s] != NONE {
-                    out.push(locking[s]);
+                } else if at(locking, s) != NONE {
+                    out.push(at(locking, s));
                 }
             } else if s == usize::from(ESC) {
                 escaped = true;
-            } else if locking[s] != NONE {
-                out.push(locking[s]);
+            } else if at(locking, s) != NONE {
+                out.push(at(locking, s));
             }
         }
     }
