@@ -454,3 +454,31 @@ async fn a_send_refused_for_no_network_stops_the_queue_until_the_network_returns
     }
     g.stop().await;
 }
+
+/// A message whose time to live passes while no modem can send it expires, and its
+/// `message.failed` event (state `expired`) is queued in the same transaction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_that_expires_unsent_is_reported_as_expired() {
+    let g = Gateway::start(1).await;
+    g.sim(
+        0,
+        Request::Network {
+            registered: false,
+            stat: None,
+            rssi: None,
+        },
+    )
+    .await;
+    let mut m = NewMessage::new(vec!["+819077770000".into()], "too late");
+    m.ttl = Some(Duration::from_secs(1));
+    let id = g.store.enqueue(m, jiff::Timestamp::now()).await.unwrap().id;
+    g.wake.notify_waiters();
+    g.wait_message(&id, State::Expired).await;
+    let failed = g.events("message.failed").await;
+    assert_eq!(
+        failed,
+        vec![json!({"id": id, "state": "expired", "error": "ttl expired"})]
+    );
+    assert!(g.sent_texts(0).await.is_empty());
+    g.stop().await;
+}

@@ -100,8 +100,28 @@ impl Dispatcher {
 
     async fn expiry(&self, cancel: CancellationToken) {
         loop {
-            if let Err(e) = self.store.expire_due(self.clock.now()).await {
-                tracing::warn!(error = %e, "expiry sweep failed");
+            // An expired message is reported like a failed one, in the transaction that
+            // expires it.
+            let (now, events) = (self.clock.now(), self.events.clone());
+            let expired = self
+                .store
+                .atomically(move |tx| {
+                    let ids = tx.expire_due(now)?;
+                    for id in &ids {
+                        events.publish_tx(
+                            tx,
+                            "message.failed",
+                            json!({"id": id, "state": "expired", "error": "ttl expired"}),
+                            now,
+                        )?;
+                    }
+                    Ok(ids.len())
+                })
+                .await;
+            match expired {
+                Ok(0) => {}
+                Ok(_) => self.events.committed(),
+                Err(e) => tracing::warn!(error = %e, "expiry sweep failed"),
             }
             tokio::select! {
                 _ = cancel.cancelled() => return,

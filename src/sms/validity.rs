@@ -59,11 +59,7 @@ impl ValidityPeriod {
                 0b001 => Some(Self::relative_seconds(b[1])),
                 0b010 => Some(u64::from(b[1])),
                 0b011 => {
-                    let d = |i: usize| {
-                        super::semioctet::decimal(*b.get(i)?)
-                            .ok()
-                            .map(u64::from)
-                    };
+                    let d = |i: usize| super::semioctet::decimal(*b.get(i)?).ok().map(u64::from);
                     Some(d(1)? * 3600 + d(2)? * 60 + d(3)?)
                 }
                 _ => None,
