@@ -695,28 +695,34 @@ fn to_ts(t: SystemTime) -> jiff::Timestamp {
     jiff::Timestamp::try_from(t).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
 }
 
-async fn cmgs(bin: &Path, count: usize) -> Result<()> {
-    let dir = TempDir::new("cmgs")?;
-    let link = dir.0.join("modem");
-    let sim_log = dir.0.join("sim.log");
-    let log = std::fs::File::create(&sim_log)?;
+/// Starts `smsgate sim ARGS --link <dir>/modem` (its log in `log`), waits for its control
+/// socket, then `smsgate serve` with that simulator as its only modem.
+async fn start_sim_and_server(
+    bin: &Path,
+    dir: &Path,
+    sim_args: &[&str],
+    trace: bool,
+    log: &Path,
+) -> Result<(Proc, Proc, SocketAddr)> {
+    let link = dir.join("modem");
+    let ctl = dir.join("modem.ctl");
+    let mut cmd = Command::new(bin);
+    cmd.arg("sim").args(sim_args).arg("--link").arg(&link);
+    if trace {
+        cmd.env("RUST_LOG", "smsgate=trace");
+    }
     let sim = Proc(
-        Command::new(bin)
-            .arg("sim")
-            .arg("--link")
-            .arg(&link)
-            .env("RUST_LOG", "smsgate=trace")
-            .env("NO_COLOR", "1")
+        cmd.env("NO_COLOR", "1")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(log)
+            .stderr(std::fs::File::create(log)?)
             .spawn()
             .context("starting smsgate sim")?,
     );
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !link.exists() {
+    while !ctl.exists() {
         if Instant::now() > deadline {
-            bail!("the simulator did not create {}", link.display());
+            bail!("the simulator did not create {}", ctl.display());
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -724,7 +730,14 @@ async fn cmgs(bin: &Path, count: usize) -> Result<()> {
         "\n[[modems]]\nname = \"sim\"\ndevice = \"{}\"\n",
         link.display()
     );
-    let (server, addr) = start_server(bin, &dir.0, &modems, 0).await?;
+    let (server, addr) = start_server(bin, dir, &modems, 0).await?;
+    Ok((sim, server, addr))
+}
+
+async fn cmgs(bin: &Path, count: usize) -> Result<()> {
+    let dir = TempDir::new("cmgs")?;
+    let sim_log = dir.0.join("sim.log");
+    let (sim, server, addr) = start_sim_and_server(bin, &dir.0, &[], true, &sim_log).await?;
     let mut conn = Conn::connect(addr).await?;
     // Wait until the modem is ready.
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -876,41 +889,19 @@ async fn recovery(
     let mut back_to_send = Vec::new();
     for run in 1..=runs {
         let dir = TempDir::new(&format!("recovery{run}"))?;
-        let link = dir.0.join("modem");
         let ctl = dir.0.join("modem.ctl");
-        let log = std::fs::File::create(dir.0.join("sim.log"))?;
+        let sms_init = sms_init_ms.to_string();
         // A network delay per send, so the fault lands while the queue is busy.
-        let _sim = Proc(
-            Command::new(bin)
-                .args([
-                    "sim",
-                    "--profile",
-                    profile,
-                    "--delay-ms",
-                    "100",
-                    "--sms-init-ms",
-                ])
-                .arg(sms_init_ms.to_string())
-                .arg("--link")
-                .arg(&link)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(log)
-                .spawn()
-                .context("starting smsgate sim")?,
-        );
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !ctl.exists() {
-            if Instant::now() > deadline {
-                bail!("the simulator did not create {}", ctl.display());
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        let modems = format!(
-            "\n[[modems]]\nname = \"sim\"\ndevice = \"{}\"\n",
-            link.display()
-        );
-        let (_server, addr) = start_server(bin, &dir.0, &modems, 0).await?;
+        let sim_args = [
+            "--profile",
+            profile,
+            "--delay-ms",
+            "100",
+            "--sms-init-ms",
+            &sms_init,
+        ];
+        let (_sim, _server, addr) =
+            start_sim_and_server(bin, &dir.0, &sim_args, false, &dir.0.join("sim.log")).await?;
         let mut conn = Conn::connect(addr).await?;
         for n in 0..TOTAL {
             let body = json!({"to": ["+819012340000"], "text": format!("recovery {n}")});

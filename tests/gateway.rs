@@ -127,6 +127,19 @@ impl Gateway {
         v
     }
 
+    /// Registration of modem 0 in the simulated network, without a URC to say so.
+    async fn network(&self, registered: bool) {
+        self.sim(
+            0,
+            Request::Network {
+                registered,
+                stat: None,
+                rssi: None,
+            },
+        )
+        .await;
+    }
+
     async fn sent_texts(&self, i: usize) -> Vec<String> {
         self.sim(i, Request::State).await["sent"]
             .as_array()
@@ -409,15 +422,7 @@ async fn a_send_refused_for_no_network_stops_the_queue_until_the_network_returns
     let g = Gateway::start(1).await;
     let mut modem = g.modems[0].clone();
     // The network goes without the modem saying so (no +CREG URC): only a send finds out.
-    g.sim(
-        0,
-        Request::Network {
-            registered: false,
-            stat: None,
-            rssi: None,
-        },
-    )
-    .await;
+    g.network(false).await;
     let mut ids = Vec::new();
     for n in 0..5 {
         ids.push(
@@ -438,15 +443,7 @@ async fn a_send_refused_for_no_network_stops_the_queue_until_the_network_returns
         json!(1),
         "one refusal, then the queue waits"
     );
-    g.sim(
-        0,
-        Request::Network {
-            registered: true,
-            stat: None,
-            rssi: None,
-        },
-    )
-    .await;
+    g.network(true).await;
     for id in &ids {
         g.wait_message(id, State::Delivered).await;
         let m = g.store.get_message(id).await.unwrap();
@@ -460,15 +457,7 @@ async fn a_send_refused_for_no_network_stops_the_queue_until_the_network_returns
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_that_expires_unsent_is_reported_as_expired() {
     let g = Gateway::start(1).await;
-    g.sim(
-        0,
-        Request::Network {
-            registered: false,
-            stat: None,
-            rssi: None,
-        },
-    )
-    .await;
+    g.network(false).await;
     let mut m = NewMessage::new(vec!["+819077770000".into()], "too late");
     m.ttl = Some(Duration::from_secs(1));
     let id = g.store.enqueue(m, jiff::Timestamp::now()).await.unwrap().id;
