@@ -6,6 +6,7 @@
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::rollup::update_rollup;
 use super::{Error, ms, ts};
 
 /// One consent change.
@@ -73,7 +74,7 @@ fn cancel_queued(conn: &Connection, number: &str, now: Timestamp) -> Result<(), 
     )?;
     for id in messages {
         cancel.execute(params![id, number, ms(now)])?;
-        super::outbound::update_rollup(conn, &id, now)?;
+        update_rollup(conn, &id, now)?;
     }
     Ok(())
 }

@@ -31,6 +31,7 @@ mod migrate;
 mod outbound;
 mod reports;
 mod retention;
+mod rollup;
 mod rules;
 mod stats;
 mod support_reports;
@@ -59,6 +60,7 @@ pub use conversations::{Conversation, ConversationState, ConversationUpdate};
 pub use error::Error;
 pub use migrate::SCHEMA_VERSION;
 pub use retention::Pruned;
+pub use rollup::rollup;
 pub use rules::{NewRule, StoredRule};
 // Conversations as the desk reads them, and the daily reports.
 pub use support_reports::{
@@ -97,43 +99,6 @@ pub(crate) fn ts(v: i64) -> rusqlite::Result<Timestamp> {
 /// [`ts`] for a nullable column.
 pub(crate) fn opt_ts(v: Option<i64>) -> rusqlite::Result<Option<Timestamp>> {
     v.map(ts).transpose()
-}
-
-/// A message's state from its recipients' states.
-///
-/// All alike: that state. Otherwise the first present of `sending`, `queued`, `unknown`, `sent`
-/// (work remains or is in doubt), then, for a mix of final states, `failed`, `expired`,
-/// `cancelled`. So a message is `delivered` only when every recipient is (and a recipient only
-/// when every part is).
-pub fn rollup(states: impl IntoIterator<Item = State>) -> State {
-    let mut seen = [false; State::ALL.len()];
-    let mut count = 0;
-    for s in states {
-        seen[s as usize] = true;
-        count += 1;
-    }
-    if count == 0 {
-        return State::Queued;
-    }
-    let distinct: Vec<State> = State::ALL
-        .into_iter()
-        .filter(|s| seen[*s as usize])
-        .collect();
-    if let [only] = distinct.as_slice() {
-        return *only;
-    }
-    [
-        State::Sending,
-        State::Queued,
-        State::Unknown,
-        State::Sent,
-        State::Failed,
-        State::Expired,
-        State::Cancelled,
-    ]
-    .into_iter()
-    .find(|s| seen[*s as usize])
-    .unwrap_or(State::Delivered)
 }
 
 /// Opens a connection with the store's pragmas.
@@ -804,26 +769,6 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rollup_table() {
-        use State::*;
-        let cases: &[(&[State], State)] = &[
-            (&[], Queued),
-            (&[Delivered], Delivered),
-            (&[Delivered, Delivered], Delivered),
-            (&[Delivered, Sent], Sent),
-            (&[Queued, Sending], Sending),
-            (&[Queued, Delivered], Queued),
-            (&[Unknown, Delivered], Unknown),
-            (&[Failed, Delivered], Failed),
-            (&[Expired, Cancelled], Expired),
-            (&[Cancelled, Delivered], Cancelled),
-        ];
-        for (states, want) in cases {
-            assert_eq!(rollup(states.iter().copied()), *want, "{states:?}");
-        }
-    }
 
     #[test]
     fn state_names_round_trip() {

@@ -9,12 +9,13 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::ids::new_id;
+use super::rollup::update_rollup;
 use super::types::{
     DispatchJob, FailureClass, MessageFilter, MessageRecord, NewMessage, NewPart, Page, PartRecord,
     PartState, RecipientRecord, State,
 };
 use super::types::{INTERRUPTED, Interrupted};
-use super::{Error, Tx, consent, conversations, ms, opt_ts, rollup, ts};
+use super::{Error, Tx, consent, conversations, ms, opt_ts, ts};
 
 const MSG_COLS: &str = "id, idempotency_key, body, priority, send_at, expires_at, max_attempts, \
                         modem, created_by, state, created_at, updated_at, origin, transactional, \
@@ -219,25 +220,6 @@ pub(crate) fn enqueue_only(
         conversations::on_outbound(conn, number, msg.origin, now)?;
     }
     Ok(id)
-}
-
-/// Recomputes and stores a message's rolled-up state.
-pub(crate) fn update_rollup(
-    conn: &Connection,
-    message_id: &str,
-    now: Timestamp,
-) -> Result<State, Error> {
-    let mut stmt =
-        conn.prepare_cached("SELECT state FROM outbound_recipients WHERE message_id = ?1")?;
-    let states = stmt
-        .query_map([message_id], |r| r.get::<_, State>(0))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    let state = rollup(states);
-    conn.prepare_cached(
-        "UPDATE outbound_messages SET state = ?2, updated_at = ?3 WHERE id = ?1 AND state != ?2",
-    )?
-    .execute(params![message_id, state, ms(now)])?;
-    Ok(state)
 }
 
 /// Atomically moves up to `limit` due recipients to `sending`, most urgent first.

@@ -6,7 +6,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::outbound::update_rollup;
+use super::rollup::update_rollup;
 use super::types::{MatchedPart, NewStatusReport, PartState, ReportMatch, ReportOutcome, State};
 use super::{Error, ms};
 
