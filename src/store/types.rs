@@ -297,7 +297,7 @@ pub struct MessageRecord {
     pub modem: Option<String>,
     /// The API token that created it.
     pub created_by: Option<String>,
-    /// Rolled up from the recipients (see [`rollup`](super::rollup)).
+    /// Rolled up from the recipients (see [`rollup`](fn@super::rollup)).
     pub state: State,
     /// Where it came from.
     pub origin: Origin,
