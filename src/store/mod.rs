@@ -72,7 +72,7 @@ pub use support_reports::{
 };
 pub use threads::{ConversationFilter, ConversationOrder, MessageDirection, ThreadItem};
 pub use types::{
-    AuditEntry, DispatchJob, FailureClass, INTERRUPTED, InboundMessage, InboundOutcome,
+    AuditEntry, DispatchJob, Enqueued, FailureClass, INTERRUPTED, InboundMessage, InboundOutcome,
     Interrupted, MatchedPart, MessageFilter, MessageRecord, NewEvent, NewInboundPart, NewMessage,
     NewPart, NewStatusReport, Origin, Page, PartRecord, PartState, RecipientRecord, ReportMatch,
     ReportOutcome, State, WebhookEvent,

@@ -11,8 +11,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use super::ids::new_id;
 use super::rollup::update_rollup;
 use super::types::{
-    DispatchJob, FailureClass, MessageFilter, MessageRecord, NewMessage, NewPart, Page, PartRecord,
-    PartState, RecipientRecord, State,
+    DispatchJob, Enqueued, FailureClass, MessageFilter, MessageRecord, NewMessage, NewPart, Page,
+    PartRecord, PartState, RecipientRecord, State,
 };
 use super::types::{INTERRUPTED, Interrupted};
 use super::{Error, Store, Tx, ms, opt_ts, ts};
@@ -224,12 +224,29 @@ impl Tx<'_> {
     ///
     /// See [`Store::enqueue`](super::Store::enqueue).
     pub fn enqueue(&self, msg: &NewMessage, now: Timestamp) -> Result<MessageRecord, Error> {
-        let id = self.enqueue_only(msg, now)?;
-        self.get_message(&id)
+        self.enqueue_or_get(msg, now).map(Enqueued::into_record)
     }
 
-    /// [`Tx::enqueue`] without reading the message back: its id. (A campaign queues thousands.)
-    pub(crate) fn enqueue_only(&self, msg: &NewMessage, now: Timestamp) -> Result<String, Error> {
+    /// [`Tx::enqueue`], saying whether this call created the message or its idempotency key named
+    /// one created earlier: only the store knows which, so a caller that answers differently
+    /// (the API: `202` or `200`) asks it here instead of guessing.
+    pub fn enqueue_or_get(&self, msg: &NewMessage, now: Timestamp) -> Result<Enqueued, Error> {
+        let (id, created) = self.enqueue_only(msg, now)?;
+        let record = self.get_message(&id)?;
+        Ok(if created {
+            Enqueued::New(record)
+        } else {
+            Enqueued::Existing(record)
+        })
+    }
+
+    /// [`Tx::enqueue`] without reading the message back: its id, and whether this call created
+    /// it. (A campaign queues thousands.)
+    pub(crate) fn enqueue_only(
+        &self,
+        msg: &NewMessage,
+        now: Timestamp,
+    ) -> Result<(String, bool), Error> {
         if msg.recipients.is_empty() {
             return Err(Error::Invalid(
                 "a message needs at least one recipient".into(),
@@ -249,7 +266,7 @@ impl Tx<'_> {
                 .optional()?;
             if let Some((id, fp)) = existing {
                 if fp == fingerprint {
-                    return Ok(id);
+                    return Ok((id, false));
                 }
                 return Err(Error::Conflict {
                     key: key.clone(),
@@ -319,7 +336,7 @@ impl Tx<'_> {
             ])?;
             self.conversation_outbound(number, msg.origin, now)?;
         }
-        Ok(id)
+        Ok((id, true))
     }
 
     /// Atomically moves up to `limit` due recipients to `sending`, most urgent first.

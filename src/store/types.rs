@@ -313,6 +313,31 @@ pub struct MessageRecord {
     pub recipients: Vec<RecipientRecord>,
 }
 
+/// What [`Tx::enqueue_or_get`](super::Tx::enqueue_or_get) did with a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Enqueued {
+    /// This call created it.
+    New(MessageRecord),
+    /// Its idempotency key already named this message, created earlier from the same request.
+    Existing(MessageRecord),
+}
+
+impl Enqueued {
+    /// The message, created now or earlier.
+    pub fn record(&self) -> &MessageRecord {
+        match self {
+            Enqueued::New(m) | Enqueued::Existing(m) => m,
+        }
+    }
+
+    /// The message, created now or earlier.
+    pub fn into_record(self) -> MessageRecord {
+        match self {
+            Enqueued::New(m) | Enqueued::Existing(m) => m,
+        }
+    }
+}
+
 /// One recipient of an outbound message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecipientRecord {
