@@ -15,6 +15,7 @@ use super::extract::{Json, Path, Query, page_limit};
 use super::types::{
     InboundView, ListItem, ListQuery, ListResponse, MessageView, Recipients, SendRequest,
 };
+use crate::rules::template::{CostError, check_cost};
 use crate::sms::Address;
 use crate::sms::segment::{self, Options};
 use crate::store::{
@@ -57,25 +58,14 @@ pub(crate) fn normalise(number: &str) -> Result<String, ApiError> {
 
 /// The encoding and part count of `text`, or why it cannot be sent.
 pub(crate) fn plan(text: &str, max_parts: usize) -> Result<(&'static str, usize), ApiError> {
-    let opts = Options {
-        max_parts,
-        ..Options::default()
-    };
-    let plan = segment::plan(text, &opts).map_err(|e| match e {
-        crate::sms::EncodeError::EmptyText => ApiError::invalid("empty_text", "the text is empty"),
-        other => ApiError::invalid("invalid_text", other.to_string()),
-    })?;
-    if plan.parts > max_parts {
-        return Err(ApiError::invalid(
-            "too_many_parts",
-            format!(
-                "the text needs {} parts in {}; at most {max_parts} are allowed",
-                plan.parts,
-                plan.alphabet.name()
-            ),
-        ));
-    }
-    Ok((plan.alphabet.name(), plan.parts))
+    check_cost(text, max_parts).map_err(|e| {
+        let code = match e {
+            CostError::Empty => "empty_text",
+            CostError::Unencodable(_) => "invalid_text",
+            CostError::TooManyParts { .. } => "too_many_parts",
+        };
+        ApiError::invalid(code, e.to_string())
+    })
 }
 
 /// The view of a stored message (its plan recomputed from the text).

@@ -255,8 +255,11 @@ impl Store {
         rx.await.map_err(|_| Error::Closed)?
     }
 
-    /// Runs `f` in a read transaction on a pooled connection, off the async threads.
-    async fn read<T, F>(&self, f: F) -> Result<T, Error>
+    /// Runs `f` in a read transaction on a pooled connection, off the async threads. `f` sees one
+    /// state of the database while the writer goes on, and cannot write (the connection is
+    /// `query_only`). Open to the crate for reads that belong together and work too long for a
+    /// writer job: building a campaign (`gateway::campaign`).
+    pub(crate) async fn read<T, F>(&self, f: F) -> Result<T, Error>
     where
         T: Send + 'static,
         F: FnOnce(&Tx<'_>) -> Result<T, Error> + Send + 'static,
