@@ -9,8 +9,8 @@ use std::time::Duration;
 use common::{t, temp_db};
 use jiff::Timestamp;
 use smsgate::store::{
-    Error, FailureClass, MessageFilter, NewEvent, NewMessage, NewPart, NewStatusReport, PartState,
-    ReportOutcome, SCHEMA_VERSION, State, Store,
+    Enqueued, Error, FailureClass, MessageFilter, NewEvent, NewMessage, NewPart, NewStatusReport,
+    PartState, ReportOutcome, SCHEMA_VERSION, State, Store,
 };
 
 fn msg(to: &[&str], body: &str) -> NewMessage {
@@ -84,6 +84,37 @@ async fn enqueue_get_round_trip() {
         store.enqueue(msg(&[], "x"), t(0)).await,
         Err(Error::Invalid(_))
     ));
+}
+
+#[tokio::test]
+async fn enqueue_or_get_says_whether_it_created_the_message() {
+    let store = open(&temp_db("enqueued"), t(0));
+    let mut keyed = msg(&["+1555"], "body");
+    keyed.idempotency_key = Some("key-1".into());
+    let enqueue = |m: NewMessage, at| {
+        let store = store.clone();
+        async move {
+            store
+                .atomically(move |tx| tx.enqueue_or_get(&m, at))
+                .await
+                .unwrap()
+        }
+    };
+    let first = enqueue(keyed.clone(), t(0)).await;
+    let Enqueued::New(created) = &first else {
+        panic!("the first enqueue created nothing: {first:?}");
+    };
+    // (name, message, created by this call?)
+    let cases = [
+        ("the same key and request again", keyed.clone(), false),
+        ("no key", msg(&["+1555"], "body"), true),
+        ("no key, again", msg(&["+1555"], "body"), true),
+    ];
+    for (name, m, new) in cases {
+        let got = enqueue(m, t(10)).await;
+        assert_eq!(matches!(got, Enqueued::New(_)), new, "{name}: {got:?}");
+        assert_eq!(got.record().id == created.id, !new, "{name}");
+    }
 }
 
 #[tokio::test]

@@ -1,13 +1,15 @@
 //! Tasks that move messages between the store, the modems and the rules:
 //! [`dispatch`] sends what the store holds through ready modems, [`ingest`]
 //! stores what the modems receive and matches status reports, [`process`]
-//! runs the support-line rules on each completed inbound message. None knows
-//! HTTP or serial details; the store is the truth and memory only a cache.
+//! runs the support-line rules on each completed inbound message; and
+//! [`campaign`] builds a bulk campaign for the API. None knows HTTP or serial
+//! details; the store is the truth and memory only a cache.
 //!
 //! Every webhook event is queued in the same store transaction as the state
 //! change it reports ([`Events::publish_tx`]): a crash either keeps both or
 //! neither, and no channel stands between a committed state and its event.
 
+pub mod campaign;
 pub mod dispatch;
 pub mod ingest;
 pub mod process;

@@ -393,6 +393,25 @@ impl Task {
     }
 }
 
+/// What a message says, as a request gives it: its own text, or the name of a template to render.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Content {
+    Text(String),
+    Template(String),
+}
+
+impl Content {
+    /// The text to render: the given text, or the template's body (the API's version, else the
+    /// config file's; `NotFound` when neither has it).
+    pub fn body(&self, tx: &Tx<'_>, policy: &Policy) -> Result<String, store::Error> {
+        match self {
+            Content::Text(t) => Ok(t.clone()),
+            Content::Template(name) => template_body(tx, policy, name)
+                .ok_or_else(|| store::Error::NotFound(format!("template {name}"))),
+        }
+    }
+}
+
 /// The body of template `name`: the API's version if there is one, else the config file's.
 pub fn template_body(tx: &Tx<'_>, policy: &Policy, name: &str) -> Option<String> {
     match tx.get_template(name) {

@@ -1,19 +1,18 @@
 //! `/api/v1/bulk`: one text or template sent to a contact group or a list of numbers (一斉送信),
 //! rendered per recipient, optionally scheduled (予約送信) and spread over time.
 //!
-//! The whole campaign (every message, its audit line) commits in one transaction, and `202`
-//! goes out after that COMMIT. Its messages are queued at bulk priority
-//! ([`Origin::Bulk`]), below support replies and acknowledgements, so the dispatcher always
-//! takes a waiting support reply before the next campaign message: a campaign never starves
-//! the support line. `rate_per_minute` additionally spreads the campaign's `send_at` times.
+//! The handler checks the request; [`campaign`] reads and renders the campaign on a read
+//! connection and queues it. The whole campaign (every message, its audit line) commits in one
+//! transaction, and `202` goes out after that COMMIT. Its messages are queued at bulk priority,
+//! below support replies, so a campaign never starves the support line; `rate_per_minute`
+//! additionally spreads the campaign's `send_at` times.
 
-use std::collections::HashSet;
 use std::time::Duration;
 
 use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -21,13 +20,13 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{Json, Path};
-use super::messages::{normalise, parse_time, plan};
-use super::types::Content;
-use crate::gateway::process::render_for;
-use crate::store::{Campaign, NewCampaign, NewMessage, Origin, Skipped};
+use super::messages::parse_time;
+use super::types::content_from;
+use crate::gateway::campaign::{self, NewBulk};
+use crate::store::{Campaign, Skipped};
 
 /// Most recipients one campaign may have.
-pub const MAX_BULK_RECIPIENTS: usize = 50_000;
+pub const MAX_BULK_RECIPIENTS: usize = campaign::MAX_RECIPIENTS;
 /// Largest bulk request body (a list of 50,000 numbers is about 1 MB of JSON).
 pub const MAX_BULK_BODY: usize = 4 * 1024 * 1024;
 
@@ -115,7 +114,7 @@ pub async fn create(
     Extension(Caller(caller)): Extension<Caller>,
     Json(req): Json<BulkRequest>,
 ) -> Result<(StatusCode, axum::Json<CampaignView>), ApiError> {
-    let content = Content::from_fields(req.text.clone(), req.template.clone())?;
+    let content = content_from(req.text, req.template)?;
     if req.group.is_none() && req.to.is_empty() {
         return Err(ApiError::invalid(
             "no_recipients",
@@ -149,120 +148,34 @@ pub async fn create(
         .transpose()?
         .unwrap_or(now)
         .max(now);
-    let transactional =
-        req.transactional.unwrap_or(false) && state.config.support.allow_transactional_to_opted_out;
-    let max_parts = *state.config.queue.max_parts.get_ref() as usize;
-    let max_attempts = *state.config.queue.max_attempts.get_ref();
-    let live = state.rules.clone();
-    let rate = req.rate_per_minute;
-    let who = caller.clone();
-
-    // Numbers given directly are checked before the transaction; group members come from the
-    // store inside it, so the campaign sees one consistent state of contacts and consent.
-    let mut skipped = Vec::new();
-    let mut listed = Vec::new();
-    for n in &req.to {
-        match normalise(n) {
-            Ok(n) => listed.push(n),
-            Err(_) => skipped.push(Skipped {
-                number: n.clone(),
-                reason: "invalid_number".into(),
-            }),
-        }
-    }
-    let campaign = NewCampaign {
-        name: req.name.clone().unwrap_or_default(),
-        template: req.template.clone(),
-        group: req.group.clone(),
-        send_at: Some(start),
-        created_by: Some(caller),
-        skipped: Vec::new(),
+    let bulk = NewBulk {
+        name: req.name.unwrap_or_default(),
+        group: req.group,
+        to: req.to,
+        content,
+        start,
+        rate_per_minute: req.rate_per_minute,
+        ttl: Duration::from_secs(ttl),
+        // Without the config's consent the flag is ignored: opted-out recipients are skipped.
+        transactional: req.transactional.unwrap_or(false)
+            && state.config.support.allow_transactional_to_opted_out,
+        max_parts: *state.config.queue.max_parts.get_ref() as usize,
+        max_attempts: *state.config.queue.max_attempts.get_ref(),
+        created_by: caller.clone(),
     };
-    let group = req.group.clone();
-    let result = state
+    let prepared = campaign::prepare(&state.store, &state.rules, bulk).await?;
+    let queued = state
         .store
         .atomically(move |tx| {
-            let policy = live.policy();
-            let body = content.body(tx, policy)?;
-            let mut recipients: Vec<(String, Option<crate::store::Contact>)> = Vec::new();
-            let mut seen = HashSet::new();
-            if let Some(g) = &group {
-                // Refused before its members are read, so a huge group costs no memory.
-                let size = tx.group_size(g)?;
-                if size > MAX_BULK_RECIPIENTS as u64 {
-                    return Err(crate::store::Error::Invalid(format!(
-                        "group {g:?} has {size} contacts; at most {MAX_BULK_RECIPIENTS} per campaign"
-                    )));
-                }
-                for c in tx.group_members(g)? {
-                    if seen.insert(c.number.clone()) {
-                        recipients.push((c.number.clone(), Some(c)));
-                    }
-                }
-            }
-            for n in listed {
-                if seen.insert(n.clone()) {
-                    let c = tx.get_contact(&n)?;
-                    recipients.push((n, c));
-                }
-            }
-            if recipients.len() > MAX_BULK_RECIPIENTS {
-                return Err(crate::store::Error::Invalid(format!(
-                    "{} recipients; at most {MAX_BULK_RECIPIENTS} per campaign",
-                    recipients.len()
-                )));
-            }
-            let mut messages = Vec::with_capacity(recipients.len());
-            for (number, contact) in recipients {
-                if !transactional && tx.opted_out(&number)? {
-                    skipped.push(Skipped {
-                        number,
-                        reason: "opted_out".into(),
-                    });
-                    continue;
-                }
-                let text = match render_for(policy, &body, contact.as_ref(), &number, true) {
-                    Ok(t) => t,
-                    Err(e) => {
-                        skipped.push(Skipped {
-                            number,
-                            reason: format!("template: {e}"),
-                        });
-                        continue;
-                    }
-                };
-                if let Err(e) = plan(&text, max_parts) {
-                    skipped.push(Skipped {
-                        number,
-                        reason: format!("too_long: {e}"),
-                    });
-                    continue;
-                }
-                let send_at = spread(start, messages.len(), rate);
-                messages.push(NewMessage {
-                    priority: Origin::Bulk.default_priority(),
-                    origin: Origin::Bulk,
-                    send_at: Some(send_at),
-                    ttl: Some(Duration::from_secs(ttl)),
-                    max_attempts,
-                    created_by: Some(who.clone()),
-                    transactional,
-                    ..NewMessage::new(vec![number], text)
-                });
-            }
-            let campaign = NewCampaign {
-                skipped,
-                ..campaign
-            };
-            let c = tx.create_campaign(&campaign, messages, now)?;
-            tx.audit(&who, "bulk.create", Some(&c.id), now)?;
+            let c = prepared.queue(tx, now)?;
+            tx.audit(&caller, "bulk.create", Some(&c.id), now)?;
             Ok(c)
         })
         .await?;
     state.dispatch.notify_one();
     Ok((
         StatusCode::ACCEPTED,
-        axum::Json(CampaignView::from(&result)),
+        axum::Json(CampaignView::from(&queued)),
     ))
 }
 
@@ -283,42 +196,4 @@ pub async fn get_one(
 ) -> Result<axum::Json<CampaignView>, ApiError> {
     let c = state.store.get_campaign(&id).await?;
     Ok(axum::Json(CampaignView::from(&c)))
-}
-
-/// The `send_at` of the `i`-th message of a campaign starting at `start` at `rate` per minute.
-fn spread(start: Timestamp, i: usize, rate: Option<u32>) -> Timestamp {
-    let Some(rate) = rate else {
-        return start;
-    };
-    let offset_ms = (i as i64).saturating_mul(60_000) / i64::from(rate.max(1));
-    start
-        .checked_add(SignedDuration::from_millis(offset_ms))
-        .unwrap_or(start)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn spread_paces_a_campaign() {
-        let t0 = Timestamp::from_second(1_700_000_000).unwrap();
-        let ms = |i, r| spread(t0, i, r).as_millisecond() - t0.as_millisecond();
-        // (name, index, rate, offset in ms)
-        let cases = [
-            ("no rate: all at once", 999, None, 0),
-            ("first message at the start", 0, Some(60), 0),
-            ("one a second", 5, Some(60), 5_000),
-            ("120 a minute", 3, Some(120), 1_500),
-            (
-                "slower than one a minute is still even",
-                2,
-                Some(1),
-                120_000,
-            ),
-        ];
-        for (name, i, rate, want) in cases {
-            assert_eq!(ms(i, rate), want, "{name}");
-        }
-    }
 }

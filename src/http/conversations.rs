@@ -20,8 +20,8 @@ use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{Json, Path, Query, page_limit};
 use super::messages::{normalise, plan, unique_now, view};
-use super::types::{Content, MessageView, time};
-use crate::gateway::process::render_for;
+use super::types::{MessageView, content_from, time};
+use crate::gateway::process::{Content, render_for};
 use crate::store::{
     self, Conversation, ConversationFilter, ConversationOrder, ConversationState,
     ConversationUpdate, NewMessage, Origin, ThreadItem,
@@ -413,7 +413,7 @@ pub async fn reply(
     // alphanumeric sender ("MyBank") cannot be answered.
     let conv = state.store.get_conversation(&id).await?;
     let number = normalise(&conv.number)?;
-    let content = Content::from_fields(req.text, req.template)?;
+    let content = content_from(req.text, req.template)?;
     let live = state.rules.clone();
     let settings = (
         Duration::from_secs(state.config.queue.default_ttl),

@@ -15,10 +15,11 @@ use super::extract::{Json, Path, Query, page_limit};
 use super::types::{
     InboundView, ListItem, ListQuery, ListResponse, MessageView, Recipients, SendRequest,
 };
+use crate::rules::template::{CostError, check_cost};
 use crate::sms::Address;
 use crate::sms::segment::{self, Options};
 use crate::store::{
-    InboundMessage, MessageFilter, MessageRecord, NewMessage, Page, State as MsgState,
+    Enqueued, InboundMessage, MessageFilter, MessageRecord, NewMessage, Page, State as MsgState,
 };
 
 /// Most recipients one request may name.
@@ -34,7 +35,8 @@ pub const MAX_LIMIT: usize = 500;
 const SCAN_BUDGET: usize = 5000;
 
 /// Now, in whole milliseconds (what the store keeps), and later than every earlier call in this
-/// process: so a message's `created_at` tells whether this request created it.
+/// process: what one request writes is stamped (and its ids, which lead with the time, sort)
+/// after everything an earlier request wrote, even within one millisecond.
 pub(crate) fn unique_now() -> Timestamp {
     static LAST: AtomicI64 = AtomicI64::new(0);
     let real = Timestamp::now().as_millisecond();
@@ -56,25 +58,14 @@ pub(crate) fn normalise(number: &str) -> Result<String, ApiError> {
 
 /// The encoding and part count of `text`, or why it cannot be sent.
 pub(crate) fn plan(text: &str, max_parts: usize) -> Result<(&'static str, usize), ApiError> {
-    let opts = Options {
-        max_parts,
-        ..Options::default()
-    };
-    let plan = segment::plan(text, &opts).map_err(|e| match e {
-        crate::sms::EncodeError::EmptyText => ApiError::invalid("empty_text", "the text is empty"),
-        other => ApiError::invalid("invalid_text", other.to_string()),
-    })?;
-    if plan.parts > max_parts {
-        return Err(ApiError::invalid(
-            "too_many_parts",
-            format!(
-                "the text needs {} parts in {}; at most {max_parts} are allowed",
-                plan.parts,
-                plan.alphabet.name()
-            ),
-        ));
-    }
-    Ok((plan.alphabet.name(), plan.parts))
+    check_cost(text, max_parts).map_err(|e| {
+        let code = match e {
+            CostError::Empty => "empty_text",
+            CostError::Unencodable(_) => "invalid_text",
+            CostError::TooManyParts { .. } => "too_many_parts",
+        };
+        ApiError::invalid(code, e.to_string())
+    })
 }
 
 /// The view of a stored message (its plan recomputed from the text).
@@ -199,23 +190,24 @@ pub async fn create(
     let now = unique_now();
     let who = caller;
     // The message and its audit line commit together; the 202 goes out only after the COMMIT.
-    let result = state
+    let enqueued = state
         .store
         .atomically(move |tx| {
-            let record = tx.enqueue(&msg, now)?;
-            tx.audit(&who, "message.create", Some(&record.id), now)?;
-            Ok(record)
+            let enqueued = tx.enqueue_or_get(&msg, now)?;
+            tx.audit(&who, "message.create", Some(&enqueued.record().id), now)?;
+            Ok(enqueued)
         })
-        .await;
-    let record = result?;
-    // A new message carries this request's (unique) time; a replay of an idempotent request
-    // returns the message created earlier.
-    if record.created_at != now {
-        return Ok((StatusCode::OK, axum::Json(view(&record))));
+        .await?;
+    match enqueued {
+        // A replay of an idempotent request: the message it created earlier, already counted
+        // and already waking the dispatcher.
+        Enqueued::Existing(record) => Ok((StatusCode::OK, axum::Json(view(&record)))),
+        Enqueued::New(record) => {
+            state.metrics.inc_accepted();
+            state.dispatch.notify_one();
+            Ok((StatusCode::ACCEPTED, axum::Json(view(&record))))
+        }
     }
-    state.metrics.inc_accepted();
-    state.dispatch.notify_one();
-    Ok((StatusCode::ACCEPTED, axum::Json(view(&record))))
 }
 
 /// One message: outbound (`msg_...`) or inbound (`in_...`).

@@ -5,45 +5,23 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::gateway::process::Content;
 use crate::modem::{ModemState, ModemStatus};
 use crate::store::{InboundMessage, MessageRecord, PartRecord, RecipientRecord};
 
-/// What a message says, as a request gives it: its own text, or the name of a template to render.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Content {
-    Text(String),
-    Template(String),
-}
-
-impl Content {
-    /// From a request's `text` and `template` fields: exactly one must be given (422
-    /// `invalid_body` otherwise).
-    pub(crate) fn from_fields(
-        text: Option<String>,
-        template: Option<String>,
-    ) -> Result<Content, super::ApiError> {
-        match (text, template) {
-            (Some(t), None) => Ok(Content::Text(t)),
-            (None, Some(n)) => Ok(Content::Template(n)),
-            _ => Err(super::ApiError::invalid(
-                "invalid_body",
-                "give exactly one of \"text\" and \"template\"",
-            )),
-        }
-    }
-
-    /// The text to render: the given text, or the template's body (the API's version, else the
-    /// config file's; `NotFound` when neither has it).
-    pub(crate) fn body(
-        &self,
-        tx: &crate::store::Tx<'_>,
-        policy: &crate::rules::decide::Policy,
-    ) -> Result<String, crate::store::Error> {
-        match self {
-            Content::Text(t) => Ok(t.clone()),
-            Content::Template(name) => crate::gateway::process::template_body(tx, policy, name)
-                .ok_or_else(|| crate::store::Error::NotFound(format!("template {name}"))),
-        }
+/// A request's `text` and `template` fields as what the message says: exactly one must be given
+/// (422 `invalid_body` otherwise).
+pub(crate) fn content_from(
+    text: Option<String>,
+    template: Option<String>,
+) -> Result<Content, super::ApiError> {
+    match (text, template) {
+        (Some(t), None) => Ok(Content::Text(t)),
+        (None, Some(n)) => Ok(Content::Template(n)),
+        _ => Err(super::ApiError::invalid(
+            "invalid_body",
+            "give exactly one of \"text\" and \"template\"",
+        )),
     }
 }
 

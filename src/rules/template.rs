@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::sms::EncodeError;
 use crate::sms::segment;
 
 /// Why a template cannot be rendered. Offsets are in bytes into the template body.
@@ -132,6 +133,45 @@ pub fn preview(text: &str) -> Preview {
             characters,
         },
     }
+}
+
+/// Why a text cannot be queued.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CostError {
+    #[error("the text is empty")]
+    Empty,
+    /// The codec cannot send it.
+    #[error("{0}")]
+    Unencodable(EncodeError),
+    /// It needs more parts than the queue takes (`queue.max_parts`).
+    #[error("the text needs {parts} parts in {encoding}; at most {max} are allowed")]
+    TooManyParts {
+        parts: usize,
+        encoding: &'static str,
+        max: usize,
+    },
+}
+
+/// The encoding (`gsm7` or `ucs2`) and part count of `text`, or why it cannot be queued with at
+/// most `max_parts` parts. Every way a text enters the queue through the API checks it here: a
+/// message, a reply, each rendered campaign message.
+pub fn check_cost(text: &str, max_parts: usize) -> Result<(&'static str, usize), CostError> {
+    let opts = segment::Options {
+        max_parts,
+        ..segment::Options::default()
+    };
+    let plan = segment::plan(text, &opts).map_err(|e| match e {
+        EncodeError::EmptyText => CostError::Empty,
+        other => CostError::Unencodable(other),
+    })?;
+    if plan.parts > max_parts {
+        return Err(CostError::TooManyParts {
+            parts: plan.parts,
+            encoding: plan.alphabet.name(),
+            max: max_parts,
+        });
+    }
+    Ok((plan.alphabet.name(), plan.parts))
 }
 
 #[cfg(test)]

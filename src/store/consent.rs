@@ -6,7 +6,9 @@
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{Error, ms, ts};
+use super::rollup::update_rollup;
+use super::types::Page;
+use super::{Error, Store, Tx, ms, ts};
 
 /// One consent change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,40 +21,149 @@ pub struct ConsentChange {
     pub at: Timestamp,
 }
 
-/// Whether `number` has opted out.
-pub(crate) fn opted_out(conn: &Connection, number: &str) -> Result<bool, Error> {
-    let v: Option<bool> = conn
-        .prepare_cached("SELECT opted_out FROM consent WHERE number = ?1")?
-        .query_row([number], |r| r.get(0))
-        .optional()?;
-    Ok(v.unwrap_or(false))
+/// A number's current consent (the contacts API's listing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentState {
+    pub number: String,
+    pub opted_out: bool,
+    /// When it last changed.
+    pub updated_at: Timestamp,
 }
 
-/// Records `number`'s consent; returns whether it changed (a second STOP changes nothing, so it
-/// is confirmed once).
-pub(crate) fn set(
-    conn: &Connection,
-    number: &str,
-    opt_out: bool,
-    source: &str,
-    now: Timestamp,
-) -> Result<bool, Error> {
-    if opted_out(conn, number)? == opt_out {
-        return Ok(false);
+impl Store {
+    /// Whether `number` has opted out.
+    pub async fn opted_out(&self, number: &str) -> Result<bool, Error> {
+        let number = number.to_owned();
+        self.read(move |tx| tx.opted_out(&number)).await
     }
-    conn.prepare_cached(
-        "INSERT INTO consent (number, opted_out, updated_at) VALUES (?1, ?2, ?3) \
-         ON CONFLICT(number) DO UPDATE SET opted_out = ?2, updated_at = ?3",
-    )?
-    .execute(params![number, opt_out, ms(now)])?;
-    conn.prepare_cached(
-        "INSERT INTO consent_log (number, opted_out, source, at) VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![number, opt_out, source, ms(now)])?;
-    if opt_out {
-        cancel_queued(conn, number, now)?;
+
+    /// Records `number`'s consent; true when it changed.
+    pub async fn set_consent(
+        &self,
+        number: &str,
+        opted_out: bool,
+        source: &str,
+        now: Timestamp,
+    ) -> Result<bool, Error> {
+        let (number, source) = (number.to_owned(), source.to_owned());
+        self.write(move |tx| tx.set_consent(&number, opted_out, &source, now))
+            .await
     }
-    Ok(true)
+
+    /// Every consent change of `number`, oldest first.
+    pub async fn consent_history(&self, number: &str) -> Result<Vec<ConsentChange>, Error> {
+        let number = number.to_owned();
+        self.read(move |tx| tx.consent_history(&number)).await
+    }
+
+    /// Numbers whose current consent is `opted_out`, in number order, one page.
+    pub async fn list_consent(
+        &self,
+        opted_out: bool,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<Page<ConsentState>, Error> {
+        self.read(move |tx| tx.list_consent(opted_out, cursor.as_deref(), limit))
+            .await
+    }
+}
+
+impl Tx<'_> {
+    /// Whether `number` has opted out.
+    ///
+    /// See [`Store::opted_out`](super::Store::opted_out).
+    pub fn opted_out(&self, number: &str) -> Result<bool, Error> {
+        let v: Option<bool> = self
+            .conn
+            .prepare_cached("SELECT opted_out FROM consent WHERE number = ?1")?
+            .query_row([number], |r| r.get(0))
+            .optional()?;
+        Ok(v.unwrap_or(false))
+    }
+
+    /// Records `number`'s consent; returns whether it changed (a second STOP changes nothing, so it
+    /// is confirmed once).
+    ///
+    /// See [`Store::set_consent`](super::Store::set_consent).
+    pub fn set_consent(
+        &self,
+        number: &str,
+        opted_out: bool,
+        source: &str,
+        now: Timestamp,
+    ) -> Result<bool, Error> {
+        if self.opted_out(number)? == opted_out {
+            return Ok(false);
+        }
+        self.conn
+            .prepare_cached(
+                "INSERT INTO consent (number, opted_out, updated_at) VALUES (?1, ?2, ?3) \
+             ON CONFLICT(number) DO UPDATE SET opted_out = ?2, updated_at = ?3",
+            )?
+            .execute(params![number, opted_out, ms(now)])?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO consent_log (number, opted_out, source, at) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![number, opted_out, source, ms(now)])?;
+        if opted_out {
+            cancel_queued(self.conn, number, now)?;
+        }
+        Ok(true)
+    }
+
+    /// A number's consent history, oldest first.
+    ///
+    /// See [`Store::consent_history`](super::Store::consent_history).
+    pub fn consent_history(&self, number: &str) -> Result<Vec<ConsentChange>, Error> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT number, opted_out, source, at FROM consent_log WHERE number = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([number], |r| {
+            Ok(ConsentChange {
+                number: r.get(0)?,
+                opted_out: r.get(1)?,
+                source: r.get(2)?,
+                at: ts(r.get(3)?)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// One page, in number order after `cursor` (the previous page's `next_cursor`), of the numbers
+    /// whose current consent is `opted_out` (`false`: those that opted back in; a number never
+    /// asked about has no row and is not listed).
+    ///
+    /// See [`Store::list_consent`](super::Store::list_consent).
+    pub fn list_consent(
+        &self,
+        opted_out: bool,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<ConsentState>, Error> {
+        let limit = limit.clamp(1, 1000);
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT number, opted_out, updated_at FROM consent \
+             WHERE opted_out = ?1 AND (?2 IS NULL OR number > ?2) ORDER BY number LIMIT ?3",
+        )?;
+        let mut items = stmt
+            .query_map(params![opted_out, cursor, (limit + 1) as i64], |r| {
+                Ok(ConsentState {
+                    number: r.get(0)?,
+                    opted_out: r.get(1)?,
+                    updated_at: ts(r.get(2)?)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let more = items.len() > limit;
+        items.truncate(limit);
+        let next_cursor = if more {
+            items.last().map(|c| c.number.clone())
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
+    }
 }
 
 /// Cancels what is still queued for `number` and not transactional: a scheduled or paced
@@ -73,67 +184,7 @@ fn cancel_queued(conn: &Connection, number: &str, now: Timestamp) -> Result<(), 
     )?;
     for id in messages {
         cancel.execute(params![id, number, ms(now)])?;
-        super::outbound::update_rollup(conn, &id, now)?;
+        update_rollup(conn, &id, now)?;
     }
     Ok(())
-}
-
-/// A number's consent history, oldest first.
-pub(crate) fn history(conn: &Connection, number: &str) -> Result<Vec<ConsentChange>, Error> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT number, opted_out, source, at FROM consent_log WHERE number = ?1 ORDER BY id",
-    )?;
-    let rows = stmt.query_map([number], |r| {
-        Ok(ConsentChange {
-            number: r.get(0)?,
-            opted_out: r.get(1)?,
-            source: r.get(2)?,
-            at: ts(r.get(3)?)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-}
-
-// ---- listing (the contacts API) ----
-
-/// A number's current consent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConsentState {
-    pub number: String,
-    pub opted_out: bool,
-    /// When it last changed.
-    pub updated_at: Timestamp,
-}
-
-/// One page, in number order after `cursor` (the previous page's `next_cursor`), of the numbers
-/// whose current consent is `opted_out` (`false`: those that opted back in; a number never
-/// asked about has no row and is not listed).
-pub(crate) fn list(
-    conn: &Connection,
-    opted_out: bool,
-    cursor: Option<&str>,
-    limit: usize,
-) -> Result<super::types::Page<ConsentState>, Error> {
-    let limit = limit.clamp(1, 1000);
-    let mut stmt = conn.prepare_cached(
-        "SELECT number, opted_out, updated_at FROM consent \
-         WHERE opted_out = ?1 AND (?2 IS NULL OR number > ?2) ORDER BY number LIMIT ?3",
-    )?;
-    let mut items = stmt
-        .query_map(params![opted_out, cursor, (limit + 1) as i64], |r| {
-            Ok(ConsentState {
-                number: r.get(0)?,
-                opted_out: r.get(1)?,
-                updated_at: ts(r.get(2)?)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    let more = items.len() > limit;
-    items.truncate(limit);
-    let next_cursor = if more {
-        items.last().map(|c| c.number.clone())
-    } else {
-        None
-    };
-    Ok(super::types::Page { items, next_cursor })
 }

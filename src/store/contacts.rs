@@ -14,7 +14,7 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::types::Page;
-use super::{Error, ms, ts};
+use super::{Error, Store, Tx, ms, ts};
 
 /// A stored contact.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,14 +89,233 @@ fn row(r: &Row<'_>) -> rusqlite::Result<Contact> {
     })
 }
 
-/// The contact with `number`, if any.
-pub(crate) fn get(conn: &Connection, number: &str) -> Result<Option<Contact>, Error> {
-    Ok(conn
-        .prepare_cached(&format!(
-            "SELECT {COLS} FROM contacts c WHERE c.number = ?1"
-        ))?
-        .query_row([number], row)
-        .optional()?)
+impl Store {
+    /// The contact with `number`, if any.
+    pub async fn get_contact(&self, number: &str) -> Result<Option<Contact>, Error> {
+        let number = number.to_owned();
+        self.read(move |tx| tx.get_contact(&number)).await
+    }
+
+    /// Creates or replaces (name, fields and groups as a whole) the contact with
+    /// `contact.number`; returns it and whether it was created.
+    pub async fn upsert_contact(
+        &self,
+        contact: NewContact,
+        now: Timestamp,
+    ) -> Result<(Contact, bool), Error> {
+        self.write(move |tx| tx.upsert_contact(&contact, now)).await
+    }
+
+    /// Deletes the contact with `number` and its group memberships; returns whether it existed.
+    pub async fn delete_contact(&self, number: &str) -> Result<bool, Error> {
+        let number = number.to_owned();
+        self.write(move |tx| tx.delete_contact(&number)).await
+    }
+
+    /// Contacts in number order; pass the returned `next_cursor` to get the next page.
+    pub async fn list_contacts(
+        &self,
+        filter: ContactFilter,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<Page<Contact>, Error> {
+        self.read(move |tx| tx.list_contacts(&filter, cursor.as_deref(), limit))
+            .await
+    }
+
+    /// The groups of the contact with `number`, sorted; empty when it is no contact.
+    pub async fn groups_of(&self, number: &str) -> Result<Vec<String>, Error> {
+        let number = number.to_owned();
+        self.read(move |tx| tx.groups_of(&number)).await
+    }
+
+    /// Every member of `group`, in number order, read in one statement.
+    pub async fn group_members(&self, group: &str) -> Result<Vec<Contact>, Error> {
+        let group = group.to_owned();
+        self.read(move |tx| tx.group_members(&group)).await
+    }
+
+    /// Every contact (`group`: only its members), in number order: the CSV export.
+    pub async fn all_contacts(&self, group: Option<String>) -> Result<Vec<Contact>, Error> {
+        self.read(move |tx| tx.all_contacts(group.as_deref())).await
+    }
+
+    /// Every group with its member count, by name.
+    pub async fn list_groups(&self) -> Result<Vec<(String, u64)>, Error> {
+        self.read(|tx| tx.list_groups()).await
+    }
+
+    /// Writes every row in one transaction (all or nothing, one fsync); a number given twice:
+    /// the later row wins.
+    pub async fn import_contacts(
+        &self,
+        rows: Vec<NewContact>,
+        now: Timestamp,
+    ) -> Result<ImportCounts, Error> {
+        self.write(move |tx| tx.import_contacts(&rows, now)).await
+    }
+}
+
+impl Tx<'_> {
+    /// The contact with `number`, if any.
+    ///
+    /// See [`Store::get_contact`](super::Store::get_contact) (sees this transaction's writes).
+    pub fn get_contact(&self, number: &str) -> Result<Option<Contact>, Error> {
+        Ok(self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {COLS} FROM contacts c WHERE c.number = ?1"
+            ))?
+            .query_row([number], row)
+            .optional()?)
+    }
+
+    /// Creates or replaces a contact (name, fields and groups as a whole); returns it and whether
+    /// it was created.
+    ///
+    /// See [`Store::upsert_contact`](super::Store::upsert_contact).
+    pub fn upsert_contact(
+        &self,
+        contact: &NewContact,
+        now: Timestamp,
+    ) -> Result<(Contact, bool), Error> {
+        let created = write(self.conn, contact, now)?;
+        let stored = self
+            .get_contact(&contact.number)?
+            .ok_or_else(|| Error::NotFound(format!("contact {}", contact.number)))?;
+        Ok((stored, created))
+    }
+
+    /// Writes every row in the caller's transaction (so a file imports whole or not at all, with
+    /// one fsync). A number given twice: the later row wins.
+    ///
+    /// See [`Store::import_contacts`](super::Store::import_contacts).
+    pub fn import_contacts(
+        &self,
+        rows: &[NewContact],
+        now: Timestamp,
+    ) -> Result<ImportCounts, Error> {
+        let mut counts = ImportCounts::default();
+        for c in rows {
+            if write(self.conn, c, now)? {
+                counts.created += 1;
+            } else {
+                counts.updated += 1;
+            }
+        }
+        Ok(counts)
+    }
+
+    /// Deletes the contact with `number` (its group memberships go with it); returns whether it
+    /// existed.
+    ///
+    /// See [`Store::delete_contact`](super::Store::delete_contact).
+    pub fn delete_contact(&self, number: &str) -> Result<bool, Error> {
+        let n = self
+            .conn
+            .prepare_cached("DELETE FROM contacts WHERE number = ?1")?
+            .execute([number])?;
+        Ok(n > 0)
+    }
+
+    /// One page of contacts in number order, after the number `cursor` (the previous page's
+    /// `next_cursor`).
+    ///
+    /// See [`Store::list_contacts`](super::Store::list_contacts).
+    pub fn list_contacts(
+        &self,
+        filter: &ContactFilter,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<Contact>, Error> {
+        let limit = limit.clamp(1, 1000);
+        let pattern = filter.search.as_deref().map(prefix_pattern);
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {COLS} FROM contacts c \
+             WHERE (?1 IS NULL OR c.number > ?1) \
+               AND (?2 IS NULL OR EXISTS (SELECT 1 FROM contact_groups g \
+                                          WHERE g.grp = ?2 AND g.contact_id = c.id)) \
+               AND (?3 IS NULL OR c.name LIKE ?3 ESCAPE '\\' OR c.number LIKE ?3 ESCAPE '\\' \
+                    OR c.number LIKE '+' || ?3 ESCAPE '\\') \
+             ORDER BY c.number LIMIT ?4"
+        ))?;
+        let mut items = stmt
+            .query_map(
+                params![cursor, filter.group, pattern, (limit + 1) as i64],
+                row,
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let more = items.len() > limit;
+        items.truncate(limit);
+        let next_cursor = if more {
+            items.last().map(|c| c.number.clone())
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
+    }
+
+    /// The groups of the contact with `number`, sorted (empty when it is no contact). One indexed
+    /// lookup: it runs for every inbound message.
+    ///
+    /// See [`Store::groups_of`](super::Store::groups_of).
+    pub fn groups_of(&self, number: &str) -> Result<Vec<String>, Error> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT g.grp FROM contacts c JOIN contact_groups g ON g.contact_id = c.id \
+             WHERE c.number = ?1",
+        )?;
+        let mut groups = stmt
+            .query_map([number], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        groups.sort();
+        Ok(groups)
+    }
+
+    /// See [`Store::group_members`](super::Store::group_members).
+    pub fn group_members(&self, group: &str) -> Result<Vec<Contact>, Error> {
+        self.all_contacts(Some(group))
+    }
+
+    /// Every contact (`group`: only its members), in number order, in one statement.
+    fn all_contacts(&self, group: Option<&str>) -> Result<Vec<Contact>, Error> {
+        let mut stmt = match group {
+            None => self
+                .conn
+                .prepare_cached(&format!("SELECT {COLS} FROM contacts c ORDER BY c.number"))?,
+            // From the group's rows (its primary key leads with the group) to their contacts, so a
+            // campaign to a small group does not read every contact.
+            Some(_) => self.conn.prepare_cached(&group_members_sql())?,
+        };
+        let rows = match group {
+            None => stmt.query_map([], row)?,
+            Some(g) => stmt.query_map([g], row)?,
+        };
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Every group with its member count, by name.
+    ///
+    /// See [`Store::list_groups`](super::Store::list_groups).
+    pub fn list_groups(&self) -> Result<Vec<(String, u64)>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT grp, COUNT(*) FROM contact_groups GROUP BY grp ORDER BY grp")?;
+        Ok(stmt
+            .query_map([], |r| {
+                let n: i64 = r.get(1)?;
+                Ok((r.get(0)?, u64::try_from(n).unwrap_or(0)))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// How many contacts `group` has, counted without reading them.
+    pub fn group_size(&self, group: &str) -> Result<u64, Error> {
+        let n: i64 = self
+            .conn
+            .prepare_cached("SELECT COUNT(*) FROM contact_groups WHERE grp = ?1")?
+            .query_row([group], |r| r.get(0))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
 }
 
 /// Creates or replaces the contact with `c.number`; returns whether it was created.
@@ -140,46 +359,6 @@ fn write(conn: &Connection, c: &NewContact, now: Timestamp) -> Result<bool, Erro
     Ok(existing.is_none())
 }
 
-/// Creates or replaces a contact (name, fields and groups as a whole); returns it and whether
-/// it was created.
-pub(crate) fn upsert(
-    conn: &Connection,
-    c: &NewContact,
-    now: Timestamp,
-) -> Result<(Contact, bool), Error> {
-    let created = write(conn, c, now)?;
-    let stored =
-        get(conn, &c.number)?.ok_or_else(|| Error::NotFound(format!("contact {}", c.number)))?;
-    Ok((stored, created))
-}
-
-/// Writes every row in the caller's transaction (so a file imports whole or not at all, with
-/// one fsync). A number given twice: the later row wins.
-pub(crate) fn import(
-    conn: &Connection,
-    rows: &[NewContact],
-    now: Timestamp,
-) -> Result<ImportCounts, Error> {
-    let mut counts = ImportCounts::default();
-    for c in rows {
-        if write(conn, c, now)? {
-            counts.created += 1;
-        } else {
-            counts.updated += 1;
-        }
-    }
-    Ok(counts)
-}
-
-/// Deletes the contact with `number` (its group memberships go with it); returns whether it
-/// existed.
-pub(crate) fn delete(conn: &Connection, number: &str) -> Result<bool, Error> {
-    let n = conn
-        .prepare_cached("DELETE FROM contacts WHERE number = ?1")?
-        .execute([number])?;
-    Ok(n > 0)
-}
-
 /// `s` as a LIKE pattern matching the strings that start with it.
 fn prefix_pattern(s: &str) -> String {
     let mut p = String::with_capacity(s.len() + 1);
@@ -193,95 +372,11 @@ fn prefix_pattern(s: &str) -> String {
     p
 }
 
-/// One page of contacts in number order, after the number `cursor` (the previous page's
-/// `next_cursor`).
-pub(crate) fn list(
-    conn: &Connection,
-    filter: &ContactFilter,
-    cursor: Option<&str>,
-    limit: usize,
-) -> Result<Page<Contact>, Error> {
-    let limit = limit.clamp(1, 1000);
-    let pattern = filter.search.as_deref().map(prefix_pattern);
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLS} FROM contacts c \
-         WHERE (?1 IS NULL OR c.number > ?1) \
-           AND (?2 IS NULL OR EXISTS (SELECT 1 FROM contact_groups g \
-                                      WHERE g.grp = ?2 AND g.contact_id = c.id)) \
-           AND (?3 IS NULL OR c.name LIKE ?3 ESCAPE '\\' OR c.number LIKE ?3 ESCAPE '\\' \
-                OR c.number LIKE '+' || ?3 ESCAPE '\\') \
-         ORDER BY c.number LIMIT ?4"
-    ))?;
-    let mut items = stmt
-        .query_map(
-            params![cursor, filter.group, pattern, (limit + 1) as i64],
-            row,
-        )?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    let more = items.len() > limit;
-    items.truncate(limit);
-    let next_cursor = if more {
-        items.last().map(|c| c.number.clone())
-    } else {
-        None
-    };
-    Ok(Page { items, next_cursor })
-}
-
-/// The groups of the contact with `number`, sorted (empty when it is no contact). One indexed
-/// lookup: it runs for every inbound message.
-pub(crate) fn groups_of(conn: &Connection, number: &str) -> Result<Vec<String>, Error> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT g.grp FROM contacts c JOIN contact_groups g ON g.contact_id = c.id \
-         WHERE c.number = ?1",
-    )?;
-    let mut groups = stmt
-        .query_map([number], |r| r.get(0))?
-        .collect::<rusqlite::Result<Vec<String>>>()?;
-    groups.sort();
-    Ok(groups)
-}
-
-/// Every contact (`group`: only its members), in number order, in one statement.
-pub(crate) fn all(conn: &Connection, group: Option<&str>) -> Result<Vec<Contact>, Error> {
-    let mut stmt = match group {
-        None => conn.prepare_cached(&format!("SELECT {COLS} FROM contacts c ORDER BY c.number"))?,
-        // From the group's rows (its primary key leads with the group) to their contacts, so a
-        // campaign to a small group does not read every contact.
-        Some(_) => conn.prepare_cached(&group_members_sql())?,
-    };
-    let rows = match group {
-        None => stmt.query_map([], row)?,
-        Some(g) => stmt.query_map([g], row)?,
-    };
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-}
-
 fn group_members_sql() -> String {
     format!(
         "SELECT {COLS} FROM contact_groups m JOIN contacts c ON c.id = m.contact_id \
          WHERE m.grp = ?1 ORDER BY c.number"
     )
-}
-
-/// Every group with its member count, by name.
-pub(crate) fn groups(conn: &Connection) -> Result<Vec<(String, u64)>, Error> {
-    let mut stmt =
-        conn.prepare_cached("SELECT grp, COUNT(*) FROM contact_groups GROUP BY grp ORDER BY grp")?;
-    Ok(stmt
-        .query_map([], |r| {
-            let n: i64 = r.get(1)?;
-            Ok((r.get(0)?, u64::try_from(n).unwrap_or(0)))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?)
-}
-
-/// How many contacts `group` has (through the group's index, without reading them).
-pub(crate) fn group_size(conn: &Connection, group: &str) -> Result<u64, Error> {
-    let n: i64 = conn
-        .prepare_cached("SELECT COUNT(*) FROM contact_groups WHERE grp = ?1")?
-        .query_row([group], |r| r.get(0))?;
-    Ok(u64::try_from(n).unwrap_or(0))
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ids::new_id;
 use super::types::Origin;
-use super::{Error, ms, opt_ts, ts};
+use super::{Error, Store, Tx, ms, opt_ts, ts};
 
 /// Where a conversation stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -128,154 +128,201 @@ pub(crate) fn row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
     })
 }
 
-/// The conversation with `number`, if any.
-pub(crate) fn by_number(conn: &Connection, number: &str) -> Result<Option<Conversation>, Error> {
-    Ok(conn
-        .prepare_cached(&format!("SELECT {COLS} FROM {FROM} WHERE c.number = ?1"))?
-        .query_row([number], row)
-        .optional()?)
+impl Store {
+    /// The conversation `id`.
+    pub async fn get_conversation(&self, id: &str) -> Result<Conversation, Error> {
+        let id = id.to_owned();
+        self.read(move |tx| tx.get_conversation(&id)).await
+    }
+
+    /// The conversation with `number`, if any.
+    pub async fn conversation_with(&self, number: &str) -> Result<Option<Conversation>, Error> {
+        let number = number.to_owned();
+        self.read(move |tx| tx.conversation_with(&number)).await
+    }
+
+    /// Applies an update to conversation `id`.
+    pub async fn update_conversation(
+        &self,
+        id: &str,
+        update: ConversationUpdate,
+        now: Timestamp,
+    ) -> Result<Conversation, Error> {
+        let id = id.to_owned();
+        self.write(move |tx| tx.update_conversation(&id, &update, now))
+            .await
+    }
 }
 
-/// The conversation `id`.
-pub(crate) fn get(conn: &Connection, id: &str) -> Result<Conversation, Error> {
-    conn.prepare_cached(&format!("SELECT {COLS} FROM {FROM} WHERE c.id = ?1"))?
-        .query_row([id], row)
-        .optional()?
-        .ok_or_else(|| Error::NotFound(format!("conversation {id}")))
+impl Tx<'_> {
+    /// The conversation with `number`, if any.
+    ///
+    /// See [`Store::conversation_with`](super::Store::conversation_with).
+    pub fn conversation_with(&self, number: &str) -> Result<Option<Conversation>, Error> {
+        Ok(self
+            .conn
+            .prepare_cached(&format!("SELECT {COLS} FROM {FROM} WHERE c.number = ?1"))?
+            .query_row([number], row)
+            .optional()?)
+    }
+
+    /// The conversation `id`.
+    ///
+    /// See [`Store::get_conversation`](super::Store::get_conversation) (sees this transaction's
+    /// writes).
+    pub fn get_conversation(&self, id: &str) -> Result<Conversation, Error> {
+        self.conn
+            .prepare_cached(&format!("SELECT {COLS} FROM {FROM} WHERE c.id = ?1"))?
+            .query_row([id], row)
+            .optional()?
+            .ok_or_else(|| Error::NotFound(format!("conversation {id}")))
+    }
+
+    /// Records an inbound message from `number` on its conversation (creating it on first
+    /// contact); returns the conversation and whether this was the first contact.
+    pub fn conversation_inbound(
+        &self,
+        number: &str,
+        now: Timestamp,
+    ) -> Result<(Conversation, bool), Error> {
+        let now_ms = ms(now);
+        let Some(c) = self.conversation_with(number)? else {
+            let id = new_id("conv_", now_ms);
+            // The episode needs the conversation's id and the conversation its episode: insert the
+            // conversation with a placeholder episode, then point it at the real one.
+            self.conn.prepare_cached(
+                "INSERT INTO conversations (id, number, state, unread, episode, last_inbound_at, \
+                 created_at, updated_at) VALUES (?1, ?2, 'open', 1, 0, ?3, ?3, ?3)",
+            )?
+            .execute(params![id, number, now_ms])?;
+            let ep = new_episode(self.conn, &id, now)?;
+            self.conn
+                .prepare_cached("UPDATE conversations SET episode = ?2 WHERE id = ?1")?
+                .execute(params![id, ep])?;
+            return Ok((self.get_conversation(&id)?, true));
+        };
+        let state = match c.state {
+            ConversationState::Closed => {
+                let ep = new_episode(self.conn, &c.id, now)?;
+                self.conn
+                    .prepare_cached("UPDATE conversations SET episode = ?2 WHERE id = ?1")?
+                    .execute(params![c.id, ep])?;
+                ConversationState::Open
+            }
+            ConversationState::Waiting => ConversationState::Open,
+            s => s,
+        };
+        self.conn
+            .prepare_cached(
+                "UPDATE conversations SET state = ?2, unread = unread + 1, last_inbound_at = ?3, \
+             updated_at = ?3 WHERE id = ?1",
+            )?
+            .execute(params![c.id, state, now_ms])?;
+        Ok((self.get_conversation(&c.id)?, false))
+    }
+
+    /// Records an outbound message to `number` on its conversation, if there is one. A person's
+    /// message ([`Origin::is_human`]) is the episode's first response if none came yet, clears the
+    /// unread count and moves an open or needs-human conversation to `waiting`.
+    pub(crate) fn conversation_outbound(
+        &self,
+        number: &str,
+        origin: Origin,
+        now: Timestamp,
+    ) -> Result<(), Error> {
+        let now_ms = ms(now);
+        if !origin.is_human() {
+            self.conn.prepare_cached(
+                "UPDATE conversations SET last_outbound_at = ?2, updated_at = ?2 WHERE number = ?1",
+            )?
+            .execute(params![number, now_ms])?;
+            return Ok(());
+        }
+        let Some(c) = self.conversation_with(number)? else {
+            return Ok(());
+        };
+        self.conn
+            .prepare_cached(
+                "UPDATE episodes SET first_response_at = ?2 WHERE id = \
+             (SELECT episode FROM conversations WHERE id = ?1) AND first_response_at IS NULL",
+            )?
+            .execute(params![c.id, now_ms])?;
+        let state = match c.state {
+            ConversationState::Open | ConversationState::NeedsHuman => ConversationState::Waiting,
+            s => s,
+        };
+        self.conn.prepare_cached(
+            "UPDATE conversations SET state = ?2, unread = 0, last_outbound_at = ?3, updated_at = ?3 \
+             WHERE id = ?1",
+        )?
+        .execute(params![c.id, state, now_ms])?;
+        Ok(())
+    }
+
+    /// Applies `update` to conversation `id`. Closing records the episode's resolution time; reopening
+    /// a closed conversation by hand starts a new episode.
+    ///
+    /// See [`Store::update_conversation`](super::Store::update_conversation).
+    pub fn update_conversation(
+        &self,
+        id: &str,
+        update: &ConversationUpdate,
+        now: Timestamp,
+    ) -> Result<Conversation, Error> {
+        let c = self.get_conversation(id)?;
+        let now_ms = ms(now);
+        if let Some(state) = update.state
+            && state != c.state
+        {
+            if state == ConversationState::Closed {
+                self.conn
+                    .prepare_cached(
+                        "UPDATE episodes SET resolved_at = ?2 WHERE id = \
+                     (SELECT episode FROM conversations WHERE id = ?1)",
+                    )?
+                    .execute(params![id, now_ms])?;
+            } else if c.state == ConversationState::Closed {
+                let ep = new_episode(self.conn, id, now)?;
+                self.conn
+                    .prepare_cached("UPDATE conversations SET episode = ?2 WHERE id = ?1")?
+                    .execute(params![id, ep])?;
+            }
+            self.conn
+                .prepare_cached("UPDATE conversations SET state = ?2 WHERE id = ?1")?
+                .execute(params![id, state])?;
+        }
+        if let Some(a) = &update.assignee {
+            self.conn
+                .prepare_cached("UPDATE conversations SET assignee = ?2 WHERE id = ?1")?
+                .execute(params![id, a])?;
+        }
+        if let Some(n) = &update.notes {
+            self.conn
+                .prepare_cached("UPDATE conversations SET notes = ?2 WHERE id = ?1")?
+                .execute(params![id, n])?;
+        }
+        if !update.add_tags.is_empty() || !update.remove_tags.is_empty() {
+            let mut tags = c.tags.clone();
+            for t in &update.add_tags {
+                if !tags.contains(t) {
+                    tags.push(t.clone());
+                }
+            }
+            tags.retain(|t| !update.remove_tags.contains(t));
+            let json = serde_json::to_string(&tags).map_err(|e| Error::Invalid(e.to_string()))?;
+            self.conn
+                .prepare_cached("UPDATE conversations SET tags = ?2 WHERE id = ?1")?
+                .execute(params![id, json])?;
+        }
+        self.conn
+            .prepare_cached("UPDATE conversations SET updated_at = ?2 WHERE id = ?1")?
+            .execute(params![id, now_ms])?;
+        self.get_conversation(id)
+    }
 }
 
 fn new_episode(conn: &Connection, conv: &str, now: Timestamp) -> Result<i64, Error> {
     conn.prepare_cached("INSERT INTO episodes (conversation, opened_at) VALUES (?1, ?2)")?
         .execute(params![conv, ms(now)])?;
     Ok(conn.last_insert_rowid())
-}
-
-/// Records an inbound message from `number`: creates the conversation (first contact), reopens
-/// a closed one in a new episode, moves `waiting` back to `open`, counts it unread. Returns the
-/// conversation after the change and whether this was the number's first contact.
-pub(crate) fn on_inbound(
-    conn: &Connection,
-    number: &str,
-    now: Timestamp,
-) -> Result<(Conversation, bool), Error> {
-    let now_ms = ms(now);
-    let Some(c) = by_number(conn, number)? else {
-        let id = new_id("conv_", now_ms);
-        // The episode needs the conversation's id and the conversation its episode: insert the
-        // conversation with a placeholder episode, then point it at the real one.
-        conn.prepare_cached(
-            "INSERT INTO conversations (id, number, state, unread, episode, last_inbound_at, \
-             created_at, updated_at) VALUES (?1, ?2, 'open', 1, 0, ?3, ?3, ?3)",
-        )?
-        .execute(params![id, number, now_ms])?;
-        let ep = new_episode(conn, &id, now)?;
-        conn.prepare_cached("UPDATE conversations SET episode = ?2 WHERE id = ?1")?
-            .execute(params![id, ep])?;
-        return Ok((get(conn, &id)?, true));
-    };
-    let state = match c.state {
-        ConversationState::Closed => {
-            let ep = new_episode(conn, &c.id, now)?;
-            conn.prepare_cached("UPDATE conversations SET episode = ?2 WHERE id = ?1")?
-                .execute(params![c.id, ep])?;
-            ConversationState::Open
-        }
-        ConversationState::Waiting => ConversationState::Open,
-        s => s,
-    };
-    conn.prepare_cached(
-        "UPDATE conversations SET state = ?2, unread = unread + 1, last_inbound_at = ?3, \
-         updated_at = ?3 WHERE id = ?1",
-    )?
-    .execute(params![c.id, state, now_ms])?;
-    Ok((get(conn, &c.id)?, false))
-}
-
-/// Records an outbound message to `number` on its conversation, if there is one. A person's
-/// message ([`Origin::is_human`]) is the episode's first response if none came yet, clears the
-/// unread count and moves an open or needs-human conversation to `waiting`.
-pub(crate) fn on_outbound(
-    conn: &Connection,
-    number: &str,
-    origin: Origin,
-    now: Timestamp,
-) -> Result<(), Error> {
-    let now_ms = ms(now);
-    if !origin.is_human() {
-        conn.prepare_cached(
-            "UPDATE conversations SET last_outbound_at = ?2, updated_at = ?2 WHERE number = ?1",
-        )?
-        .execute(params![number, now_ms])?;
-        return Ok(());
-    }
-    let Some(c) = by_number(conn, number)? else {
-        return Ok(());
-    };
-    conn.prepare_cached(
-        "UPDATE episodes SET first_response_at = ?2 WHERE id = \
-         (SELECT episode FROM conversations WHERE id = ?1) AND first_response_at IS NULL",
-    )?
-    .execute(params![c.id, now_ms])?;
-    let state = match c.state {
-        ConversationState::Open | ConversationState::NeedsHuman => ConversationState::Waiting,
-        s => s,
-    };
-    conn.prepare_cached(
-        "UPDATE conversations SET state = ?2, unread = 0, last_outbound_at = ?3, updated_at = ?3 \
-         WHERE id = ?1",
-    )?
-    .execute(params![c.id, state, now_ms])?;
-    Ok(())
-}
-
-/// Applies `u` to conversation `id`. Closing records the episode's resolution time; reopening
-/// a closed conversation by hand starts a new episode.
-pub(crate) fn update(
-    conn: &Connection,
-    id: &str,
-    u: &ConversationUpdate,
-    now: Timestamp,
-) -> Result<Conversation, Error> {
-    let c = get(conn, id)?;
-    let now_ms = ms(now);
-    if let Some(state) = u.state
-        && state != c.state
-    {
-        if state == ConversationState::Closed {
-            conn.prepare_cached(
-                "UPDATE episodes SET resolved_at = ?2 WHERE id = \
-                 (SELECT episode FROM conversations WHERE id = ?1)",
-            )?
-            .execute(params![id, now_ms])?;
-        } else if c.state == ConversationState::Closed {
-            let ep = new_episode(conn, id, now)?;
-            conn.prepare_cached("UPDATE conversations SET episode = ?2 WHERE id = ?1")?
-                .execute(params![id, ep])?;
-        }
-        conn.prepare_cached("UPDATE conversations SET state = ?2 WHERE id = ?1")?
-            .execute(params![id, state])?;
-    }
-    if let Some(a) = &u.assignee {
-        conn.prepare_cached("UPDATE conversations SET assignee = ?2 WHERE id = ?1")?
-            .execute(params![id, a])?;
-    }
-    if let Some(n) = &u.notes {
-        conn.prepare_cached("UPDATE conversations SET notes = ?2 WHERE id = ?1")?
-            .execute(params![id, n])?;
-    }
-    if !u.add_tags.is_empty() || !u.remove_tags.is_empty() {
-        let mut tags = c.tags.clone();
-        for t in &u.add_tags {
-            if !tags.contains(t) {
-                tags.push(t.clone());
-            }
-        }
-        tags.retain(|t| !u.remove_tags.contains(t));
-        let json = serde_json::to_string(&tags).map_err(|e| Error::Invalid(e.to_string()))?;
-        conn.prepare_cached("UPDATE conversations SET tags = ?2 WHERE id = ?1")?
-            .execute(params![id, json])?;
-    }
-    conn.prepare_cached("UPDATE conversations SET updated_at = ?2 WHERE id = ?1")?
-        .execute(params![id, now_ms])?;
-    get(conn, id)
 }

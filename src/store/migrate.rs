@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, TransactionBehavior};
 
-use super::Error;
+use super::{Error, Store};
 
 /// The migrations, in order: migration `i` brings the schema to version `i + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -16,6 +16,13 @@ const MIGRATIONS: &[&str] = &[
 
 /// The schema version this code writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+impl Store {
+    /// The schema version of the open database.
+    pub async fn schema_version(&self) -> Result<u32, Error> {
+        self.read(|tx| version(tx.conn)).await
+    }
+}
 
 /// The schema version of an open database.
 pub(crate) fn version(conn: &Connection) -> Result<u32, Error> {

@@ -14,6 +14,11 @@
 //!
 //! The store knows nothing of SMS encodings: callers pass PDUs as hex plus the decoded fields.
 //! Times are stored as integer milliseconds since the Unix epoch.
+//!
+//! **Where an operation lives**: each domain file (`outbound.rs`, `inbound.rs`, `consent.rs`,
+//! ...) holds its SQL as methods of [`Tx`], and next to them the [`Store`] methods that run
+//! each one in a transaction of its own (the writer's for a write, a pooled read connection's
+//! for a read). This file only opens the database and runs those transactions.
 
 mod campaigns;
 mod consent;
@@ -31,11 +36,11 @@ mod migrate;
 mod outbound;
 mod reports;
 mod retention;
+mod rollup;
 mod rules;
 mod stats;
 mod support_reports;
 mod threads;
-mod tx;
 mod types;
 mod writer;
 
@@ -59,15 +64,15 @@ pub use conversations::{Conversation, ConversationState, ConversationUpdate};
 pub use error::Error;
 pub use migrate::SCHEMA_VERSION;
 pub use retention::Pruned;
+pub use rollup::rollup;
 pub use rules::{NewRule, StoredRule};
 // Conversations as the desk reads them, and the daily reports.
 pub use support_reports::{
     DayReport, DurationStats, MAX_REPORT_DAYS, OutboundCounts, failure_cause,
 };
 pub use threads::{ConversationFilter, ConversationOrder, MessageDirection, ThreadItem};
-pub use tx::Tx;
 pub use types::{
-    AuditEntry, DispatchJob, FailureClass, INTERRUPTED, InboundMessage, InboundOutcome,
+    AuditEntry, DispatchJob, Enqueued, FailureClass, INTERRUPTED, InboundMessage, InboundOutcome,
     Interrupted, MatchedPart, MessageFilter, MessageRecord, NewEvent, NewInboundPart, NewMessage,
     NewPart, NewStatusReport, Origin, Page, PartRecord, PartState, RecipientRecord, ReportMatch,
     ReportOutcome, State, WebhookEvent,
@@ -99,43 +104,6 @@ pub(crate) fn opt_ts(v: Option<i64>) -> rusqlite::Result<Option<Timestamp>> {
     v.map(ts).transpose()
 }
 
-/// A message's state from its recipients' states.
-///
-/// All alike: that state. Otherwise the first present of `sending`, `queued`, `unknown`, `sent`
-/// (work remains or is in doubt), then, for a mix of final states, `failed`, `expired`,
-/// `cancelled`. So a message is `delivered` only when every recipient is (and a recipient only
-/// when every part is).
-pub fn rollup(states: impl IntoIterator<Item = State>) -> State {
-    let mut seen = [false; State::ALL.len()];
-    let mut count = 0;
-    for s in states {
-        seen[s as usize] = true;
-        count += 1;
-    }
-    if count == 0 {
-        return State::Queued;
-    }
-    let distinct: Vec<State> = State::ALL
-        .into_iter()
-        .filter(|s| seen[*s as usize])
-        .collect();
-    if let [only] = distinct.as_slice() {
-        return *only;
-    }
-    [
-        State::Sending,
-        State::Queued,
-        State::Unknown,
-        State::Sent,
-        State::Failed,
-        State::Expired,
-        State::Cancelled,
-    ]
-    .into_iter()
-    .find(|s| seen[*s as usize])
-    .unwrap_or(State::Delivered)
-}
-
 /// Opens a connection with the store's pragmas.
 fn connect(path: &Path) -> Result<Connection, Error> {
     let conn = Connection::open(path)?;
@@ -161,6 +129,18 @@ impl Drop for Inner {
             jobs.take();
         }
     }
+}
+
+/// The writer's transaction, handed to the closure given to [`Store::atomically`]: several store
+/// operations in one transaction, for steps that must not half happen (a state change and its
+/// webhook event, an API action and its audit line).
+///
+/// Each method behaves like the `Store` method of the same name. When the closure returns an
+/// error, everything it did is rolled back.
+pub struct Tx<'a> {
+    // Inside the store a read transaction is wrapped the same way, so that a read and a write
+    // share one implementation; read connections are `query_only`, so a write there fails.
+    pub(crate) conn: &'a Connection,
 }
 
 /// A handle to the store; cheap to clone, shared by every task.
@@ -209,7 +189,7 @@ impl Store {
         migrate::migrate(&mut conn)?;
         {
             let tx = conn.transaction()?;
-            let n = outbound::recover(&tx, now, interrupted)?;
+            let n = Tx { conn: &tx }.recover(now, interrupted)?;
             tx.commit()?;
             if n > 0 {
                 tracing::warn!(
@@ -264,9 +244,9 @@ impl Store {
     async fn write<T, F>(&self, f: F) -> Result<T, Error>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
+        F: FnOnce(&Tx<'_>) -> Result<T, Error> + Send + 'static,
     {
-        let (job, rx) = TypedJob::boxed(f);
+        let (job, rx) = TypedJob::boxed(move |conn| f(&Tx { conn }));
         {
             let jobs = self.inner.jobs.lock().map_err(|_| Error::Closed)?;
             let sender = jobs.as_ref().ok_or(Error::Closed)?;
@@ -275,11 +255,14 @@ impl Store {
         rx.await.map_err(|_| Error::Closed)?
     }
 
-    /// Runs `f` in a read transaction on a pooled connection, off the async threads.
-    async fn read<T, F>(&self, f: F) -> Result<T, Error>
+    /// Runs `f` in a read transaction on a pooled connection, off the async threads. `f` sees one
+    /// state of the database while the writer goes on, and cannot write (the connection is
+    /// `query_only`). Open to the crate for reads that belong together and work too long for a
+    /// writer job: building a campaign (`gateway::campaign`).
+    pub(crate) async fn read<T, F>(&self, f: F) -> Result<T, Error>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
+        F: FnOnce(&Tx<'_>) -> Result<T, Error> + Send + 'static,
     {
         let inner = Arc::clone(&self.inner);
         tokio::task::spawn_blocking(move || {
@@ -294,7 +277,7 @@ impl Store {
             };
             let result = {
                 let tx = conn.unchecked_transaction()?;
-                let r = f(&tx);
+                let r = f(&Tx { conn: &tx });
                 tx.finish()?;
                 r
             };
@@ -317,513 +300,13 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&Tx<'_>) -> Result<T, Error> + Send + 'static,
     {
-        self.write(move |conn| f(&Tx { conn })).await
-    }
-
-    // ---- outbound ----
-
-    /// Accepts a message (or returns the one its idempotency key already names). Resolves after
-    /// the commit: the `202` may be sent then.
-    pub async fn enqueue(&self, msg: NewMessage, now: Timestamp) -> Result<MessageRecord, Error> {
-        self.write(move |c| outbound::enqueue(c, &msg, now)).await
-    }
-
-    /// Atomically moves up to `limit` due recipients to `sending` (priority, then age) and
-    /// returns them. With `modem`, only messages pinned to it or to none.
-    pub async fn claim_due(
-        &self,
-        now: Timestamp,
-        limit: usize,
-        modem: Option<String>,
-    ) -> Result<Vec<DispatchJob>, Error> {
-        self.write(move |c| outbound::claim_due(c, now, limit, modem.as_deref()))
-            .await
-    }
-
-    /// Stores the segmented PDUs of a recipient being sent (parts already stored are kept) and
-    /// returns all its parts.
-    pub async fn add_parts(
-        &self,
-        recipient_id: i64,
-        parts: Vec<NewPart>,
-    ) -> Result<Vec<PartRecord>, Error> {
-        self.write(move |c| outbound::add_parts(c, recipient_id, &parts))
-            .await
-    }
-
-    /// Records `+CMGS: <mr>` for a part; returns the recipient's state (`sent` once every part is).
-    pub async fn record_part_sent(
-        &self,
-        part_id: i64,
-        mr: u8,
-        modem: &str,
-        now: Timestamp,
-    ) -> Result<State, Error> {
-        let modem = modem.to_owned();
-        self.write(move |c| outbound::record_part_sent(c, part_id, mr, &modem, now))
-            .await
-    }
-
-    /// Records a failed attempt: `Temporary` requeues at `next_attempt_at` while attempts remain
-    /// (else `failed`), `Permanent` fails, `Unknown` parks it as `unknown`. Returns the new state.
-    pub async fn record_send_failed(
-        &self,
-        recipient_id: i64,
-        class: FailureClass,
-        error: &str,
-        next_attempt_at: Option<Timestamp>,
-        now: Timestamp,
-    ) -> Result<State, Error> {
-        let error = error.to_owned();
-        self.write(move |c| {
-            outbound::record_send_failed(c, recipient_id, class, &error, next_attempt_at, now)
-        })
-        .await
-    }
-
-    /// An operator's decision on an `unknown` recipient: `resend` queues it again now (its
-    /// pending parts go out again), otherwise it becomes `failed`. Returns the new state.
-    pub async fn resolve_unknown(
-        &self,
-        recipient_id: i64,
-        resend: bool,
-        now: Timestamp,
-    ) -> Result<State, Error> {
-        self.write(move |c| outbound::resolve_unknown(c, recipient_id, resend, now))
-            .await
-    }
-
-    /// Expires queued recipients whose TTL ran out; returns the ids of the messages touched.
-    pub async fn expire_due(&self, now: Timestamp) -> Result<Vec<String>, Error> {
-        self.write(move |c| outbound::expire_due(c, now)).await
-    }
-
-    /// Cancels the recipients still queued; [`Error::InvalidState`] when none is.
-    pub async fn cancel(&self, id: &str, now: Timestamp) -> Result<MessageRecord, Error> {
-        let id = id.to_owned();
-        self.write(move |c| outbound::cancel(c, &id, now)).await
-    }
-
-    /// One message with its recipients and parts.
-    pub async fn get_message(&self, id: &str) -> Result<MessageRecord, Error> {
-        let id = id.to_owned();
-        self.read(move |c| outbound::load_message(c, &id)).await
-    }
-
-    /// Messages newest first; pass the returned `next_cursor` to get the next page.
-    pub async fn list_messages(
-        &self,
-        filter: MessageFilter,
-        cursor: Option<String>,
-        limit: usize,
-    ) -> Result<Page<MessageRecord>, Error> {
-        self.read(move |c| outbound::list_messages(c, &filter, cursor.as_deref(), limit))
-            .await
-    }
-
-    // ---- inbound ----
-
-    /// Commits a received part (once: the same part read twice is a `Duplicate`) and assembles
-    /// the message when it was the last. Delete the part from the SIM only after this resolves.
-    pub async fn insert_inbound_part(
-        &self,
-        part: NewInboundPart,
-        now: Timestamp,
-    ) -> Result<InboundOutcome, Error> {
-        self.write(move |c| inbound::insert_part(c, &part, now))
-            .await
-    }
-
-    /// Delivers, marked incomplete, messages whose first waiting part arrived at or before
-    /// `older_than`.
-    pub async fn flush_stale_inbound(
-        &self,
-        older_than: Timestamp,
-        now: Timestamp,
-    ) -> Result<Vec<InboundMessage>, Error> {
-        self.write(move |c| inbound::flush_stale(c, older_than, now))
-            .await
-    }
-
-    /// Completed inbound messages not yet marked processed, oldest first (run the rules on them
-    /// again after a restart).
-    pub async fn unprocessed_inbound(&self, limit: usize) -> Result<Vec<InboundMessage>, Error> {
-        self.read(move |c| inbound::unprocessed(c, limit)).await
-    }
-
-    /// Records that the rules ran on an inbound message, queueing its replies and webhook events
-    /// in the same transaction; returns the queued replies.
-    pub async fn finish_inbound(
-        &self,
-        id: &str,
-        replies: Vec<NewMessage>,
-        events: Vec<NewEvent>,
-        now: Timestamp,
-    ) -> Result<Vec<MessageRecord>, Error> {
-        let id = id.to_owned();
-        self.write(move |c| inbound::finish(c, &id, &replies, &events, now))
-            .await
-    }
-
-    /// One inbound message.
-    pub async fn get_inbound(&self, id: &str) -> Result<InboundMessage, Error> {
-        let id = id.to_owned();
-        self.read(move |c| inbound::get(c, &id)).await
-    }
-
-    /// Inbound messages newest first.
-    pub async fn list_inbound(
-        &self,
-        cursor: Option<String>,
-        limit: usize,
-    ) -> Result<Page<InboundMessage>, Error> {
-        self.read(move |c| inbound::list(c, cursor.as_deref(), limit))
-            .await
-    }
-
-    // ---- delivery reports ----
-
-    /// Stores a status report and applies it to the part sent with that (modem, mr, recipient)
-    /// most recently within `window` before `now`.
-    pub async fn record_status_report(
-        &self,
-        report: NewStatusReport,
-        window: Duration,
-        now: Timestamp,
-    ) -> Result<ReportMatch, Error> {
-        self.write(move |c| reports::record(c, &report, window, now))
-            .await
-    }
-
-    // ---- webhooks and audit ----
-
-    /// Queues an event for one webhook endpoint; returns its id.
-    pub async fn enqueue_event(
-        &self,
-        endpoint: &str,
-        kind: &str,
-        payload: &str,
-        now: Timestamp,
-    ) -> Result<i64, Error> {
-        let (endpoint, kind, payload) = (endpoint.to_owned(), kind.to_owned(), payload.to_owned());
-        self.write(move |c| events::enqueue(c, &endpoint, &kind, &payload, now))
-            .await
-    }
-
-    /// Pending webhook deliveries due at `now`, oldest first.
-    pub async fn due_events(
-        &self,
-        now: Timestamp,
-        limit: usize,
-    ) -> Result<Vec<WebhookEvent>, Error> {
-        self.read(move |c| events::due(c, now, limit)).await
-    }
-
-    /// A webhook delivery succeeded.
-    pub async fn mark_event_delivered(&self, id: i64, now: Timestamp) -> Result<(), Error> {
-        self.write(move |c| events::mark_delivered(c, id, now))
-            .await
-    }
-
-    /// A webhook delivery failed: retry at `next_attempt_at`, or give up when `None`.
-    pub async fn mark_event_failed(
-        &self,
-        id: i64,
-        error: &str,
-        next_attempt_at: Option<Timestamp>,
-    ) -> Result<(), Error> {
-        let error = error.to_owned();
-        self.write(move |c| events::mark_failed(c, id, &error, next_attempt_at))
-            .await
-    }
-
-    /// Records that `token` did `action` on `target`.
-    pub async fn audit(
-        &self,
-        token: &str,
-        action: &str,
-        target: Option<&str>,
-        now: Timestamp,
-    ) -> Result<i64, Error> {
-        let (token, action) = (token.to_owned(), action.to_owned());
-        let target = target.map(str::to_owned);
-        self.write(move |c| events::audit(c, &token, &action, target.as_deref(), now))
-            .await
-    }
-
-    /// The newest `limit` audit entries.
-    pub async fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, Error> {
-        self.read(move |c| events::audit_log(c, limit)).await
-    }
-
-    // ---- support line ----
-
-    /// Whether `number` has opted out.
-    pub async fn opted_out(&self, number: &str) -> Result<bool, Error> {
-        let number = number.to_owned();
-        self.read(move |c| consent::opted_out(c, &number)).await
-    }
-
-    /// Records `number`'s consent; true when it changed.
-    pub async fn set_consent(
-        &self,
-        number: &str,
-        opted_out: bool,
-        source: &str,
-        now: Timestamp,
-    ) -> Result<bool, Error> {
-        let (number, source) = (number.to_owned(), source.to_owned());
-        self.write(move |c| consent::set(c, &number, opted_out, &source, now))
-            .await
-    }
-
-    /// Every consent change of `number`, oldest first.
-    pub async fn consent_history(&self, number: &str) -> Result<Vec<ConsentChange>, Error> {
-        let number = number.to_owned();
-        self.read(move |c| consent::history(c, &number)).await
-    }
-
-    /// The conversation `id`.
-    pub async fn get_conversation(&self, id: &str) -> Result<Conversation, Error> {
-        let id = id.to_owned();
-        self.read(move |c| conversations::get(c, &id)).await
-    }
-
-    /// The conversation with `number`, if any.
-    pub async fn conversation_with(&self, number: &str) -> Result<Option<Conversation>, Error> {
-        let number = number.to_owned();
-        self.read(move |c| conversations::by_number(c, &number))
-            .await
-    }
-
-    /// Queues a bulk campaign: `messages` (one per recipient, rendered) all or nothing.
-    pub async fn create_campaign(
-        &self,
-        campaign: NewCampaign,
-        messages: Vec<NewMessage>,
-        now: Timestamp,
-    ) -> Result<Campaign, Error> {
-        self.write(move |c| campaigns::create(c, &campaign, messages, now))
-            .await
-    }
-
-    /// Campaign `id` with its progress.
-    pub async fn get_campaign(&self, id: &str) -> Result<Campaign, Error> {
-        let id = id.to_owned();
-        self.read(move |c| campaigns::get(c, &id)).await
-    }
-
-    /// Applies an update to conversation `id`.
-    pub async fn update_conversation(
-        &self,
-        id: &str,
-        update: ConversationUpdate,
-        now: Timestamp,
-    ) -> Result<Conversation, Error> {
-        let id = id.to_owned();
-        self.write(move |c| conversations::update(c, &id, &update, now))
-            .await
-    }
-
-    // ---- API-managed rules ----
-
-    /// The API-managed rules, in evaluation order.
-    pub async fn rules(&self) -> Result<Vec<StoredRule>, Error> {
-        self.read(rules::load).await
-    }
-
-    /// Replaces the API-managed rules with `list` (in that order), recording `by` as the editor.
-    pub async fn replace_rules(
-        &self,
-        list: Vec<NewRule>,
-        by: Option<String>,
-        now: Timestamp,
-    ) -> Result<(), Error> {
-        self.write(move |c| rules::replace(c, &list, by.as_deref(), now))
-            .await
-    }
-
-    // ---- contacts, consent listing and templates (the contacts API) ----
-
-    /// The contact with `number`, if any.
-    pub async fn get_contact(&self, number: &str) -> Result<Option<Contact>, Error> {
-        let number = number.to_owned();
-        self.read(move |c| contacts::get(c, &number)).await
-    }
-
-    /// Creates or replaces (name, fields and groups as a whole) the contact with
-    /// `contact.number`; returns it and whether it was created.
-    pub async fn upsert_contact(
-        &self,
-        contact: NewContact,
-        now: Timestamp,
-    ) -> Result<(Contact, bool), Error> {
-        self.write(move |c| contacts::upsert(c, &contact, now))
-            .await
-    }
-
-    /// Deletes the contact with `number` and its group memberships; returns whether it existed.
-    pub async fn delete_contact(&self, number: &str) -> Result<bool, Error> {
-        let number = number.to_owned();
-        self.write(move |c| contacts::delete(c, &number)).await
-    }
-
-    /// Contacts in number order; pass the returned `next_cursor` to get the next page.
-    pub async fn list_contacts(
-        &self,
-        filter: ContactFilter,
-        cursor: Option<String>,
-        limit: usize,
-    ) -> Result<Page<Contact>, Error> {
-        self.read(move |c| contacts::list(c, &filter, cursor.as_deref(), limit))
-            .await
-    }
-
-    /// The groups of the contact with `number`, sorted; empty when it is no contact.
-    pub async fn groups_of(&self, number: &str) -> Result<Vec<String>, Error> {
-        let number = number.to_owned();
-        self.read(move |c| contacts::groups_of(c, &number)).await
-    }
-
-    /// Every member of `group`, in number order, read in one statement.
-    pub async fn group_members(&self, group: &str) -> Result<Vec<Contact>, Error> {
-        let group = group.to_owned();
-        self.read(move |c| contacts::all(c, Some(&group))).await
-    }
-
-    /// Every contact (`group`: only its members), in number order: the CSV export.
-    pub async fn all_contacts(&self, group: Option<String>) -> Result<Vec<Contact>, Error> {
-        self.read(move |c| contacts::all(c, group.as_deref())).await
-    }
-
-    /// Every group with its member count, by name.
-    pub async fn list_groups(&self) -> Result<Vec<(String, u64)>, Error> {
-        self.read(contacts::groups).await
-    }
-
-    /// Writes every row in one transaction (all or nothing, one fsync); a number given twice:
-    /// the later row wins.
-    pub async fn import_contacts(
-        &self,
-        rows: Vec<NewContact>,
-        now: Timestamp,
-    ) -> Result<ImportCounts, Error> {
-        self.write(move |c| contacts::import(c, &rows, now)).await
-    }
-
-    /// Numbers whose current consent is `opted_out`, in number order, one page.
-    pub async fn list_consent(
-        &self,
-        opted_out: bool,
-        cursor: Option<String>,
-        limit: usize,
-    ) -> Result<Page<ConsentState>, Error> {
-        self.read(move |c| consent::list(c, opted_out, cursor.as_deref(), limit))
-            .await
-    }
-
-    /// The stored template `name`, if any.
-    pub async fn get_template(&self, name: &str) -> Result<Option<Template>, Error> {
-        let name = name.to_owned();
-        self.read(move |c| templates::get(c, &name)).await
-    }
-
-    /// Creates or replaces the template `name`; returns it and whether it was created.
-    pub async fn upsert_template(
-        &self,
-        name: &str,
-        body: &str,
-        updated_by: Option<&str>,
-        now: Timestamp,
-    ) -> Result<(Template, bool), Error> {
-        let (name, body) = (name.to_owned(), body.to_owned());
-        let by = updated_by.map(str::to_owned);
-        self.write(move |c| templates::upsert(c, &name, &body, by.as_deref(), now))
-            .await
-    }
-
-    /// Deletes the template `name`; returns whether it existed.
-    pub async fn delete_template(&self, name: &str) -> Result<bool, Error> {
-        let name = name.to_owned();
-        self.write(move |c| templates::delete(c, &name)).await
-    }
-
-    /// Every stored template, by name.
-    pub async fn list_templates(&self) -> Result<Vec<Template>, Error> {
-        self.read(templates::list).await
-    }
-
-    // ---- conversations and reports ----
-
-    /// One page of conversations matching `filter`; pass the returned `next_cursor` to get the
-    /// next page.
-    pub async fn list_conversations(
-        &self,
-        filter: ConversationFilter,
-        cursor: Option<String>,
-        limit: usize,
-    ) -> Result<Page<Conversation>, Error> {
-        self.read(move |c| threads::list(c, &filter, cursor.as_deref(), limit))
-            .await
-    }
-
-    /// Conversation `id` and its newest `limit` messages in both directions, oldest first, read
-    /// in one transaction.
-    pub async fn conversation_thread(
-        &self,
-        id: &str,
-        limit: usize,
-    ) -> Result<(Conversation, Vec<ThreadItem>), Error> {
-        let id = id.to_owned();
-        self.read(move |c| threads::thread(c, &id, limit)).await
-    }
-
-    /// Marks conversation `id` read (its unread count becomes 0).
-    pub async fn mark_conversation_read(&self, id: &str) -> Result<Conversation, Error> {
-        let id = id.to_owned();
-        self.write(move |c| threads::mark_read(c, &id)).await
-    }
-
-    /// The report of each local day `from..=to` in `tz` (at most [`MAX_REPORT_DAYS`]).
-    pub async fn daily_report(
-        &self,
-        from: jiff::civil::Date,
-        to: jiff::civil::Date,
-        tz: jiff::tz::TimeZone,
-    ) -> Result<Vec<DayReport>, Error> {
-        self.read(move |c| support_reports::daily(c, from, to, &tz))
-            .await
-    }
-
-    /// The schema version of the open database.
-    pub async fn schema_version(&self) -> Result<u32, Error> {
-        self.read(migrate::version).await
+        self.write(f).await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rollup_table() {
-        use State::*;
-        let cases: &[(&[State], State)] = &[
-            (&[], Queued),
-            (&[Delivered], Delivered),
-            (&[Delivered, Delivered], Delivered),
-            (&[Delivered, Sent], Sent),
-            (&[Queued, Sending], Sending),
-            (&[Queued, Delivered], Queued),
-            (&[Unknown, Delivered], Unknown),
-            (&[Failed, Delivered], Failed),
-            (&[Expired, Cancelled], Expired),
-            (&[Cancelled, Delivered], Cancelled),
-        ];
-        for (states, want) in cases {
-            assert_eq!(rollup(states.iter().copied()), *want, "{states:?}");
-        }
-    }
 
     #[test]
     fn state_names_round_trip() {

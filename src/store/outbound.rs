@@ -1,7 +1,7 @@
 //! Outbound messages: enqueue, claim, send results, expiry, cancel, listing.
 //!
-//! Every function here runs on a connection inside a transaction the caller owns (the writer's
-//! batch, or a read transaction).
+//! Every [`Tx`] method here runs inside a transaction the caller owns (the writer's batch, or a
+//! read transaction); each [`Store`] method runs one of them in a transaction of its own.
 
 use std::collections::BTreeSet;
 
@@ -9,12 +9,13 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::ids::new_id;
+use super::rollup::update_rollup;
 use super::types::{
-    DispatchJob, FailureClass, MessageFilter, MessageRecord, NewMessage, NewPart, Page, PartRecord,
-    PartState, RecipientRecord, State,
+    DispatchJob, Enqueued, FailureClass, MessageFilter, MessageRecord, NewMessage, NewPart, Page,
+    PartRecord, PartState, RecipientRecord, State,
 };
 use super::types::{INTERRUPTED, Interrupted};
-use super::{Error, Tx, consent, conversations, ms, opt_ts, rollup, ts};
+use super::{Error, Store, Tx, ms, opt_ts, ts};
 
 const MSG_COLS: &str = "id, idempotency_key, body, priority, send_at, expires_at, max_attempts, \
                         modem, created_by, state, created_at, updated_at, origin, transactional, \
@@ -91,204 +92,609 @@ pub(crate) fn load_parts(conn: &Connection, recipient_id: i64) -> Result<Vec<Par
     Ok(parts)
 }
 
-/// One message with its recipients and parts.
-pub(crate) fn load_message(conn: &Connection, id: &str) -> Result<MessageRecord, Error> {
-    let mut msg = conn
-        .prepare_cached(&format!(
-            "SELECT {MSG_COLS} FROM outbound_messages WHERE id = ?1"
-        ))?
-        .query_row([id], message_row)
-        .optional()?
-        .ok_or_else(|| Error::NotFound(format!("message {id}")))?;
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {RCPT_COLS} FROM outbound_recipients WHERE message_id = ?1"
-    ))?;
-    let mut recipients = stmt
-        .query_map([id], recipient_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    recipients.sort_by_key(|r| r.index);
-    for r in &mut recipients {
-        r.parts = load_parts(conn, r.id)?;
+impl Store {
+    /// Accepts a message (or returns the one its idempotency key already names). Resolves after
+    /// the commit: the `202` may be sent then.
+    pub async fn enqueue(&self, msg: NewMessage, now: Timestamp) -> Result<MessageRecord, Error> {
+        self.write(move |tx| tx.enqueue(&msg, now)).await
     }
-    msg.recipients = recipients;
-    Ok(msg)
+
+    /// Atomically moves up to `limit` due recipients to `sending` (priority, then age) and
+    /// returns them. With `modem`, only messages pinned to it or to none.
+    pub async fn claim_due(
+        &self,
+        now: Timestamp,
+        limit: usize,
+        modem: Option<String>,
+    ) -> Result<Vec<DispatchJob>, Error> {
+        self.write(move |tx| tx.claim_due(now, limit, modem.as_deref()))
+            .await
+    }
+
+    /// Stores the segmented PDUs of a recipient being sent (parts already stored are kept) and
+    /// returns all its parts.
+    pub async fn add_parts(
+        &self,
+        recipient_id: i64,
+        parts: Vec<NewPart>,
+    ) -> Result<Vec<PartRecord>, Error> {
+        self.write(move |tx| tx.add_parts(recipient_id, &parts))
+            .await
+    }
+
+    /// Records `+CMGS: <mr>` for a part; returns the recipient's state (`sent` once every part is).
+    pub async fn record_part_sent(
+        &self,
+        part_id: i64,
+        mr: u8,
+        modem: &str,
+        now: Timestamp,
+    ) -> Result<State, Error> {
+        let modem = modem.to_owned();
+        self.write(move |tx| tx.record_part_sent(part_id, mr, &modem, now))
+            .await
+    }
+
+    /// Records a failed attempt: `Temporary` requeues at `next_attempt_at` while attempts remain
+    /// (else `failed`), `Permanent` fails, `Unknown` parks it as `unknown`. Returns the new state.
+    pub async fn record_send_failed(
+        &self,
+        recipient_id: i64,
+        class: FailureClass,
+        error: &str,
+        next_attempt_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<State, Error> {
+        let error = error.to_owned();
+        self.write(move |tx| {
+            tx.record_send_failed(recipient_id, class, &error, next_attempt_at, now)
+        })
+        .await
+    }
+
+    /// An operator's decision on an `unknown` recipient: `resend` queues it again now (its
+    /// pending parts go out again), otherwise it becomes `failed`. Returns the new state.
+    pub async fn resolve_unknown(
+        &self,
+        recipient_id: i64,
+        resend: bool,
+        now: Timestamp,
+    ) -> Result<State, Error> {
+        self.write(move |tx| tx.resolve_unknown(recipient_id, resend, now))
+            .await
+    }
+
+    /// Expires queued recipients whose TTL ran out; returns the ids of the messages touched.
+    pub async fn expire_due(&self, now: Timestamp) -> Result<Vec<String>, Error> {
+        self.write(move |tx| tx.expire_due(now)).await
+    }
+
+    /// Cancels the recipients still queued; [`Error::InvalidState`] when none is.
+    pub async fn cancel(&self, id: &str, now: Timestamp) -> Result<MessageRecord, Error> {
+        let id = id.to_owned();
+        self.write(move |tx| tx.cancel(&id, now)).await
+    }
+
+    /// One message with its recipients and parts.
+    pub async fn get_message(&self, id: &str) -> Result<MessageRecord, Error> {
+        let id = id.to_owned();
+        self.read(move |tx| tx.get_message(&id)).await
+    }
+
+    /// Messages newest first; pass the returned `next_cursor` to get the next page.
+    pub async fn list_messages(
+        &self,
+        filter: MessageFilter,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<Page<MessageRecord>, Error> {
+        self.read(move |tx| tx.list_messages(&filter, cursor.as_deref(), limit))
+            .await
+    }
 }
 
-/// Inserts a message and its recipients, or returns the one its idempotency key names.
-pub(crate) fn enqueue(
-    conn: &Connection,
-    msg: &NewMessage,
-    now: Timestamp,
-) -> Result<MessageRecord, Error> {
-    let id = enqueue_only(conn, msg, now)?;
-    load_message(conn, &id)
-}
-
-/// [`enqueue`] without reading the message back: its id. (A campaign queues thousands.)
-pub(crate) fn enqueue_only(
-    conn: &Connection,
-    msg: &NewMessage,
-    now: Timestamp,
-) -> Result<String, Error> {
-    if msg.recipients.is_empty() {
-        return Err(Error::Invalid(
-            "a message needs at least one recipient".into(),
-        ));
-    }
-    if msg.max_attempts == 0 {
-        return Err(Error::Invalid("max_attempts must be at least 1".into()));
-    }
-    let fingerprint = msg.fingerprint();
-    if let Some(key) = &msg.idempotency_key {
-        let existing: Option<(String, String)> = conn
-            .prepare_cached(
-                "SELECT id, fingerprint FROM outbound_messages WHERE idempotency_key = ?1",
-            )?
-            .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        if let Some((id, fp)) = existing {
-            if fp == fingerprint {
-                return Ok(id);
-            }
-            return Err(Error::Conflict {
-                key: key.clone(),
-                existing_id: id,
-            });
+impl Tx<'_> {
+    /// One message with its recipients and parts.
+    ///
+    /// See [`Store::get_message`](super::Store::get_message) (sees this transaction's writes).
+    pub fn get_message(&self, id: &str) -> Result<MessageRecord, Error> {
+        let mut msg = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {MSG_COLS} FROM outbound_messages WHERE id = ?1"
+            ))?
+            .query_row([id], message_row)
+            .optional()?
+            .ok_or_else(|| Error::NotFound(format!("message {id}")))?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {RCPT_COLS} FROM outbound_recipients WHERE message_id = ?1"
+        ))?;
+        let mut recipients = stmt
+            .query_map([id], recipient_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        recipients.sort_by_key(|r| r.index);
+        for r in &mut recipients {
+            r.parts = load_parts(self.conn, r.id)?;
         }
+        msg.recipients = recipients;
+        Ok(msg)
     }
-    if !msg.transactional {
-        // Checked here, under every way a message is queued, so no path can text a number that
-        // said STOP.
-        for number in &msg.recipients {
-            if consent::opted_out(conn, number)? {
-                return Err(Error::OptedOut {
-                    number: number.clone(),
+
+    /// Inserts a message and its recipients, or returns the one its idempotency key names.
+    ///
+    /// See [`Store::enqueue`](super::Store::enqueue).
+    pub fn enqueue(&self, msg: &NewMessage, now: Timestamp) -> Result<MessageRecord, Error> {
+        self.enqueue_or_get(msg, now).map(Enqueued::into_record)
+    }
+
+    /// [`Tx::enqueue`], saying whether this call created the message or its idempotency key named
+    /// one created earlier: only the store knows which, so a caller that answers differently
+    /// (the API: `202` or `200`) asks it here instead of guessing.
+    pub fn enqueue_or_get(&self, msg: &NewMessage, now: Timestamp) -> Result<Enqueued, Error> {
+        let (id, created) = self.enqueue_only(msg, now)?;
+        let record = self.get_message(&id)?;
+        Ok(if created {
+            Enqueued::New(record)
+        } else {
+            Enqueued::Existing(record)
+        })
+    }
+
+    /// [`Tx::enqueue`] without reading the message back: its id, and whether this call created
+    /// it. (A campaign queues thousands.)
+    pub(crate) fn enqueue_only(
+        &self,
+        msg: &NewMessage,
+        now: Timestamp,
+    ) -> Result<(String, bool), Error> {
+        if msg.recipients.is_empty() {
+            return Err(Error::Invalid(
+                "a message needs at least one recipient".into(),
+            ));
+        }
+        if msg.max_attempts == 0 {
+            return Err(Error::Invalid("max_attempts must be at least 1".into()));
+        }
+        let fingerprint = msg.fingerprint();
+        if let Some(key) = &msg.idempotency_key {
+            let existing: Option<(String, String)> = self
+                .conn
+                .prepare_cached(
+                    "SELECT id, fingerprint FROM outbound_messages WHERE idempotency_key = ?1",
+                )?
+                .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            if let Some((id, fp)) = existing {
+                if fp == fingerprint {
+                    return Ok((id, false));
+                }
+                return Err(Error::Conflict {
+                    key: key.clone(),
+                    existing_id: id,
                 });
             }
         }
-    }
-    let now_ms = ms(now);
-    let send_at = msg.send_at.map(ms).unwrap_or(now_ms);
-    let expires_at = msg.ttl.map(|d| {
-        let ttl = i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
-        // Capped at the latest representable time: a larger value (a `ttl` of u64::MAX seconds
-        // from the API) could not be read back, and every claim that reached the row failed.
-        send_at
-            .max(now_ms)
-            .saturating_add(ttl)
-            .min(Timestamp::MAX.as_second().saturating_mul(1000))
-    });
-    let id = new_id("msg_", now_ms);
-    conn.prepare_cached(
-        "INSERT INTO outbound_messages (id, idempotency_key, fingerprint, body, priority, send_at, \
-         expires_at, max_attempts, modem, created_by, state, created_at, updated_at, status_report, \
-         origin, transactional, campaign) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14, ?15, ?16)",
-    )?
-    .execute(params![
-        id,
-        msg.idempotency_key,
-        fingerprint,
-        msg.body,
-        msg.priority,
-        send_at,
-        expires_at,
-        msg.max_attempts,
-        msg.modem,
-        msg.created_by,
-        State::Queued,
-        now_ms,
-        msg.status_report,
-        msg.origin,
-        msg.transactional,
-        msg.campaign,
-    ])?;
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO outbound_recipients (message_id, idx, number, state, next_attempt_at, \
-         created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-    )?;
-    for (idx, number) in msg.recipients.iter().enumerate() {
-        stmt.execute(params![
+        if !msg.transactional {
+            // Checked here, under every way a message is queued, so no path can text a number that
+            // said STOP.
+            for number in &msg.recipients {
+                if self.opted_out(number)? {
+                    return Err(Error::OptedOut {
+                        number: number.clone(),
+                    });
+                }
+            }
+        }
+        let now_ms = ms(now);
+        let send_at = msg.send_at.map(ms).unwrap_or(now_ms);
+        let expires_at = msg.ttl.map(|d| {
+            let ttl = i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+            // Capped at the latest representable time: a larger value (a `ttl` of u64::MAX seconds
+            // from the API) could not be read back, and every claim that reached the row failed.
+            send_at
+                .max(now_ms)
+                .saturating_add(ttl)
+                .min(Timestamp::MAX.as_second().saturating_mul(1000))
+        });
+        let id = new_id("msg_", now_ms);
+        self.conn.prepare_cached(
+            "INSERT INTO outbound_messages (id, idempotency_key, fingerprint, body, priority, send_at, \
+             expires_at, max_attempts, modem, created_by, state, created_at, updated_at, status_report, \
+             origin, transactional, campaign) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14, ?15, ?16)",
+        )?
+        .execute(params![
             id,
-            idx as i64,
-            number,
-            State::Queued,
+            msg.idempotency_key,
+            fingerprint,
+            msg.body,
+            msg.priority,
             send_at,
-            now_ms
+            expires_at,
+            msg.max_attempts,
+            msg.modem,
+            msg.created_by,
+            State::Queued,
+            now_ms,
+            msg.status_report,
+            msg.origin,
+            msg.transactional,
+            msg.campaign,
         ])?;
-        conversations::on_outbound(conn, number, msg.origin, now)?;
+        let mut stmt = self.conn.prepare_cached(
+            "INSERT INTO outbound_recipients (message_id, idx, number, state, next_attempt_at, \
+             created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+        )?;
+        for (idx, number) in msg.recipients.iter().enumerate() {
+            stmt.execute(params![
+                id,
+                idx as i64,
+                number,
+                State::Queued,
+                send_at,
+                now_ms
+            ])?;
+            self.conversation_outbound(number, msg.origin, now)?;
+        }
+        Ok((id, true))
     }
-    Ok(id)
-}
 
-/// Recomputes and stores a message's rolled-up state.
-pub(crate) fn update_rollup(
-    conn: &Connection,
-    message_id: &str,
-    now: Timestamp,
-) -> Result<State, Error> {
-    let mut stmt =
-        conn.prepare_cached("SELECT state FROM outbound_recipients WHERE message_id = ?1")?;
-    let states = stmt
-        .query_map([message_id], |r| r.get::<_, State>(0))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    let state = rollup(states);
-    conn.prepare_cached(
-        "UPDATE outbound_messages SET state = ?2, updated_at = ?3 WHERE id = ?1 AND state != ?2",
-    )?
-    .execute(params![message_id, state, ms(now)])?;
-    Ok(state)
-}
+    /// Atomically moves up to `limit` due recipients to `sending`, most urgent first.
+    ///
+    /// See [`Store::claim_due`](super::Store::claim_due).
+    pub fn claim_due(
+        &self,
+        now: Timestamp,
+        limit: usize,
+        modem: Option<&str>,
+    ) -> Result<Vec<DispatchJob>, Error> {
+        let now_ms = ms(now);
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT r.id, r.message_id, r.number, m.body, m.priority, r.attempts, m.max_attempts, \
+                    m.modem, m.expires_at, m.status_report \
+             FROM outbound_recipients r JOIN outbound_messages m ON m.id = r.message_id \
+             WHERE r.state = 'queued' AND r.next_attempt_at <= ?1 AND m.send_at <= ?1 \
+               AND (m.expires_at IS NULL OR m.expires_at > ?1) \
+               AND (?2 IS NULL OR m.modem IS NULL OR m.modem = ?2) \
+             ORDER BY m.priority DESC, m.seq ASC, r.idx ASC LIMIT ?3",
+        )?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut jobs = stmt
+            .query_map(params![now_ms, modem, limit], |r| {
+                Ok(DispatchJob {
+                    recipient_id: r.get(0)?,
+                    message_id: r.get(1)?,
+                    number: r.get(2)?,
+                    body: r.get(3)?,
+                    priority: r.get(4)?,
+                    attempt: r.get::<_, u32>(5)?.saturating_add(1),
+                    max_attempts: r.get(6)?,
+                    modem: r.get(7)?,
+                    expires_at: opt_ts(r.get(8)?)?,
+                    status_report: r.get(9)?,
+                    parts: Vec::new(),
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut claim = self.conn.prepare_cached(
+            "UPDATE outbound_recipients SET state = 'sending', attempts = attempts + 1, \
+             updated_at = ?2, error = NULL WHERE id = ?1 AND state = 'queued'",
+        )?;
+        let mut messages = BTreeSet::new();
+        for job in &mut jobs {
+            claim.execute(params![job.recipient_id, now_ms])?;
+            job.parts = load_parts(self.conn, job.recipient_id)?;
+            messages.insert(job.message_id.clone());
+        }
+        for id in messages {
+            update_rollup(self.conn, &id, now)?;
+        }
+        Ok(jobs)
+    }
 
-/// Atomically moves up to `limit` due recipients to `sending`, most urgent first.
-pub(crate) fn claim_due(
-    conn: &Connection,
-    now: Timestamp,
-    limit: usize,
-    modem: Option<&str>,
-) -> Result<Vec<DispatchJob>, Error> {
-    let now_ms = ms(now);
-    let mut stmt = conn.prepare_cached(
-        "SELECT r.id, r.message_id, r.number, m.body, m.priority, r.attempts, m.max_attempts, \
-                m.modem, m.expires_at, m.status_report \
-         FROM outbound_recipients r JOIN outbound_messages m ON m.id = r.message_id \
-         WHERE r.state = 'queued' AND r.next_attempt_at <= ?1 AND m.send_at <= ?1 \
-           AND (m.expires_at IS NULL OR m.expires_at > ?1) \
-           AND (?2 IS NULL OR m.modem IS NULL OR m.modem = ?2) \
-         ORDER BY m.priority DESC, m.seq ASC, r.idx ASC LIMIT ?3",
-    )?;
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let mut jobs = stmt
-        .query_map(params![now_ms, modem, limit], |r| {
-            Ok(DispatchJob {
-                recipient_id: r.get(0)?,
-                message_id: r.get(1)?,
-                number: r.get(2)?,
-                body: r.get(3)?,
-                priority: r.get(4)?,
-                attempt: r.get::<_, u32>(5)?.saturating_add(1),
-                max_attempts: r.get(6)?,
-                modem: r.get(7)?,
-                expires_at: opt_ts(r.get(8)?)?,
-                status_report: r.get(9)?,
-                parts: Vec::new(),
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    let mut claim = conn.prepare_cached(
-        "UPDATE outbound_recipients SET state = 'sending', attempts = attempts + 1, \
-         updated_at = ?2, error = NULL WHERE id = ?1 AND state = 'queued'",
-    )?;
-    let mut messages = BTreeSet::new();
-    for job in &mut jobs {
-        claim.execute(params![job.recipient_id, now_ms])?;
-        job.parts = load_parts(conn, job.recipient_id)?;
-        messages.insert(job.message_id.clone());
+    /// Attaches the segmented PDUs to a recipient being sent; parts already stored are kept.
+    ///
+    /// See [`Store::add_parts`](super::Store::add_parts).
+    pub fn add_parts(
+        &self,
+        recipient_id: i64,
+        parts: &[NewPart],
+    ) -> Result<Vec<PartRecord>, Error> {
+        let (state, _) = recipient_state(self.conn, recipient_id)?;
+        if state != State::Sending {
+            return Err(Error::InvalidState {
+                from: state,
+                to: State::Sending,
+            });
+        }
+        let Some(first) = parts.first() else {
+            return Err(Error::Invalid("no parts".into()));
+        };
+        for p in parts {
+            if p.total != first.total || p.seq == 0 || p.seq > p.total {
+                return Err(Error::Invalid(format!(
+                    "part {}/{} does not fit a {}-part message",
+                    p.seq, p.total, first.total
+                )));
+            }
+        }
+        let mut stmt = self.conn.prepare_cached(
+            "INSERT OR IGNORE INTO outbound_parts (recipient_id, seq, total, pdu_hex, state) \
+             VALUES (?1, ?2, ?3, ?4, 'pending')",
+        )?;
+        for p in parts {
+            stmt.execute(params![recipient_id, p.seq, p.total, p.pdu_hex])?;
+        }
+        load_parts(self.conn, recipient_id)
     }
-    for id in messages {
-        update_rollup(conn, &id, now)?;
+
+    /// Records a part's `+CMGS: <mr>`; the recipient becomes `sent` when no part is pending.
+    ///
+    /// See [`Store::record_part_sent`](super::Store::record_part_sent).
+    pub fn record_part_sent(
+        &self,
+        part_id: i64,
+        mr: u8,
+        modem: &str,
+        now: Timestamp,
+    ) -> Result<State, Error> {
+        let (part_state, recipient_id): (PartState, i64) = self
+            .conn
+            .prepare_cached("SELECT state, recipient_id FROM outbound_parts WHERE id = ?1")?
+            .query_row([part_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .ok_or_else(|| Error::NotFound(format!("part {part_id}")))?;
+        let (state, message_id) = recipient_state(self.conn, recipient_id)?;
+        if state != State::Sending || part_state != PartState::Pending {
+            return Err(Error::InvalidState {
+                from: state,
+                to: State::Sent,
+            });
+        }
+        let now_ms = ms(now);
+        self.conn.prepare_cached(
+            "UPDATE outbound_parts SET state = 'sent', mr = ?2, modem = ?3, sent_at = ?4 WHERE id = ?1",
+        )?
+        .execute(params![part_id, mr, modem, now_ms])?;
+        let pending: i64 = self
+            .conn
+            .prepare_cached(
+                "SELECT COUNT(*) FROM outbound_parts WHERE recipient_id = ?1 AND state = 'pending'",
+            )?
+            .query_row([recipient_id], |r| r.get(0))?;
+        let new_state = if pending == 0 {
+            State::Sent
+        } else {
+            State::Sending
+        };
+        self.conn
+            .prepare_cached(
+                "UPDATE outbound_recipients SET modem = ?2, updated_at = ?3, state = ?4, \
+             sent_at = CASE WHEN ?4 = 'sent' THEN ?3 ELSE sent_at END WHERE id = ?1",
+            )?
+            .execute(params![recipient_id, modem, now_ms, new_state])?;
+        update_rollup(self.conn, &message_id, now)?;
+        Ok(new_state)
     }
-    Ok(jobs)
+
+    /// Records a failed attempt and returns the recipient's new state.
+    ///
+    /// See [`Store::record_send_failed`](super::Store::record_send_failed).
+    pub fn record_send_failed(
+        &self,
+        recipient_id: i64,
+        class: FailureClass,
+        error: &str,
+        next_attempt_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<State, Error> {
+        let (state, message_id) = recipient_state(self.conn, recipient_id)?;
+        let (attempts, max_attempts): (u32, u32) = self
+            .conn
+            .prepare_cached(
+                "SELECT r.attempts, m.max_attempts FROM outbound_recipients r \
+                 JOIN outbound_messages m ON m.id = r.message_id WHERE r.id = ?1",
+            )?
+            .query_row([recipient_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let new_state = match (class, next_attempt_at) {
+            (FailureClass::Device, _) => State::Queued,
+            (FailureClass::Temporary, Some(_)) if attempts < max_attempts => State::Queued,
+            (FailureClass::Unknown, _) => State::Unknown,
+            _ => State::Failed,
+        };
+        if state != State::Sending {
+            return Err(Error::InvalidState {
+                from: state,
+                to: new_state,
+            });
+        }
+        let now_ms = ms(now);
+        let next = next_attempt_at.map(ms).unwrap_or(now_ms);
+        let uncounted = i64::from(class == FailureClass::Device);
+        self.conn
+            .prepare_cached(
+                "UPDATE outbound_recipients SET state = ?2, error = ?3, updated_at = ?4, \
+             next_attempt_at = CASE WHEN ?2 = 'queued' THEN ?5 ELSE next_attempt_at END, \
+             attempts = MAX(attempts - ?6, 0) WHERE id = ?1",
+            )?
+            .execute(params![
+                recipient_id,
+                new_state,
+                error,
+                now_ms,
+                next,
+                uncounted
+            ])?;
+        update_rollup(self.conn, &message_id, now)?;
+        Ok(new_state)
+    }
+
+    /// Moves every queued recipient whose message expired to `expired`; returns the messages touched.
+    ///
+    /// See [`Store::expire_due`](super::Store::expire_due).
+    pub fn expire_due(&self, now: Timestamp) -> Result<Vec<String>, Error> {
+        let now_ms = ms(now);
+        let mut stmt = self.conn.prepare_cached(
+            // A message with a queued recipient rolls up to `queued` or
+            // `sending`, which the partial index on expires_at covers.
+            "SELECT r.id, r.message_id FROM outbound_messages m \
+             JOIN outbound_recipients r ON r.message_id = m.id \
+             WHERE m.state IN ('queued', 'sending') AND m.expires_at <= ?1 AND r.state = 'queued'",
+        )?;
+        let rows = stmt
+            .query_map([now_ms], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut upd = self.conn.prepare_cached(
+            "UPDATE outbound_recipients SET state = 'expired', error = 'ttl expired', \
+             updated_at = ?2 WHERE id = ?1",
+        )?;
+        let mut messages = BTreeSet::new();
+        for (rid, mid) in rows {
+            upd.execute(params![rid, now_ms])?;
+            messages.insert(mid);
+        }
+        for id in &messages {
+            update_rollup(self.conn, id, now)?;
+        }
+        Ok(messages.into_iter().collect())
+    }
+
+    /// Cancels every recipient still queued; an error when none is.
+    ///
+    /// See [`Store::cancel`](super::Store::cancel).
+    pub fn cancel(&self, id: &str, now: Timestamp) -> Result<MessageRecord, Error> {
+        let msg = self.get_message(id)?;
+        let changed = self
+            .conn
+            .prepare_cached(
+                "UPDATE outbound_recipients SET state = 'cancelled', updated_at = ?2 \
+                 WHERE message_id = ?1 AND state = 'queued'",
+            )?
+            .execute(params![id, ms(now)])?;
+        if changed == 0 {
+            return Err(Error::InvalidState {
+                from: msg.state,
+                to: State::Cancelled,
+            });
+        }
+        update_rollup(self.conn, id, now)?;
+        self.get_message(id)
+    }
+
+    /// An operator's decision on an `unknown` recipient: resend it now, or give it up as `failed`.
+    ///
+    /// See [`Store::resolve_unknown`](super::Store::resolve_unknown).
+    pub fn resolve_unknown(
+        &self,
+        recipient_id: i64,
+        resend: bool,
+        now: Timestamp,
+    ) -> Result<State, Error> {
+        let (state, message_id) = recipient_state(self.conn, recipient_id)?;
+        let to = if resend { State::Queued } else { State::Failed };
+        if state != State::Unknown {
+            return Err(Error::InvalidState { from: state, to });
+        }
+        let now_ms = ms(now);
+        if resend {
+            // Parts whose fate is unknown go out again; parts the network accepted do not.
+            self.conn
+                .prepare_cached(
+                    "UPDATE outbound_recipients SET state = 'queued', next_attempt_at = ?2, \
+                 updated_at = ?2 WHERE id = ?1",
+                )?
+                .execute(params![recipient_id, now_ms])?;
+        } else {
+            self.conn
+                .prepare_cached(
+                    "UPDATE outbound_recipients SET state = 'failed', updated_at = ?2, \
+                 error = COALESCE(error || '; ', '') || 'given up after an unknown outcome' \
+                 WHERE id = ?1",
+                )?
+                .execute(params![recipient_id, now_ms])?;
+        }
+        update_rollup(self.conn, &message_id, now)?;
+        Ok(to)
+    }
+
+    /// At start: whatever was being sent when the process stopped is `unknown`, never resent blindly.
+    pub(crate) fn recover(
+        &self,
+        now: Timestamp,
+        interrupted: &dyn Fn(&Tx<'_>, &Interrupted) -> Result<(), Error>,
+    ) -> Result<usize, Error> {
+        let mut stmt = self.conn.prepare(
+            "SELECT message_id, id, number FROM outbound_recipients WHERE state = 'sending'",
+        )?;
+        let found = stmt
+            .query_map([], |r| {
+                Ok(Interrupted {
+                    message_id: r.get(0)?,
+                    recipient_id: r.get(1)?,
+                    number: r.get(2)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let n = self.conn.execute(
+            "UPDATE outbound_recipients SET state = 'unknown', updated_at = ?1, \
+             error = ?2 WHERE state = 'sending'",
+            params![ms(now), INTERRUPTED],
+        )?;
+        let mut messages: Vec<&str> = found.iter().map(|r| r.message_id.as_str()).collect();
+        messages.sort_unstable();
+        messages.dedup();
+        for id in messages {
+            update_rollup(self.conn, id, now)?;
+        }
+        for r in &found {
+            interrupted(self, r)?;
+        }
+        Ok(n)
+    }
+
+    /// One page of messages, newest first, after the message named by `cursor`.
+    fn list_messages(
+        &self,
+        filter: &MessageFilter,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<MessageRecord>, Error> {
+        let after: Option<i64> = match cursor {
+            None => None,
+            Some(c) => Some(
+                self.conn
+                    .prepare_cached("SELECT seq FROM outbound_messages WHERE id = ?1")?
+                    .query_row([c], |r| r.get(0))
+                    .optional()?
+                    .ok_or_else(|| Error::Invalid(format!("unknown cursor {c:?}")))?,
+            ),
+        };
+        let limit = limit.clamp(1, 1000);
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id FROM outbound_messages WHERE (?1 IS NULL OR state = ?1) \
+             AND (?2 IS NULL OR created_by = ?2) AND (?3 IS NULL OR seq < ?3) \
+             ORDER BY seq DESC LIMIT ?4",
+        )?;
+        let ids = stmt
+            .query_map(
+                params![filter.state, filter.created_by, after, (limit + 1) as i64],
+                |r| r.get::<_, String>(0),
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let more = ids.len() > limit;
+        let mut items = Vec::with_capacity(limit);
+        for id in ids.iter().take(limit) {
+            items.push(self.get_message(id)?);
+        }
+        let next_cursor = if more {
+            items.last().map(|m| m.id.clone())
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
+    }
 }
 
 fn recipient_state(conn: &Connection, recipient_id: i64) -> Result<(State, String), Error> {
@@ -296,288 +702,4 @@ fn recipient_state(conn: &Connection, recipient_id: i64) -> Result<(State, Strin
         .query_row([recipient_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?
         .ok_or_else(|| Error::NotFound(format!("recipient {recipient_id}")))
-}
-
-/// Attaches the segmented PDUs to a recipient being sent; parts already stored are kept.
-pub(crate) fn add_parts(
-    conn: &Connection,
-    recipient_id: i64,
-    parts: &[NewPart],
-) -> Result<Vec<PartRecord>, Error> {
-    let (state, _) = recipient_state(conn, recipient_id)?;
-    if state != State::Sending {
-        return Err(Error::InvalidState {
-            from: state,
-            to: State::Sending,
-        });
-    }
-    let Some(first) = parts.first() else {
-        return Err(Error::Invalid("no parts".into()));
-    };
-    for p in parts {
-        if p.total != first.total || p.seq == 0 || p.seq > p.total {
-            return Err(Error::Invalid(format!(
-                "part {}/{} does not fit a {}-part message",
-                p.seq, p.total, first.total
-            )));
-        }
-    }
-    let mut stmt = conn.prepare_cached(
-        "INSERT OR IGNORE INTO outbound_parts (recipient_id, seq, total, pdu_hex, state) \
-         VALUES (?1, ?2, ?3, ?4, 'pending')",
-    )?;
-    for p in parts {
-        stmt.execute(params![recipient_id, p.seq, p.total, p.pdu_hex])?;
-    }
-    load_parts(conn, recipient_id)
-}
-
-/// Records a part's `+CMGS: <mr>`; the recipient becomes `sent` when no part is pending.
-pub(crate) fn record_part_sent(
-    conn: &Connection,
-    part_id: i64,
-    mr: u8,
-    modem: &str,
-    now: Timestamp,
-) -> Result<State, Error> {
-    let (part_state, recipient_id): (PartState, i64) = conn
-        .prepare_cached("SELECT state, recipient_id FROM outbound_parts WHERE id = ?1")?
-        .query_row([part_id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?
-        .ok_or_else(|| Error::NotFound(format!("part {part_id}")))?;
-    let (state, message_id) = recipient_state(conn, recipient_id)?;
-    if state != State::Sending || part_state != PartState::Pending {
-        return Err(Error::InvalidState {
-            from: state,
-            to: State::Sent,
-        });
-    }
-    let now_ms = ms(now);
-    conn.prepare_cached(
-        "UPDATE outbound_parts SET state = 'sent', mr = ?2, modem = ?3, sent_at = ?4 WHERE id = ?1",
-    )?
-    .execute(params![part_id, mr, modem, now_ms])?;
-    let pending: i64 = conn
-        .prepare_cached(
-            "SELECT COUNT(*) FROM outbound_parts WHERE recipient_id = ?1 AND state = 'pending'",
-        )?
-        .query_row([recipient_id], |r| r.get(0))?;
-    let new_state = if pending == 0 {
-        State::Sent
-    } else {
-        State::Sending
-    };
-    conn.prepare_cached(
-        "UPDATE outbound_recipients SET modem = ?2, updated_at = ?3, state = ?4, \
-         sent_at = CASE WHEN ?4 = 'sent' THEN ?3 ELSE sent_at END WHERE id = ?1",
-    )?
-    .execute(params![recipient_id, modem, now_ms, new_state])?;
-    update_rollup(conn, &message_id, now)?;
-    Ok(new_state)
-}
-
-/// Records a failed attempt and returns the recipient's new state.
-pub(crate) fn record_send_failed(
-    conn: &Connection,
-    recipient_id: i64,
-    class: FailureClass,
-    error: &str,
-    next_attempt_at: Option<Timestamp>,
-    now: Timestamp,
-) -> Result<State, Error> {
-    let (state, message_id) = recipient_state(conn, recipient_id)?;
-    let (attempts, max_attempts): (u32, u32) = conn
-        .prepare_cached(
-            "SELECT r.attempts, m.max_attempts FROM outbound_recipients r \
-             JOIN outbound_messages m ON m.id = r.message_id WHERE r.id = ?1",
-        )?
-        .query_row([recipient_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    let new_state = match (class, next_attempt_at) {
-        (FailureClass::Device, _) => State::Queued,
-        (FailureClass::Temporary, Some(_)) if attempts < max_attempts => State::Queued,
-        (FailureClass::Unknown, _) => State::Unknown,
-        _ => State::Failed,
-    };
-    if state != State::Sending {
-        return Err(Error::InvalidState {
-            from: state,
-            to: new_state,
-        });
-    }
-    let now_ms = ms(now);
-    let next = next_attempt_at.map(ms).unwrap_or(now_ms);
-    let uncounted = i64::from(class == FailureClass::Device);
-    conn.prepare_cached(
-        "UPDATE outbound_recipients SET state = ?2, error = ?3, updated_at = ?4, \
-         next_attempt_at = CASE WHEN ?2 = 'queued' THEN ?5 ELSE next_attempt_at END, \
-         attempts = MAX(attempts - ?6, 0) WHERE id = ?1",
-    )?
-    .execute(params![
-        recipient_id,
-        new_state,
-        error,
-        now_ms,
-        next,
-        uncounted
-    ])?;
-    update_rollup(conn, &message_id, now)?;
-    Ok(new_state)
-}
-
-/// Moves every queued recipient whose message expired to `expired`; returns the messages touched.
-pub(crate) fn expire_due(conn: &Connection, now: Timestamp) -> Result<Vec<String>, Error> {
-    let now_ms = ms(now);
-    let mut stmt = conn.prepare_cached(
-        // A message with a queued recipient rolls up to `queued` or
-        // `sending`, which the partial index on expires_at covers.
-        "SELECT r.id, r.message_id FROM outbound_messages m \
-         JOIN outbound_recipients r ON r.message_id = m.id \
-         WHERE m.state IN ('queued', 'sending') AND m.expires_at <= ?1 AND r.state = 'queued'",
-    )?;
-    let rows = stmt
-        .query_map([now_ms], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    let mut upd = conn.prepare_cached(
-        "UPDATE outbound_recipients SET state = 'expired', error = 'ttl expired', \
-         updated_at = ?2 WHERE id = ?1",
-    )?;
-    let mut messages = BTreeSet::new();
-    for (rid, mid) in rows {
-        upd.execute(params![rid, now_ms])?;
-        messages.insert(mid);
-    }
-    for id in &messages {
-        update_rollup(conn, id, now)?;
-    }
-    Ok(messages.into_iter().collect())
-}
-
-/// Cancels every recipient still queued; an error when none is.
-pub(crate) fn cancel(conn: &Connection, id: &str, now: Timestamp) -> Result<MessageRecord, Error> {
-    let msg = load_message(conn, id)?;
-    let changed = conn
-        .prepare_cached(
-            "UPDATE outbound_recipients SET state = 'cancelled', updated_at = ?2 \
-             WHERE message_id = ?1 AND state = 'queued'",
-        )?
-        .execute(params![id, ms(now)])?;
-    if changed == 0 {
-        return Err(Error::InvalidState {
-            from: msg.state,
-            to: State::Cancelled,
-        });
-    }
-    update_rollup(conn, id, now)?;
-    load_message(conn, id)
-}
-
-/// An operator's decision on an `unknown` recipient: resend it now, or give it up as `failed`.
-pub(crate) fn resolve_unknown(
-    conn: &Connection,
-    recipient_id: i64,
-    resend: bool,
-    now: Timestamp,
-) -> Result<State, Error> {
-    let (state, message_id) = recipient_state(conn, recipient_id)?;
-    let to = if resend { State::Queued } else { State::Failed };
-    if state != State::Unknown {
-        return Err(Error::InvalidState { from: state, to });
-    }
-    let now_ms = ms(now);
-    if resend {
-        // Parts whose fate is unknown go out again; parts the network accepted do not.
-        conn.prepare_cached(
-            "UPDATE outbound_recipients SET state = 'queued', next_attempt_at = ?2, \
-             updated_at = ?2 WHERE id = ?1",
-        )?
-        .execute(params![recipient_id, now_ms])?;
-    } else {
-        conn.prepare_cached(
-            "UPDATE outbound_recipients SET state = 'failed', updated_at = ?2, \
-             error = COALESCE(error || '; ', '') || 'given up after an unknown outcome' \
-             WHERE id = ?1",
-        )?
-        .execute(params![recipient_id, now_ms])?;
-    }
-    update_rollup(conn, &message_id, now)?;
-    Ok(to)
-}
-
-/// At start: whatever was being sent when the process stopped is `unknown`, never resent blindly.
-pub(crate) fn recover(
-    conn: &Connection,
-    now: Timestamp,
-    interrupted: &dyn Fn(&Tx<'_>, &Interrupted) -> Result<(), Error>,
-) -> Result<usize, Error> {
-    let mut stmt = conn.prepare(
-        "SELECT message_id, id, number FROM outbound_recipients WHERE state = 'sending'",
-    )?;
-    let found = stmt
-        .query_map([], |r| {
-            Ok(Interrupted {
-                message_id: r.get(0)?,
-                recipient_id: r.get(1)?,
-                number: r.get(2)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    let n = conn.execute(
-        "UPDATE outbound_recipients SET state = 'unknown', updated_at = ?1, \
-         error = ?2 WHERE state = 'sending'",
-        params![ms(now), INTERRUPTED],
-    )?;
-    let mut messages: Vec<&str> = found.iter().map(|r| r.message_id.as_str()).collect();
-    messages.sort_unstable();
-    messages.dedup();
-    for id in messages {
-        update_rollup(conn, id, now)?;
-    }
-    let tx = Tx { conn };
-    for r in &found {
-        interrupted(&tx, r)?;
-    }
-    Ok(n)
-}
-
-/// One page of messages, newest first, after the message named by `cursor`.
-pub(crate) fn list_messages(
-    conn: &Connection,
-    filter: &MessageFilter,
-    cursor: Option<&str>,
-    limit: usize,
-) -> Result<Page<MessageRecord>, Error> {
-    let after: Option<i64> = match cursor {
-        None => None,
-        Some(c) => Some(
-            conn.prepare_cached("SELECT seq FROM outbound_messages WHERE id = ?1")?
-                .query_row([c], |r| r.get(0))
-                .optional()?
-                .ok_or_else(|| Error::Invalid(format!("unknown cursor {c:?}")))?,
-        ),
-    };
-    let limit = limit.clamp(1, 1000);
-    let mut stmt = conn.prepare_cached(
-        "SELECT id FROM outbound_messages WHERE (?1 IS NULL OR state = ?1) \
-         AND (?2 IS NULL OR created_by = ?2) AND (?3 IS NULL OR seq < ?3) \
-         ORDER BY seq DESC LIMIT ?4",
-    )?;
-    let ids = stmt
-        .query_map(
-            params![filter.state, filter.created_by, after, (limit + 1) as i64],
-            |r| r.get::<_, String>(0),
-        )?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    let more = ids.len() > limit;
-    let mut items = Vec::with_capacity(limit);
-    for id in ids.iter().take(limit) {
-        items.push(load_message(conn, id)?);
-    }
-    let next_cursor = if more {
-        items.last().map(|m| m.id.clone())
-    } else {
-        None
-    };
-    Ok(Page { items, next_cursor })
 }

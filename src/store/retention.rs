@@ -19,7 +19,8 @@ impl Store {
     /// Deletes what finished before `cutoff`.
     pub async fn prune(&self, cutoff: Timestamp) -> Result<Pruned, Error> {
         let ms = cutoff.as_millisecond();
-        self.write(move |c| {
+        self.write(move |tx| {
+            let c = tx.conn;
             // Recipients and parts go with their message (ON DELETE CASCADE).
             let outbound = c.execute(
                 "DELETE FROM outbound_messages WHERE updated_at < ?1 \

@@ -2,9 +2,9 @@
 //! as opaque JSON; `crate::rules` gives it meaning.
 
 use jiff::Timestamp;
-use rusqlite::{Connection, params};
+use rusqlite::params;
 
-use super::{Error, ms, ts};
+use super::{Error, Store, Tx, ms, ts};
 
 /// A rule to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,49 +29,73 @@ pub struct StoredRule {
     pub updated_by: Option<String>,
 }
 
-/// Every stored rule, in order.
-pub(crate) fn load(conn: &Connection) -> Result<Vec<StoredRule>, Error> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT position, name, spec, updated_at, updated_by FROM rules ORDER BY position",
-    )?;
-    let rules = stmt
-        .query_map([], |r| {
-            Ok(StoredRule {
-                position: r.get(0)?,
-                name: r.get(1)?,
-                spec: r.get(2)?,
-                updated_at: ts(r.get(3)?)?,
-                updated_by: r.get(4)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rules)
+impl Store {
+    /// The API-managed rules, in evaluation order.
+    pub async fn rules(&self) -> Result<Vec<StoredRule>, Error> {
+        self.read(|tx| tx.rules()).await
+    }
+
+    /// Replaces the API-managed rules with `list` (in that order), recording `by` as the editor.
+    pub async fn replace_rules(
+        &self,
+        list: Vec<NewRule>,
+        by: Option<String>,
+        now: Timestamp,
+    ) -> Result<(), Error> {
+        self.write(move |tx| tx.replace_rules(&list, by.as_deref(), now))
+            .await
+    }
 }
 
-/// Replaces the whole list with `rules`, in that order.
-pub(crate) fn replace(
-    conn: &Connection,
-    rules: &[NewRule],
-    by: Option<&str>,
-    now: Timestamp,
-) -> Result<(), Error> {
-    conn.prepare_cached("DELETE FROM rules")?.execute([])?;
-    let mut insert = conn.prepare_cached(
-        "INSERT INTO rules (position, name, spec, updated_at, updated_by) \
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?;
-    for (i, r) in rules.iter().enumerate() {
-        let position = i64::try_from(i + 1).unwrap_or(i64::MAX);
-        insert
-            .execute(params![position, r.name, r.spec, ms(now), by])
-            .map_err(|e| match e {
-                rusqlite::Error::SqliteFailure(f, _)
-                    if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-                {
-                    Error::Invalid(format!("rule name {:?} is used twice", r.name))
-                }
-                other => Error::Sqlite(other),
-            })?;
+impl Tx<'_> {
+    /// Every stored rule, in order.
+    ///
+    /// See [`Store::rules`](super::Store::rules) (sees this transaction's writes).
+    pub fn rules(&self) -> Result<Vec<StoredRule>, Error> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT position, name, spec, updated_at, updated_by FROM rules ORDER BY position",
+        )?;
+        let rules = stmt
+            .query_map([], |r| {
+                Ok(StoredRule {
+                    position: r.get(0)?,
+                    name: r.get(1)?,
+                    spec: r.get(2)?,
+                    updated_at: ts(r.get(3)?)?,
+                    updated_by: r.get(4)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rules)
     }
-    Ok(())
+
+    /// Replaces the whole list with `list`, in that order.
+    ///
+    /// See [`Store::replace_rules`](super::Store::replace_rules).
+    pub fn replace_rules(
+        &self,
+        list: &[NewRule],
+        by: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(), Error> {
+        self.conn.prepare_cached("DELETE FROM rules")?.execute([])?;
+        let mut insert = self.conn.prepare_cached(
+            "INSERT INTO rules (position, name, spec, updated_at, updated_by) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for (i, r) in list.iter().enumerate() {
+            let position = i64::try_from(i + 1).unwrap_or(i64::MAX);
+            insert
+                .execute(params![position, r.name, r.spec, ms(now), by])
+                .map_err(|e| match e {
+                    rusqlite::Error::SqliteFailure(f, _)
+                        if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+                    {
+                        Error::Invalid(format!("rule name {:?} is used twice", r.name))
+                    }
+                    other => Error::Sqlite(other),
+                })?;
+        }
+        Ok(())
+    }
 }

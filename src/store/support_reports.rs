@@ -22,10 +22,10 @@ use std::collections::BTreeMap;
 
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
-use rusqlite::{Connection, Row};
+use rusqlite::Row;
 
 use super::types::{Origin, State};
-use super::{Error, ms};
+use super::{Error, Store, Tx, ms};
 
 /// Most days one report covers (a leap year).
 pub const MAX_REPORT_DAYS: usize = 366;
@@ -271,100 +271,109 @@ fn count(r: &Row<'_>, col: usize) -> rusqlite::Result<u64> {
     Ok(u64::try_from(r.get::<_, i64>(col)?).unwrap_or(0))
 }
 
-/// The report for each local day `from..=to` (at most [`MAX_REPORT_DAYS`]) in `tz`.
-pub(crate) fn daily(
-    conn: &Connection,
-    from: Date,
-    to: Date,
-    tz: &TimeZone,
-) -> Result<Vec<DayReport>, Error> {
-    let bounds = day_bounds(from, to, tz)?;
-    let json = serde_json::to_string(
-        &bounds
-            .iter()
-            .map(|&(_, lo, hi)| [lo, hi])
-            .collect::<Vec<_>>(),
-    )
-    .map_err(|e| Error::Invalid(e.to_string()))?;
-    let mut days: Vec<DayReport> = bounds.iter().map(|b| DayReport::empty(b.0)).collect();
-    // `i` comes from the array just built, so it always indexes `days`; `get_mut` keeps a
-    // surprise from panicking.
-    // CROSS JOIN keeps `days` the outer loop, so each day is an index range scan.
-    let mut stmt = conn.prepare_cached(&format!(
-        "{DAYS} SELECT d.i, r.state, m.origin, \
-           CASE WHEN r.state IN ('failed', 'expired', 'unknown') THEN r.error END AS err, \
-           COUNT(*) \
-         FROM days d CROSS JOIN outbound_recipients r \
-         JOIN outbound_messages m ON m.id = r.message_id \
-         WHERE r.created_at >= d.lo AND r.created_at < d.hi \
-         GROUP BY d.i, r.state, m.origin, err"
-    ))?;
-    let mut rows = stmt.query([&json])?;
-    while let Some(r) = rows.next()? {
-        let (i, state, origin): (usize, State, Origin) = (index(r)?, r.get(1)?, r.get(2)?);
-        let (err, n): (Option<String>, u64) = (r.get(3)?, count(r, 4)?);
-        let Some(d) = days.get_mut(i) else { continue };
-        d.outbound.by_state[state as usize] += n;
-        d.outbound.by_origin[origin_index(origin)] += n;
-        if matches!(state, State::Failed | State::Expired | State::Unknown) {
-            *d.failures_by_cause
-                .entry(failure_cause(state, err.as_deref()))
-                .or_default() += n;
-        }
+impl Store {
+    /// The report of each local day `from..=to` in `tz` (at most [`MAX_REPORT_DAYS`]).
+    pub async fn daily_report(
+        &self,
+        from: jiff::civil::Date,
+        to: jiff::civil::Date,
+        tz: jiff::tz::TimeZone,
+    ) -> Result<Vec<DayReport>, Error> {
+        self.read(move |tx| tx.daily_report(from, to, &tz)).await
     }
+}
 
-    let mut stmt = conn.prepare_cached(&format!(
-        "{DAYS} SELECT d.i, COUNT(*) FROM days d CROSS JOIN inbound_messages x \
-         WHERE x.completed_at >= d.lo AND x.completed_at < d.hi GROUP BY d.i"
-    ))?;
-    let mut rows = stmt.query([&json])?;
-    while let Some(r) = rows.next()? {
-        if let Some(d) = days.get_mut(index(r)?) {
-            d.inbound = count(r, 1)?;
-        }
-    }
-
-    let mut stmt = conn.prepare_cached(&format!(
-        "{DAYS} SELECT d.i, x.opted_out, COUNT(*) FROM days d CROSS JOIN consent_log x \
-         WHERE x.at >= d.lo AND x.at < d.hi GROUP BY d.i, x.opted_out"
-    ))?;
-    let mut rows = stmt.query([&json])?;
-    while let Some(r) = rows.next()? {
-        let (i, out, n): (usize, bool, u64) = (index(r)?, r.get(1)?, count(r, 2)?);
-        if let Some(d) = days.get_mut(i) {
-            if out {
-                d.opt_outs = n;
-            } else {
-                d.opt_ins = n;
-            }
-        }
-    }
-
-    // Durations are few (one per episode), so they come back whole for the percentiles.
-    for (column, first) in [("first_response_at", true), ("resolved_at", false)] {
-        let mut per_day: Vec<Vec<i64>> = vec![Vec::new(); bounds.len()];
-        let mut stmt = conn.prepare_cached(&format!(
-            "{DAYS} SELECT d.i, e.{column} - e.opened_at FROM days d CROSS JOIN episodes e \
-             WHERE e.{column} >= d.lo AND e.{column} < d.hi"
+impl Tx<'_> {
+    /// The report for each local day `from..=to` (at most [`MAX_REPORT_DAYS`]) in `tz`.
+    fn daily_report(&self, from: Date, to: Date, tz: &TimeZone) -> Result<Vec<DayReport>, Error> {
+        let bounds = day_bounds(from, to, tz)?;
+        let json = serde_json::to_string(
+            &bounds
+                .iter()
+                .map(|&(_, lo, hi)| [lo, hi])
+                .collect::<Vec<_>>(),
+        )
+        .map_err(|e| Error::Invalid(e.to_string()))?;
+        let mut days: Vec<DayReport> = bounds.iter().map(|b| DayReport::empty(b.0)).collect();
+        // `i` comes from the array just built, so it always indexes `days`; `get_mut` keeps a
+        // surprise from panicking.
+        // CROSS JOIN keeps `days` the outer loop, so each day is an index range scan.
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{DAYS} SELECT d.i, r.state, m.origin, \
+               CASE WHEN r.state IN ('failed', 'expired', 'unknown') THEN r.error END AS err, \
+               COUNT(*) \
+             FROM days d CROSS JOIN outbound_recipients r \
+             JOIN outbound_messages m ON m.id = r.message_id \
+             WHERE r.created_at >= d.lo AND r.created_at < d.hi \
+             GROUP BY d.i, r.state, m.origin, err"
         ))?;
         let mut rows = stmt.query([&json])?;
         while let Some(r) = rows.next()? {
-            if let Some(v) = per_day.get_mut(index(r)?) {
-                v.push(r.get(1)?);
+            let (i, state, origin): (usize, State, Origin) = (index(r)?, r.get(1)?, r.get(2)?);
+            let (err, n): (Option<String>, u64) = (r.get(3)?, count(r, 4)?);
+            let Some(d) = days.get_mut(i) else { continue };
+            d.outbound.by_state[state as usize] += n;
+            d.outbound.by_origin[origin_index(origin)] += n;
+            if matches!(state, State::Failed | State::Expired | State::Unknown) {
+                *d.failures_by_cause
+                    .entry(failure_cause(state, err.as_deref()))
+                    .or_default() += n;
             }
         }
-        for (i, values) in per_day.into_iter().enumerate() {
+
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{DAYS} SELECT d.i, COUNT(*) FROM days d CROSS JOIN inbound_messages x \
+             WHERE x.completed_at >= d.lo AND x.completed_at < d.hi GROUP BY d.i"
+        ))?;
+        let mut rows = stmt.query([&json])?;
+        while let Some(r) = rows.next()? {
+            if let Some(d) = days.get_mut(index(r)?) {
+                d.inbound = count(r, 1)?;
+            }
+        }
+
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{DAYS} SELECT d.i, x.opted_out, COUNT(*) FROM days d CROSS JOIN consent_log x \
+             WHERE x.at >= d.lo AND x.at < d.hi GROUP BY d.i, x.opted_out"
+        ))?;
+        let mut rows = stmt.query([&json])?;
+        while let Some(r) = rows.next()? {
+            let (i, out, n): (usize, bool, u64) = (index(r)?, r.get(1)?, count(r, 2)?);
             if let Some(d) = days.get_mut(i) {
-                let stats = DurationStats::from_millis(values);
-                if first {
-                    d.first_response = stats;
+                if out {
+                    d.opt_outs = n;
                 } else {
-                    d.resolution = stats;
+                    d.opt_ins = n;
                 }
             }
         }
+
+        // Durations are few (one per episode), so they come back whole for the percentiles.
+        for (column, first) in [("first_response_at", true), ("resolved_at", false)] {
+            let mut per_day: Vec<Vec<i64>> = vec![Vec::new(); bounds.len()];
+            let mut stmt = self.conn.prepare_cached(&format!(
+                "{DAYS} SELECT d.i, e.{column} - e.opened_at FROM days d CROSS JOIN episodes e \
+                 WHERE e.{column} >= d.lo AND e.{column} < d.hi"
+            ))?;
+            let mut rows = stmt.query([&json])?;
+            while let Some(r) = rows.next()? {
+                if let Some(v) = per_day.get_mut(index(r)?) {
+                    v.push(r.get(1)?);
+                }
+            }
+            for (i, values) in per_day.into_iter().enumerate() {
+                if let Some(d) = days.get_mut(i) {
+                    let stats = DurationStats::from_millis(values);
+                    if first {
+                        d.first_response = stats;
+                    } else {
+                        d.resolution = stats;
+                    }
+                }
+            }
+        }
+        Ok(days)
     }
-    Ok(days)
 }
 
 #[cfg(test)]

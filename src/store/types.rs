@@ -297,7 +297,7 @@ pub struct MessageRecord {
     pub modem: Option<String>,
     /// The API token that created it.
     pub created_by: Option<String>,
-    /// Rolled up from the recipients (see [`rollup`](super::rollup)).
+    /// Rolled up from the recipients (see [`rollup`](fn@super::rollup)).
     pub state: State,
     /// Where it came from.
     pub origin: Origin,
@@ -311,6 +311,31 @@ pub struct MessageRecord {
     pub updated_at: Timestamp,
     /// In the order given.
     pub recipients: Vec<RecipientRecord>,
+}
+
+/// What [`Tx::enqueue_or_get`](super::Tx::enqueue_or_get) did with a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Enqueued {
+    /// This call created it.
+    New(MessageRecord),
+    /// Its idempotency key already named this message, created earlier from the same request.
+    Existing(MessageRecord),
+}
+
+impl Enqueued {
+    /// The message, created now or earlier.
+    pub fn record(&self) -> &MessageRecord {
+        match self {
+            Enqueued::New(m) | Enqueued::Existing(m) => m,
+        }
+    }
+
+    /// The message, created now or earlier.
+    pub fn into_record(self) -> MessageRecord {
+        match self {
+            Enqueued::New(m) | Enqueued::Existing(m) => m,
+        }
+    }
 }
 
 /// One recipient of an outbound message.

@@ -1,0 +1,334 @@
+//! Building a bulk campaign: one text or template sent to a contact group and a list of numbers,
+//! rendered per recipient, optionally scheduled and spread over time.
+//!
+//! A campaign may have [`MAX_RECIPIENTS`] recipients, too much work for one job of the store's
+//! writer, which every other write waits behind. So it is built in two steps:
+//!
+//! 1. [`prepare`], on a read connection: the template's body, the group's members and the
+//!    contacts of the listed numbers are read in one read transaction (one consistent view), and
+//!    every text is rendered and its cost checked there, off the writer and off the async threads;
+//! 2. [`Prepared::queue`], in the caller's write transaction: only consent is read again, for
+//!    each recipient, and the messages are inserted, all in that one transaction. Consent is
+//!    checked there, at insert time, as for every message: a number that says STOP while the
+//!    campaign is being prepared is skipped as `opted_out`, never sent to.
+//!
+//! Its messages are queued at bulk priority ([`Origin::Bulk`]), below support replies and
+//! acknowledgements, so the dispatcher always takes a waiting support reply before the next
+//! campaign message: a campaign never starves the support line.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::process::{Content, render_for};
+use crate::rules::Live;
+use crate::rules::template::check_cost;
+use crate::sms::Address;
+use crate::store::{Campaign, Contact, Error, NewCampaign, NewMessage, Origin, Skipped, Store, Tx};
+
+/// Most recipients one campaign may have.
+pub const MAX_RECIPIENTS: usize = 50_000;
+
+/// A campaign as asked for, its fields already checked by the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewBulk {
+    /// A name for people.
+    pub name: String,
+    /// A contact group: its members, in number order.
+    pub group: Option<String>,
+    /// Numbers as given, after the group's members; one that is no number is skipped as
+    /// `invalid_number`, one given twice or already a member is sent to once.
+    pub to: Vec<String>,
+    /// The text or template, rendered per recipient.
+    pub content: Content,
+    /// The first message's `send_at`.
+    pub start: Timestamp,
+    /// At most this many messages per minute from `start` on; `None`: all at `start`.
+    pub rate_per_minute: Option<u32>,
+    /// How long each message may wait unsent, counted from its own `send_at`.
+    pub ttl: Duration,
+    /// Sent to opted-out numbers too (the caller decides, from
+    /// `support.allow_transactional_to_opted_out`).
+    pub transactional: bool,
+    /// Longest text, in parts (`queue.max_parts`).
+    pub max_parts: usize,
+    /// Per message (`queue.max_attempts`).
+    pub max_attempts: u32,
+    /// The API token that asked for it.
+    pub created_by: String,
+}
+
+/// A campaign rendered and ready to be queued by [`Prepared::queue`].
+#[derive(Debug)]
+pub struct Prepared {
+    bulk: NewBulk,
+    /// Numbers skipped before anything was read (`invalid_number`).
+    skipped: Vec<Skipped>,
+    /// Each recipient in order: its rendered text, or why it is skipped.
+    recipients: Vec<(String, Result<String, String>)>,
+}
+
+/// Reads the campaign's template, group members and contacts on a read connection and renders
+/// every text. Fails with [`Error::NotFound`] for an unknown template and [`Error::Invalid`] for
+/// more than [`MAX_RECIPIENTS`] recipients.
+pub async fn prepare(store: &Store, rules: &Arc<Live>, bulk: NewBulk) -> Result<Prepared, Error> {
+    let mut skipped = Vec::new();
+    let mut listed = Vec::new();
+    for n in &bulk.to {
+        match Address::parse_number(n) {
+            Ok(a) => listed.push(a.to_string()),
+            Err(_) => skipped.push(Skipped {
+                number: n.clone(),
+                reason: "invalid_number".into(),
+            }),
+        }
+    }
+    let rules = Arc::clone(rules);
+    store
+        .read(move |tx| {
+            let policy = rules.policy();
+            let body = bulk.content.body(tx, policy)?;
+            let recipients = recipients(tx, bulk.group.as_deref(), listed)?
+                .into_iter()
+                .map(|(number, contact)| {
+                    let text = render_for(policy, &body, contact.as_ref(), &number, true)
+                        .map_err(|e| format!("template: {e}"))
+                        .and_then(|text| match check_cost(&text, bulk.max_parts) {
+                            Ok(_) => Ok(text),
+                            Err(e) => Err(format!("too_long: {e}")),
+                        });
+                    (number, text)
+                })
+                .collect();
+            Ok(Prepared {
+                bulk,
+                skipped,
+                recipients,
+            })
+        })
+        .await
+}
+
+/// The group's members, then the listed numbers that are not among them, each once, with its
+/// contact if it has one.
+fn recipients(
+    tx: &Tx<'_>,
+    group: Option<&str>,
+    listed: Vec<String>,
+) -> Result<Vec<(String, Option<Contact>)>, Error> {
+    let mut recipients = Vec::new();
+    let mut seen = HashSet::new();
+    if let Some(g) = group {
+        // Refused before its members are read, so a huge group costs no memory.
+        let size = tx.group_size(g)?;
+        if size > MAX_RECIPIENTS as u64 {
+            return Err(Error::Invalid(format!(
+                "group {g:?} has {size} contacts; at most {MAX_RECIPIENTS} per campaign"
+            )));
+        }
+        for c in tx.group_members(g)? {
+            if seen.insert(c.number.clone()) {
+                recipients.push((c.number.clone(), Some(c)));
+            }
+        }
+    }
+    for n in listed {
+        if seen.insert(n.clone()) {
+            let c = tx.get_contact(&n)?;
+            recipients.push((n, c));
+        }
+    }
+    if recipients.len() > MAX_RECIPIENTS {
+        return Err(Error::Invalid(format!(
+            "{} recipients; at most {MAX_RECIPIENTS} per campaign",
+            recipients.len()
+        )));
+    }
+    Ok(recipients)
+}
+
+impl Prepared {
+    /// Queues the campaign in `tx`: every message, or none if `tx` fails. A recipient that opted
+    /// out (unless the campaign is transactional), whose text did not render or is too long is
+    /// skipped, in that order of precedence; the others are spread from `start` at
+    /// `rate_per_minute`.
+    pub fn queue(self, tx: &Tx<'_>, now: Timestamp) -> Result<Campaign, Error> {
+        let Prepared {
+            bulk,
+            mut skipped,
+            recipients,
+        } = self;
+        let mut messages = Vec::with_capacity(recipients.len());
+        for (number, text) in recipients {
+            if !bulk.transactional && tx.opted_out(&number)? {
+                skipped.push(Skipped {
+                    number,
+                    reason: "opted_out".into(),
+                });
+                continue;
+            }
+            let text = match text {
+                Ok(text) => text,
+                Err(reason) => {
+                    skipped.push(Skipped { number, reason });
+                    continue;
+                }
+            };
+            let send_at = spread(bulk.start, messages.len(), bulk.rate_per_minute);
+            messages.push(NewMessage {
+                priority: Origin::Bulk.default_priority(),
+                origin: Origin::Bulk,
+                send_at: Some(send_at),
+                ttl: Some(bulk.ttl),
+                max_attempts: bulk.max_attempts,
+                created_by: Some(bulk.created_by.clone()),
+                transactional: bulk.transactional,
+                ..NewMessage::new(vec![number], text)
+            });
+        }
+        let template = match &bulk.content {
+            Content::Template(name) => Some(name.clone()),
+            Content::Text(_) => None,
+        };
+        let campaign = NewCampaign {
+            name: bulk.name,
+            template,
+            group: bulk.group,
+            send_at: Some(bulk.start),
+            created_by: Some(bulk.created_by),
+            skipped,
+        };
+        tx.create_campaign(&campaign, messages, now)
+    }
+}
+
+/// The `send_at` of the `i`-th message of a campaign starting at `start` at `rate` per minute.
+fn spread(start: Timestamp, i: usize, rate: Option<u32>) -> Timestamp {
+    let Some(rate) = rate else {
+        return start;
+    };
+    let offset_ms = (i as i64).saturating_mul(60_000) / i64::from(rate.max(1));
+    start
+        .checked_add(SignedDuration::from_millis(offset_ms))
+        .unwrap_or(start)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::Config;
+    use crate::store::NewContact;
+
+    fn at(s: i64) -> Timestamp {
+        Timestamp::from_second(1_800_000_000 + s).unwrap()
+    }
+
+    fn store(name: &str) -> Store {
+        let dir =
+            std::env::temp_dir().join(format!("smsgate-campaign-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Store::open(dir.join("smsgate.db")).unwrap()
+    }
+
+    fn member(number: &str, name: &str) -> NewContact {
+        NewContact {
+            number: number.into(),
+            name: name.into(),
+            fields: BTreeMap::new(),
+            groups: vec!["g".into()],
+        }
+    }
+
+    #[tokio::test]
+    async fn consent_is_checked_when_queued_and_skips_come_in_recipient_order() {
+        let store = store("consent");
+        for (n, name) in [
+            ("+819000000001", "Aiko"),
+            ("+819000000002", ""),
+            ("+819000000003", "Ken"),
+        ] {
+            store.upsert_contact(member(n, name), at(0)).await.unwrap();
+        }
+        store
+            .set_consent("+819000000002", true, "test", at(0))
+            .await
+            .unwrap();
+        let config = Config::parse("", Path::new("test.toml")).unwrap();
+        let rules = Arc::new(Live::new(&config.support, Vec::new(), Vec::new()).unwrap());
+        let bulk = NewBulk {
+            name: "sale".into(),
+            group: Some("g".into()),
+            to: vec![
+                "nope".into(),
+                "+819000000004".into(),
+                "+819000000001".into(),
+            ],
+            content: Content::Text("Hi {name}".into()),
+            start: at(10),
+            rate_per_minute: Some(60),
+            ttl: Duration::from_secs(60),
+            transactional: false,
+            max_parts: 1,
+            max_attempts: 3,
+            created_by: "crm".into(),
+        };
+        let prepared = prepare(&store, &rules, bulk).await.unwrap();
+        // A STOP committed after the campaign was read is still honoured.
+        store
+            .set_consent("+819000000003", true, "test", at(1))
+            .await
+            .unwrap();
+        let c = store
+            .atomically(move |tx| prepared.queue(tx, at(2)))
+            .await
+            .unwrap();
+        let skipped: Vec<(&str, &str)> = c
+            .skipped
+            .iter()
+            .map(|s| (s.number.as_str(), s.reason.as_str()))
+            .collect();
+        assert_eq!(
+            skipped,
+            [
+                ("nope", "invalid_number"),
+                // Opted out and without a name: opted_out comes first.
+                ("+819000000002", "opted_out"),
+                ("+819000000003", "opted_out"),
+                (
+                    "+819000000004",
+                    "template: unknown placeholder {name} at byte 3"
+                ),
+            ]
+        );
+        assert_eq!(c.recipients, 1);
+        assert_eq!(c.send_at, at(10));
+    }
+
+    #[test]
+    fn spread_paces_a_campaign() {
+        let t0 = Timestamp::from_second(1_700_000_000).unwrap();
+        let ms = |i, r| spread(t0, i, r).as_millisecond() - t0.as_millisecond();
+        // (name, index, rate, offset in ms)
+        let cases = [
+            ("no rate: all at once", 999, None, 0),
+            ("first message at the start", 0, Some(60), 0),
+            ("one a second", 5, Some(60), 5_000),
+            ("120 a minute", 3, Some(120), 1_500),
+            (
+                "slower than one a minute is still even",
+                2,
+                Some(1),
+                120_000,
+            ),
+        ];
+        for (name, i, rate, want) in cases {
+            assert_eq!(ms(i, rate), want, "{name}");
+        }
+    }
+}
