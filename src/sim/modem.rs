@@ -20,8 +20,11 @@
 //! that this file keeps the state, the constructor and the public API:
 //!
 //! - `parse`: the AT command-line parser (`AT` and what follows, split into
-//!   commands).
+//!   commands);
+//! - `errors`: `ERROR`, `+CME ERROR` and `+CMS ERROR` in the form
+//!   `AT+CMEE` asks for.
 
+mod errors;
 pub mod memory;
 mod parse;
 
@@ -39,6 +42,7 @@ use crate::sms::timestamp::Timestamp;
 use crate::sms::tpdu::{Deliver, Direction, Status, StatusReport, Tpdu};
 use crate::sms::udh::{Concat, Ie, Udh};
 use crate::sms::userdata::{Body, UserData};
+use errors::Fail;
 use memory::{Mem, Memories, Stored, WhenFull};
 use parse::{Cmd, Kind, split_command};
 
@@ -180,13 +184,6 @@ enum Mode {
     },
     /// A send is with the network; input waits.
     Busy,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Fail {
-    Plain,
-    Cme(u16),
-    Cms(u16),
 }
 
 /// What one command asks for besides its text.
@@ -540,35 +537,6 @@ impl Modem {
         self.write(s.as_bytes());
         self.executing = false;
         self.flush();
-    }
-
-    fn fail_text(&self, f: Fail) -> String {
-        match f {
-            Fail::Plain => "ERROR".into(),
-            Fail::Cme(n) => match self.set.cmee {
-                0 => "ERROR".into(),
-                1 => format!("+CME ERROR: {n}"),
-                _ => format!("+CME ERROR: {}", cme_text(n)),
-            },
-            // 27.005: +CMS ERROR does not depend on CMEE; only the text form does.
-            Fail::Cms(n) => match self.set.cmee {
-                2 => match self.cms_text(n) {
-                    Some(t) => format!("+CMS ERROR: {t}"),
-                    None => format!("+CMS ERROR: {n}"),
-                },
-                _ => format!("+CMS ERROR: {n}"),
-            },
-        }
-    }
-
-    fn cms_text(&self, n: u16) -> Option<&'static str> {
-        self.cfg
-            .profile
-            .cms_vendor_texts
-            .iter()
-            .find(|(c, _)| *c == n)
-            .map(|(_, t)| *t)
-            .or_else(|| cms_standard_text(n))
     }
 
     // ---- commands ----
@@ -1744,39 +1712,6 @@ fn parse_sender(from: &str) -> Result<Address, String> {
     } else {
         Address::alphanumeric(from).map_err(|e| e.to_string())
     }
-}
-
-fn cme_text(n: u16) -> &'static str {
-    match n {
-        3 => "operation not allowed",
-        4 => "operation not supported",
-        10 => "SIM not inserted",
-        11 => "SIM PIN required",
-        12 => "SIM PUK required",
-        16 => "incorrect password",
-        50 => "Incorrect parameters",
-        _ => "unknown",
-    }
-}
-
-fn cms_standard_text(n: u16) -> Option<&'static str> {
-    Some(match n {
-        300 => "ME failure",
-        302 => "operation not allowed",
-        303 => "operation not supported",
-        304 => "invalid PDU mode parameter",
-        310 => "SIM not inserted",
-        311 => "SIM PIN required",
-        316 => "SIM PUK required",
-        321 => "invalid memory index",
-        322 => "memory full",
-        330 => "SMSC address unknown",
-        331 => "no network service",
-        332 => "network timeout",
-        340 => "no +CNMA acknowledgement expected",
-        500 => "unknown error",
-        _ => return None,
-    })
 }
 
 #[cfg(test)]
