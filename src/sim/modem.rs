@@ -21,10 +21,13 @@
 //!
 //! - `parse`: the AT command-line parser (`AT` and what follows, split into
 //!   commands);
+//! - `line`: the line discipline: echo, command lines, the `> ` prompt and
+//!   the PDU after it, the framing of answers and the holding of URCs;
 //! - `errors`: `ERROR`, `+CME ERROR` and `+CMS ERROR` in the form
 //!   `AT+CMEE` asks for.
 
 mod errors;
+mod line;
 pub mod memory;
 mod parse;
 
@@ -43,13 +46,9 @@ use crate::sms::tpdu::{Deliver, Direction, Status, StatusReport, Tpdu};
 use crate::sms::udh::{Concat, Ie, Udh};
 use crate::sms::userdata::{Body, UserData};
 use errors::Fail;
+use line::Mode;
 use memory::{Mem, Memories, Stored, WhenFull};
-use parse::{Cmd, Kind, split_command};
-
-/// Longest command line accepted; longer lines are answered with `ERROR`.
-const MAX_LINE: usize = 4096;
-/// Longest PDU (hex characters) accepted after the prompt.
-const MAX_PDU_HEX: usize = 2 * 200;
+use parse::{Cmd, Kind};
 
 /// The simulated modem's fixed settings.
 #[derive(Debug, Clone)]
@@ -172,18 +171,6 @@ pub struct Sent {
     pub concat: Option<(u16, u8, u8)>,
     /// PDU-mode hex as the host wrote it.
     pub pdu: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Mode {
-    Command,
-    Prompt {
-        write: Option<u8>,
-        len: usize,
-        hex: Vec<u8>,
-    },
-    /// A send is with the network; input waits.
-    Busy,
 }
 
 /// What one command asks for besides its text.
@@ -342,42 +329,6 @@ impl Modem {
         out
     }
 
-    fn quiet(&self) -> bool {
-        self.hung || self.booting
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        if bytes.is_empty() {
-            return;
-        }
-        if self.quiet() {
-            self.held.extend_from_slice(bytes);
-        } else {
-            self.fx.push(Effect::Write(bytes.to_vec()));
-        }
-    }
-
-    fn urc(&mut self, text: &str) {
-        let framed = format!("\r\n{text}\r\n");
-        if self.quiet() || self.executing || self.mode != Mode::Command {
-            self.held_urcs.extend_from_slice(framed.as_bytes());
-        } else {
-            self.fx.push(Effect::Write(framed.into_bytes()));
-        }
-    }
-
-    fn flush(&mut self) {
-        if self.quiet() || self.mode != Mode::Command {
-            return;
-        }
-        let held = std::mem::take(&mut self.held);
-        self.write(&held);
-        let urcs = std::mem::take(&mut self.held_urcs);
-        self.write(&urcs);
-    }
-
-    // ---- input ----
-
     /// Bytes from the host.
     pub fn feed(&mut self, bytes: &[u8]) -> Vec<Effect> {
         if self.quiet() {
@@ -387,156 +338,6 @@ impl Modem {
             self.process_input();
         }
         self.take_effects()
-    }
-
-    fn process_input(&mut self) {
-        while !self.quiet() && self.mode != Mode::Busy {
-            let Some(b) = self.typeahead.pop_front() else {
-                break;
-            };
-            if matches!(self.mode, Mode::Prompt { .. }) {
-                self.prompt_byte(b);
-            } else {
-                self.command_byte(b);
-            }
-        }
-    }
-
-    fn command_byte(&mut self, b: u8) {
-        match b {
-            b'\r' => {
-                if self.set.echo {
-                    self.write(b"\r");
-                }
-                let line = std::mem::take(&mut self.line);
-                let overflow = std::mem::replace(&mut self.line_overflow, false);
-                if overflow {
-                    self.finish(Vec::new(), Err(Fail::Plain));
-                } else {
-                    self.execute_line(&line);
-                }
-            }
-            b'\n' => {
-                if self.set.echo {
-                    self.write(b"\n");
-                }
-            }
-            0x08 | 0x7F => {
-                if self.line.pop().is_some() && self.set.echo {
-                    self.write(&[b]);
-                }
-            }
-            // ESC and Ctrl-Z outside a prompt abandon the line.
-            0x1A | 0x1B => self.line.clear(),
-            0x00 => {}
-            _ => {
-                if self.set.echo {
-                    self.write(&[b]);
-                }
-                if self.line.len() < MAX_LINE {
-                    self.line.push(b);
-                } else {
-                    self.line_overflow = true;
-                }
-            }
-        }
-    }
-
-    fn prompt_byte(&mut self, b: u8) {
-        let Mode::Prompt { write, len, hex } = &mut self.mode else {
-            return;
-        };
-        match b {
-            0x1A => {
-                let (write, len, hex) = (*write, *len, std::mem::take(hex));
-                self.mode = Mode::Command;
-                self.submit(write, len, &hex);
-            }
-            0x1B => {
-                self.mode = Mode::Command;
-                self.write(b"\r\nOK\r\n");
-                self.flush();
-            }
-            _ => {
-                if hex.len() < MAX_PDU_HEX + 16 {
-                    hex.push(b);
-                }
-                if self.set.echo && b != b'\r' && b != b'\n' {
-                    self.write(&[b]);
-                }
-            }
-        }
-    }
-
-    fn execute_line(&mut self, line: &[u8]) {
-        let Some(start) = line.windows(2).position(|w| w.eq_ignore_ascii_case(b"AT")) else {
-            // Not a command (noise, or a bare CR): real modems say nothing.
-            return;
-        };
-        let Ok(body) = std::str::from_utf8(&line[start + 2..]) else {
-            self.counters.commands += 1;
-            self.finish(Vec::new(), Err(Fail::Plain));
-            return;
-        };
-        self.counters.commands += 1;
-        self.executing = true;
-        let body = body.trim_end().to_string();
-        let mut blocks = Vec::new();
-        let mut rest = body.as_str();
-        loop {
-            rest = rest.trim_start_matches([' ', ';']);
-            if rest.is_empty() {
-                break;
-            }
-            let (cmd, tail) = split_command(rest);
-            rest = tail;
-            match self.command(&cmd) {
-                Ok(Outcome::Lines(lines)) => {
-                    if !lines.is_empty() {
-                        blocks.push(lines);
-                    }
-                }
-                Ok(Outcome::Prompt { write, len }) => {
-                    self.mode = Mode::Prompt {
-                        write,
-                        len,
-                        hex: Vec::new(),
-                    };
-                    self.write(b"\r\n> ");
-                    self.executing = false;
-                    return;
-                }
-                Ok(Outcome::Reboot) => {
-                    self.finish(blocks, Ok(()));
-                    self.reboot();
-                    return;
-                }
-                Err(f) => {
-                    self.finish(blocks, Err(f));
-                    return;
-                }
-            }
-        }
-        self.finish(blocks, Ok(()));
-    }
-
-    /// Prints information blocks and the final result code.
-    fn finish(&mut self, blocks: Vec<Vec<String>>, result: Result<(), Fail>) {
-        let mut s = String::new();
-        for b in blocks {
-            s.push_str("\r\n");
-            s.push_str(&b.join("\r\n"));
-            s.push_str("\r\n");
-        }
-        s.push_str("\r\n");
-        s.push_str(&match result {
-            Ok(()) => "OK".to_string(),
-            Err(f) => self.fail_text(f),
-        });
-        s.push_str("\r\n");
-        self.write(s.as_bytes());
-        self.executing = false;
-        self.flush();
     }
 
     // ---- commands ----

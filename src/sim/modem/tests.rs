@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::line::MAX_LINE;
 use super::*;
 use crate::sim::profile::{GENERIC, HUAWEI, Profile, SIMCOM};
 use crate::sms::tpdu::Submit;
