@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use serde_json::json;
+
 use super::line::MAX_LINE;
 use super::*;
 use crate::sim::profile::{GENERIC, HUAWEI, Profile, SIMCOM};
