@@ -23,6 +23,8 @@
 //!   commands);
 //! - `line`: the line discipline: echo, command lines, the `> ` prompt and
 //!   the PDU after it, the framing of answers and the holding of URCs;
+//! - `network`: registration and signal as the host sees them, with their
+//!   URCs;
 //! - `errors`: `ERROR`, `+CME ERROR` and `+CMS ERROR` in the form
 //!   `AT+CMEE` asks for;
 //! - `snapshot`: [`Modem::state`], everything observable as JSON.
@@ -30,6 +32,7 @@
 mod errors;
 mod line;
 pub mod memory;
+mod network;
 mod parse;
 mod snapshot;
 
@@ -50,6 +53,7 @@ use crate::sms::userdata::{Body, UserData};
 use errors::Fail;
 use line::Mode;
 use memory::{Mem, Memories, Stored, WhenFull};
+use network::registered;
 use parse::{Cmd, Kind};
 
 /// The simulated modem's fixed settings.
@@ -771,55 +775,6 @@ impl Modem {
         }
     }
 
-    fn location(&self, which: usize) -> String {
-        if which == 0 {
-            ",\"00A1\",\"00012345\"".into()
-        } else {
-            format!(",\"00A1\",\"00012345\",{}", self.cfg.profile.act)
-        }
-    }
-
-    /// The registration stat the modem reports now.
-    fn reg_stat(&self) -> u8 {
-        if self.cfun != 1 || self.sim != Sim::Ready {
-            0
-        } else {
-            self.network_stat
-        }
-    }
-
-    fn effective_rssi(&self) -> u8 {
-        if self.cfun == 1 && self.network_stat != 0 {
-            self.rssi
-        } else {
-            99
-        }
-    }
-
-    fn registration_changed(&mut self, before: u8) {
-        let stat = self.reg_stat();
-        if stat == before {
-            return;
-        }
-        for (which, name) in ["+CREG", "+CGREG", "+CEREG"].into_iter().enumerate() {
-            match self.set.creg[which] {
-                1 => self.urc(&format!("{name}: {stat}")),
-                2 => {
-                    let loc = if registered(stat) {
-                        self.location(which)
-                    } else {
-                        String::new()
-                    };
-                    self.urc(&format!("{name}: {stat}{loc}"));
-                }
-                _ => {}
-            }
-        }
-        if registered(stat) {
-            self.pump();
-        }
-    }
-
     // ---- sending ----
 
     fn submit(&mut self, write: Option<u8>, len: usize, hex: &[u8]) {
@@ -971,28 +926,10 @@ impl Modem {
                 self.flush();
                 self.pump();
             }
-            Timer::Periodic { epoch } if epoch == self.epoch => {
-                if self.set.curc && !self.quiet() {
-                    let rssi = self.effective_rssi().to_string();
-                    for u in self.cfg.profile.periodic_urcs {
-                        self.urc(&u.replace("{rssi}", &rssi));
-                    }
-                }
-                self.schedule_periodic();
-            }
+            Timer::Periodic { epoch } if epoch == self.epoch => self.periodic_urcs(),
             _ => {}
         }
         self.take_effects()
-    }
-
-    fn schedule_periodic(&mut self) {
-        let p = self.cfg.profile;
-        if !p.periodic_urcs.is_empty() {
-            self.fx.push(Effect::Schedule(
-                p.periodic_every,
-                Timer::Periodic { epoch: self.epoch },
-            ));
-        }
     }
 
     // ---- the network side and faults ----
@@ -1391,10 +1328,6 @@ fn ucs2_parts(text: &str, reference: u16) -> Result<Vec<UserData>, String> {
             ud
         })
         .collect())
-}
-
-fn registered(stat: u8) -> bool {
-    matches!(stat, 1 | 5 | 6 | 7)
 }
 
 fn parse_sender(from: &str) -> Result<Address, String> {
