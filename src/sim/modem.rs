@@ -25,6 +25,8 @@
 //!   the PDU after it, the framing of answers and the holding of URCs;
 //! - `network`: registration and signal as the host sees them, with their
 //!   URCs;
+//! - `sending`: the PDU after the prompt, stored (`AT+CMGW`) or sent
+//!   (`AT+CMGS`), the send in flight and the send faults;
 //! - `errors`: `ERROR`, `+CME ERROR` and `+CMS ERROR` in the form
 //!   `AT+CMEE` asks for;
 //! - `snapshot`: [`Modem::state`], everything observable as JSON.
@@ -34,6 +36,7 @@ mod line;
 pub mod memory;
 mod network;
 mod parse;
+mod sending;
 mod snapshot;
 
 use std::collections::VecDeque;
@@ -773,117 +776,6 @@ impl Modem {
             }
             _ => Err(Fail::Plain),
         }
-    }
-
-    // ---- sending ----
-
-    fn submit(&mut self, write: Option<u8>, len: usize, hex: &[u8]) {
-        let hex: String = hex
-            .iter()
-            .filter(|b| !b.is_ascii_whitespace())
-            .map(|&b| char::from(b))
-            .collect();
-        let parsed = pdumode::from_hex(&hex)
-            .ok()
-            .and_then(|bytes| Pdu::decode(&bytes).ok())
-            .filter(|pdu| pdu.tpdu.len() == len);
-        let Some(pdu) = parsed else {
-            self.finish(Vec::new(), Err(Fail::Cms(304)));
-            return;
-        };
-        if let Some(stat) = write {
-            let Some(i) = self.memories.write().store(Stored {
-                stat,
-                pdu: pdu.encode(),
-                tpdu_len: len,
-            }) else {
-                self.finish(Vec::new(), Err(Fail::Cms(322)));
-                return;
-            };
-            self.finish(vec![vec![format!("+CMGW: {i}")]], Ok(()));
-            return;
-        }
-        let submit = match Tpdu::decode(&pdu.tpdu, Direction::MobileOriginated) {
-            Ok(Tpdu::Submit(s)) => s,
-            _ => {
-                self.finish(Vec::new(), Err(Fail::Cms(304)));
-                return;
-            }
-        };
-        if !registered(self.reg_stat()) {
-            self.counters.send_errors += 1;
-            let code = self.cfg.profile.cms_no_network;
-            self.finish(Vec::new(), Err(Fail::Cms(code)));
-            return;
-        }
-        let result = match self.cms_fault {
-            Some((code, count)) if count > 0 => {
-                self.cms_fault = (count > 1).then_some((code, count - 1));
-                Err(code)
-            }
-            _ => {
-                let mr = self.next_mr;
-                self.next_mr = self.next_mr.wrapping_add(1);
-                Ok(Sent {
-                    mr,
-                    to: submit.da.to_string(),
-                    text: submit.ud.text(),
-                    srr: submit.srr,
-                    concat: submit
-                        .ud
-                        .udh
-                        .as_ref()
-                        .and_then(|u| u.concat())
-                        .map(|c| (c.reference, c.total, c.sequence)),
-                    pdu: hex,
-                })
-            }
-        };
-        if let Some((duration, delivered)) = self.silent_send.take() {
-            // No +CMGS and no error: the host cannot know whether it went.
-            match result {
-                Ok(sent) if delivered => {
-                    self.counters.sends += 1;
-                    self.sent.push(sent);
-                }
-                Ok(_) => self.next_mr = self.next_mr.wrapping_sub(1),
-                Err(_) => {}
-            }
-            self.hang(duration);
-            return;
-        }
-        self.pending_send = Some(result);
-        self.mode = Mode::Busy;
-        self.fx.push(Effect::Schedule(
-            self.cfg.send_delay,
-            Timer::SendDone { epoch: self.epoch },
-        ));
-    }
-
-    fn send_done(&mut self) {
-        let Some(result) = self.pending_send.take() else {
-            return;
-        };
-        self.mode = Mode::Command;
-        match result {
-            Ok(sent) => {
-                self.counters.sends += 1;
-                let mr = sent.mr;
-                if sent.srr {
-                    self.fx.push(Effect::Schedule(
-                        self.cfg.report_delay,
-                        Timer::StatusReport { mr, status: 0 },
-                    ));
-                }
-                self.sent.push(sent);
-                self.finish(vec![vec![format!("+CMGS: {mr}")]], Ok(()));
-            }
-            Err(code) => {
-                self.counters.send_errors += 1;
-                self.finish(Vec::new(), Err(Fail::Cms(code)));
-            }
-        }
-        self.process_input();
     }
 
     // ---- timers ----
