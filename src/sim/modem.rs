@@ -25,6 +25,8 @@
 //!   the PDU after it, the framing of answers and the holding of URCs;
 //! - `network`: registration and signal as the host sees them, with their
 //!   URCs;
+//! - `incoming`: what the network delivers (messages, status reports),
+//!   queued and routed per `AT+CNMI` into URCs or memories;
 //! - `sending`: the PDU after the prompt, stored (`AT+CMGW`) or sent
 //!   (`AT+CMGS`), the send in flight and the send faults;
 //! - `errors`: `ERROR`, `+CME ERROR` and `+CMS ERROR` in the form
@@ -32,6 +34,7 @@
 //! - `snapshot`: [`Modem::state`], everything observable as JSON.
 
 mod errors;
+mod incoming;
 mod line;
 pub mod memory;
 mod network;
@@ -45,17 +48,12 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::profile::Profile;
-use crate::sms::address::Address;
-use crate::sms::dcs::{Alphabet, Dcs};
-use crate::sms::pdumode::{self, Pdu};
-use crate::sms::segment::{self, Options};
+use crate::sms::pdumode;
 use crate::sms::timestamp::Timestamp;
-use crate::sms::tpdu::{Deliver, Direction, Status, StatusReport, Tpdu};
-use crate::sms::udh::{Concat, Ie, Udh};
-use crate::sms::userdata::{Body, UserData};
 use errors::Fail;
+use incoming::{Incoming, parse_sender};
 use line::Mode;
-use memory::{Mem, Memories, Stored, WhenFull};
+use memory::{Mem, Memories, Stored};
 use network::registered;
 use parse::{Cmd, Kind};
 
@@ -153,20 +151,6 @@ enum Sim {
     Ready,
     Pin { attempts: u8 },
     Puk,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum IncomingKind {
-    Deliver,
-    Report,
-}
-
-/// A message the "network" is trying to deliver.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Incoming {
-    kind: IncomingKind,
-    pdu: Vec<u8>,
-    tpdu_len: usize,
 }
 
 /// A message the modem has sent (the SMSC accepted it).
@@ -824,8 +808,6 @@ impl Modem {
         self.take_effects()
     }
 
-    // ---- the network side and faults ----
-
     /// Delivers a text from `from` (a number, or an alphanumeric sender),
     /// split into as many SMS-DELIVER parts as it needs (GSM 7-bit when
     /// possible, UCS-2 otherwise, or always UCS-2 when `ucs2`). Returns the
@@ -837,213 +819,19 @@ impl Modem {
         ucs2: bool,
         class: Option<u8>,
     ) -> Result<usize, String> {
-        let pdus = self.make_delivers(from, text, ucs2, class)?;
-        let n = pdus.len();
-        for (pdu, tpdu_len) in pdus {
-            self.incoming.push_back(Incoming {
-                kind: IncomingKind::Deliver,
-                pdu,
-                tpdu_len,
-            });
-        }
-        self.pump();
-        Ok(n)
-    }
-
-    /// SMS-DELIVER parts for a text, as PDU-mode octets and TPDU lengths.
-    fn make_delivers(
-        &mut self,
-        from: &str,
-        text: &str,
-        ucs2: bool,
-        class: Option<u8>,
-    ) -> Result<Vec<(Vec<u8>, usize)>, String> {
-        let oa = parse_sender(from)?;
-        let reference = self.next_concat_ref;
-        self.next_concat_ref = self.next_concat_ref.wrapping_add(1) % 256;
-        let parts = if ucs2 {
-            ucs2_parts(text, reference)?
-        } else {
-            let opts = Options {
-                reference,
-                ..Options::default()
-            };
-            segment::split(text, &opts).map_err(|e| e.to_string())?
-        };
-        if class.is_some_and(|c| c > 3) {
-            return Err("class must be 0..=3".into());
-        }
-        let scts = (self.cfg.clock)();
-        let mut pdus = Vec::new();
-        for ud in parts {
-            let alphabet = match ud.body {
-                Body::Gsm7 { .. } => Alphabet::Gsm7,
-                Body::Ucs2(_) => Alphabet::Ucs2,
-                Body::Data(_) => Alphabet::EightBit,
-            };
-            let d = Deliver {
-                more_messages: false,
-                lp: false,
-                sri: false,
-                rp: false,
-                oa: oa.clone(),
-                pid: 0,
-                dcs: Dcs::new(alphabet, class),
-                scts,
-                ud,
-            };
-            let mut tpdu = Vec::new();
-            d.encode(&mut tpdu).map_err(|e| e.to_string())?;
-            pdus.push(self.with_smsc(tpdu));
-        }
-        Ok(pdus)
-    }
-
-    fn with_smsc(&self, tpdu: Vec<u8>) -> (Vec<u8>, usize) {
-        let smsc = Address::parse_number(self.cfg.profile.smsc).ok();
-        let pdu = Pdu { smsc, tpdu };
-        (pdu.encode(), pdu.tpdu_len())
+        self.incoming_text(from, text, ucs2, class)
     }
 
     /// Delivers a raw PDU (PDU-mode hex, SMSC prefix first); its type (deliver
     /// or status report) follows its TP-MTI.
     pub fn deliver_pdu(&mut self, hex: &str) -> Result<(), String> {
-        let bytes = pdumode::from_hex(hex.trim()).map_err(|e| e.to_string())?;
-        let pdu = Pdu::decode(&bytes).map_err(|e| e.to_string())?;
-        let kind = match Tpdu::decode(&pdu.tpdu, Direction::MobileTerminated) {
-            Ok(Tpdu::StatusReport(_)) => IncomingKind::Report,
-            Ok(_) => IncomingKind::Deliver,
-            Err(e) => return Err(e.to_string()),
-        };
-        self.incoming.push_back(Incoming {
-            kind,
-            tpdu_len: pdu.tpdu.len(),
-            pdu: bytes,
-        });
-        self.pump();
-        Ok(())
+        self.incoming_pdu(hex)
     }
 
     /// The network reports on the send with `mr` (TP-ST `status`); `to`
     /// overrides the recipient taken from the sent message.
     pub fn status_report(&mut self, mr: u8, status: u8, to: Option<&str>) -> Result<(), String> {
-        let ra = match to {
-            Some(t) => parse_sender(t)?,
-            None => {
-                let sent = self
-                    .sent
-                    .iter()
-                    .rev()
-                    .find(|s| s.mr == mr)
-                    .ok_or_else(|| format!("no sent message with mr {mr}; give \"to\""))?;
-                parse_sender(&sent.to)?
-            }
-        };
-        let tpdu = self.report_tpdu(mr, status, ra)?;
-        self.enqueue(IncomingKind::Report, tpdu);
-        self.pump();
-        Ok(())
-    }
-
-    /// An SMS-STATUS-REPORT TPDU for `mr`, time-stamped now.
-    fn report_tpdu(&self, mr: u8, status: u8, ra: Address) -> Result<Vec<u8>, String> {
-        let now = (self.cfg.clock)();
-        let r = StatusReport {
-            more_messages: false,
-            lp: false,
-            srq: false,
-            mr,
-            ra,
-            scts: now,
-            dt: now,
-            st: Status(status),
-            pid: None,
-            dcs: None,
-            ud: None,
-        };
-        let mut tpdu = Vec::new();
-        r.encode(&mut tpdu).map_err(|e| e.to_string())?;
-        Ok(tpdu)
-    }
-
-    fn enqueue(&mut self, kind: IncomingKind, tpdu: Vec<u8>) {
-        let (pdu, tpdu_len) = self.with_smsc(tpdu);
-        self.incoming.push_back(Incoming {
-            kind,
-            pdu,
-            tpdu_len,
-        });
-    }
-
-    /// Hands waiting messages to the modem as far as its state allows.
-    fn pump(&mut self) {
-        while let Some(front) = self.incoming.front().cloned() {
-            if self.quiet() || self.sms_starting || !registered(self.reg_stat()) {
-                return;
-            }
-            let (direct, prefix) = match front.kind {
-                IncomingKind::Deliver => (self.set.cnmi[1] == 2, "+CMT: ,"),
-                IncomingKind::Report => (self.set.cnmi[3] == 1, "+CDS: "),
-            };
-            let dropped = front.kind == IncomingKind::Report && self.set.cnmi[3] == 0;
-            if dropped {
-                // ds=0: no status report is routed to the host.
-                self.counters.reports += 1;
-                self.incoming.pop_front();
-                continue;
-            }
-            if direct {
-                if self.set.csms == 1 && self.awaiting_cnma {
-                    return;
-                }
-                let text = format!(
-                    "{prefix}{}\r\n{}",
-                    front.tpdu_len,
-                    pdumode::to_hex(&front.pdu)
-                );
-                self.urc(&text);
-                if self.set.csms == 1 {
-                    self.awaiting_cnma = true;
-                }
-            } else {
-                let report = front.kind == IncomingKind::Report;
-                let (mem, when_full) = self.memories.destination(report);
-                let stored = self.memories.get_mut(mem).store(Stored {
-                    stat: 0,
-                    pdu: front.pdu,
-                    tpdu_len: front.tpdu_len,
-                });
-                match (stored, when_full) {
-                    (Some(i), _) => {
-                        let name = mem.name();
-                        match front.kind {
-                            IncomingKind::Deliver if matches!(self.set.cnmi[1], 1 | 3) => {
-                                self.urc(&format!("+CMTI: \"{name}\",{i}"));
-                            }
-                            IncomingKind::Report => self.urc(&format!("+CDSI: \"{name}\",{i}")),
-                            IncomingKind::Deliver => {}
-                        }
-                    }
-                    // The module has acknowledged the report to the network
-                    // and has nowhere to put it: it is gone.
-                    (None, WhenFull::Drop) => self.counters.dropped_reports += 1,
-                    (None, WhenFull::Hold) => {
-                        if !self.memory_full_told {
-                            self.memory_full_told = true;
-                            if let Some(u) = self.cfg.profile.memory_full_urc {
-                                self.urc(u);
-                            }
-                        }
-                        return;
-                    }
-                }
-            }
-            match front.kind {
-                IncomingKind::Deliver => self.counters.received += 1,
-                IncomingKind::Report => self.counters.reports += 1,
-            }
-            self.incoming.pop_front();
-        }
+        self.incoming_report(mr, status, to)
     }
 
     /// No answers at all for `duration`; input in that time is lost.
@@ -1178,60 +966,6 @@ impl Modem {
     /// Everything observable, for `{"cmd":"state"}`.
     pub fn state(&self) -> Value {
         self.snapshot()
-    }
-}
-
-/// Text forced into UCS-2: one part of up to 70 UTF-16 units, or parts of
-/// up to 67 with an 8-bit concatenation header; a surrogate pair never
-/// straddles two parts.
-fn ucs2_parts(text: &str, reference: u16) -> Result<Vec<UserData>, String> {
-    if text.is_empty() {
-        return Err("empty text".into());
-    }
-    if text.encode_utf16().count() <= 70 {
-        return Ok(vec![UserData::ucs2(text)]);
-    }
-    let mut chunks: Vec<String> = vec![String::new()];
-    let mut units = 0;
-    for c in text.chars() {
-        if units + c.len_utf16() > 67 {
-            chunks.push(String::new());
-            units = 0;
-        }
-        units += c.len_utf16();
-        if let Some(last) = chunks.last_mut() {
-            last.push(c);
-        }
-    }
-    let total = u8::try_from(chunks.len()).map_err(|_| "text needs more than 255 parts")?;
-    Ok(chunks
-        .iter()
-        .zip(1..=total)
-        .map(|(chunk, sequence)| {
-            let mut ud = UserData::ucs2(chunk);
-            ud.udh = Some(Udh {
-                ies: vec![Ie::Concat(Concat {
-                    reference,
-                    total,
-                    sequence,
-                    wide: false,
-                })],
-            });
-            ud
-        })
-        .collect())
-}
-
-fn parse_sender(from: &str) -> Result<Address, String> {
-    let numeric = from
-        .strip_prefix('+')
-        .unwrap_or(from)
-        .chars()
-        .all(|c| c.is_ascii_digit());
-    if numeric && !from.is_empty() {
-        Address::parse_number(from).map_err(|e| e.to_string())
-    } else {
-        Address::alphanumeric(from).map_err(|e| e.to_string())
     }
 }
 
