@@ -29,11 +29,13 @@
 //!   queued and routed per `AT+CNMI` into URCs or memories;
 //! - `sending`: the PDU after the prompt, stored (`AT+CMGW`) or sent
 //!   (`AT+CMGS`), the send in flight and the send faults;
+//! - `faults`: hangs, reboots and what follows them, a full memory;
 //! - `errors`: `ERROR`, `+CME ERROR` and `+CMS ERROR` in the form
 //!   `AT+CMEE` asks for;
 //! - `snapshot`: [`Modem::state`], everything observable as JSON.
 
 mod errors;
+mod faults;
 mod incoming;
 mod line;
 pub mod memory;
@@ -51,9 +53,9 @@ use super::profile::Profile;
 use crate::sms::pdumode;
 use crate::sms::timestamp::Timestamp;
 use errors::Fail;
-use incoming::{Incoming, parse_sender};
+use incoming::Incoming;
 use line::Mode;
-use memory::{Mem, Memories, Stored};
+use memory::Memories;
 use network::registered;
 use parse::{Cmd, Kind};
 
@@ -689,23 +691,6 @@ impl Modem {
         }
     }
 
-    /// The SIM is ready: the SMS service starts, at once or after
-    /// [`ModemConfig::sms_init`] (only after a reboot: at power-on the
-    /// simulator is ready at once).
-    fn start_sms(&mut self) {
-        if self.cfg.sms_init.is_zero() || self.counters.reboots == 0 {
-            for u in self.cfg.profile.sms_ready_urcs {
-                self.urc(u);
-            }
-            return;
-        }
-        self.sms_starting = true;
-        self.fx.push(Effect::Schedule(
-            self.cfg.sms_init,
-            Timer::SmsReady { epoch: self.epoch },
-        ));
-    }
-
     fn need_sim_cms(&self) -> Result<(), Fail> {
         match self.sim {
             Sim::Ready if self.sms_starting => Err(Fail::Cms(314)),
@@ -772,35 +757,10 @@ impl Modem {
                 // The network's report; lost only if no send with that mr exists.
                 let _ = self.status_report(mr, status, None);
             }
-            Timer::HangEnd { seq } if seq == self.hang_seq && self.hung => {
-                self.hung = false;
-                self.flush();
-                self.pump();
-            }
-            Timer::BootDone { epoch } if epoch == self.epoch && self.booting => {
-                self.booting = false;
-                for u in self.cfg.profile.boot_urcs {
-                    self.urc(u);
-                }
-                if self.sim == Sim::Ready {
-                    for u in self.cfg.profile.sim_ready_urcs {
-                        self.urc(u);
-                    }
-                    self.start_sms();
-                } else if self.cfg.profile.sim_ready_urcs.contains(&"+CPIN: READY") {
-                    self.urc("+CPIN: SIM PIN");
-                }
-                self.flush();
-                self.pump();
-                self.schedule_periodic();
-            }
+            Timer::HangEnd { seq } if seq == self.hang_seq && self.hung => self.hang_over(),
+            Timer::BootDone { epoch } if epoch == self.epoch && self.booting => self.boot_done(),
             Timer::SmsReady { epoch } if epoch == self.epoch && self.sms_starting => {
-                self.sms_starting = false;
-                for u in self.cfg.profile.sms_ready_urcs {
-                    self.urc(u);
-                }
-                self.flush();
-                self.pump();
+                self.sms_ready()
             }
             Timer::Periodic { epoch } if epoch == self.epoch => self.periodic_urcs(),
             _ => {}
@@ -836,12 +796,7 @@ impl Modem {
 
     /// No answers at all for `duration`; input in that time is lost.
     pub fn hang(&mut self, duration: Duration) {
-        self.hang_seq += 1;
-        self.hung = true;
-        self.fx.push(Effect::Schedule(
-            duration,
-            Timer::HangEnd { seq: self.hang_seq },
-        ));
+        self.start_hang(duration);
     }
 
     /// The next `count` sends fail with `+CMS ERROR: <code>` (after the network delay).
@@ -867,28 +822,7 @@ impl Modem {
     /// A module reset: settings back to defaults, the command in flight lost,
     /// the SIM locked again if it has a PIN; boot URCs after the boot time.
     pub fn reboot(&mut self) {
-        self.counters.reboots += 1;
-        self.epoch += 1;
-        self.booting = true;
-        self.sms_starting = false;
-        self.hung = false;
-        self.mode = Mode::Command;
-        self.line.clear();
-        self.typeahead.clear();
-        self.held.clear();
-        self.held_urcs.clear();
-        self.pending_send = None;
-        self.awaiting_cnma = false;
-        self.set = Settings::defaults(self.cfg.echo);
-        self.memories.reset_selection();
-        self.cfun = 1;
-        if self.cfg.pin.is_some() {
-            self.sim = Sim::Pin { attempts: 3 };
-        }
-        self.fx.push(Effect::Schedule(
-            self.cfg.profile.boot_time,
-            Timer::BootDone { epoch: self.epoch },
-        ));
+        self.reset();
     }
 
     /// Fills every free slot of the memory called `mem` (None: the current
@@ -897,37 +831,7 @@ impl Modem {
     /// it is "SR", until the host deletes something. "SR" gets status
     /// reports, the other memories SMS-DELIVERs. Returns how many were added.
     pub fn fill_memory(&mut self, mem: Option<&str>) -> Result<usize, String> {
-        let mem = match mem {
-            None => self.memories.selection()[2],
-            Some(name) => self.memories.find(name).ok_or_else(|| {
-                let names: Vec<&str> = self.memories.names().map(Mem::name).collect();
-                format!(
-                    "no memory {name:?} on profile {} (it has {})",
-                    self.cfg.profile.name,
-                    names.join(", ")
-                )
-            })?,
-        };
-        let mut n = 0;
-        while !self.memories.get(mem).is_full() {
-            let (pdu, tpdu_len) = if mem == Mem::Sr {
-                let ra = parse_sender("+15550009999")?;
-                let tpdu = self.report_tpdu(n as u8, 0, ra)?;
-                self.with_smsc(tpdu)
-            } else {
-                let text = format!("filler {}", n + 1);
-                self.make_delivers("+15550009999", &text, false, None)?
-                    .pop()
-                    .ok_or("no filler part")?
-            };
-            self.memories.get_mut(mem).store(Stored {
-                stat: 1,
-                pdu,
-                tpdu_len,
-            });
-            n += 1;
-        }
-        Ok(n)
+        self.fill(mem)
     }
 
     /// Network registration: `stat` 1 home, 5 roaming, 0 not searching,
