@@ -23,17 +23,20 @@
 //!   commands);
 //! - `line`: the line discipline: echo, command lines, the `> ` prompt and
 //!   the PDU after it, the framing of answers and the holding of URCs;
-//! - `network`: registration and signal as the host sees them, with their
-//!   URCs;
-//! - `incoming`: what the network delivers (messages, status reports),
-//!   queued and routed per `AT+CNMI` into URCs or memories;
+//! - `commands`: the command table and its general and SIM families;
+//!   `sms_commands`: the SMS family;
+//! - `network`: registration and signal as the host sees them, their
+//!   commands and URCs;
 //! - `sending`: the PDU after the prompt, stored (`AT+CMGW`) or sent
 //!   (`AT+CMGS`), the send in flight and the send faults;
+//! - `incoming`: what the network delivers (messages, status reports),
+//!   queued and routed per `AT+CNMI` into URCs or memories;
 //! - `faults`: hangs, reboots and what follows them, a full memory;
 //! - `errors`: `ERROR`, `+CME ERROR` and `+CMS ERROR` in the form
 //!   `AT+CMEE` asks for;
 //! - `snapshot`: [`Modem::state`], everything observable as JSON.
 
+mod commands;
 mod errors;
 mod faults;
 mod incoming;
@@ -42,6 +45,7 @@ pub mod memory;
 mod network;
 mod parse;
 mod sending;
+mod sms_commands;
 mod snapshot;
 
 use std::collections::VecDeque;
@@ -50,14 +54,10 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::profile::Profile;
-use crate::sms::pdumode;
 use crate::sms::timestamp::Timestamp;
-use errors::Fail;
 use incoming::Incoming;
 use line::Mode;
 use memory::Memories;
-use network::registered;
-use parse::{Cmd, Kind};
 
 /// The simulated modem's fixed settings.
 #[derive(Debug, Clone)]
@@ -148,6 +148,8 @@ pub enum Timer {
     Periodic { epoch: u64 },
 }
 
+/// The SIM's lock (27.007 §8.3): a wrong PIN costs one of three attempts,
+/// the last one locks it behind its PUK.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Sim {
     Ready,
@@ -168,13 +170,7 @@ pub struct Sent {
     pub pdu: String,
 }
 
-/// What one command asks for besides its text.
-enum Outcome {
-    Lines(Vec<String>),
-    Prompt { write: Option<u8>, len: usize },
-    Reboot,
-}
-
+/// What `state` counts.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 struct Counters {
     commands: u64,
@@ -189,6 +185,8 @@ struct Counters {
     reboots: u64,
 }
 
+/// The host's settings, which `ATZ`, `AT&F` and a reboot put back to
+/// power-on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Settings {
     echo: bool,
@@ -335,421 +333,8 @@ impl Modem {
         self.take_effects()
     }
 
-    // ---- commands ----
-
-    fn command(&mut self, cmd: &Cmd) -> Result<Outcome, Fail> {
-        let lines = |v: Vec<String>| Ok(Outcome::Lines(v));
-        let ok = || Ok(Outcome::Lines(Vec::new()));
-        let name = cmd.name.as_str();
-        let n = cmd.int(0);
-        match (name, &cmd.kind) {
-            // Basic commands.
-            ("E", Kind::Basic) => match n {
-                None | Some(0) => {
-                    self.set.echo = false;
-                    ok()
-                }
-                Some(1) => {
-                    self.set.echo = true;
-                    ok()
-                }
-                _ => Err(Fail::Plain),
-            },
-            ("Z" | "&F", Kind::Basic) => {
-                self.set = Settings::defaults(self.cfg.echo);
-                self.memories.reset_selection();
-                ok()
-            }
-            ("V" | "Q" | "&C" | "&D" | "&K" | "&W" | "H" | "X" | "L" | "M", Kind::Basic) => ok(),
-            ("I", Kind::Basic) => {
-                let p = self.cfg.profile;
-                lines(vec![
-                    format!("Manufacturer: {}", p.manufacturer),
-                    format!("Model: {}", p.model),
-                    format!("Revision: {}", p.revision),
-                    format!("IMEI: {}", p.imei),
-                    "+GCAP: +CGSM".into(),
-                ])
-            }
-            ("S", Kind::Read) => lines(vec!["000".into()]),
-            ("S", Kind::Set) => ok(),
-
-            ("+CMEE", Kind::Set) => match n {
-                Some(v @ 0..=2) => {
-                    self.set.cmee = v as u8;
-                    ok()
-                }
-                _ => Err(Fail::Cme(50)),
-            },
-            ("+CMEE", Kind::Read) => lines(vec![format!("+CMEE: {}", self.set.cmee)]),
-            ("+CMEE", Kind::Test) => lines(vec!["+CMEE: (0-2)".into()]),
-
-            ("+CPIN", Kind::Read) => lines(vec![format!("+CPIN: {}", self.cpin_state())]),
-            ("+CPIN", Kind::Test) => ok(),
-            ("+CPIN", Kind::Set) => self.enter_pin(cmd.str(0).unwrap_or_default()),
-
-            ("+CFUN", Kind::Read) => lines(vec![format!("+CFUN: {}", self.cfun)]),
-            ("+CFUN", Kind::Test) => lines(vec!["+CFUN: (0,1,4),(0,1)".into()]),
-            ("+CFUN", Kind::Set) => {
-                let fun = n.ok_or(Fail::Cme(50))?;
-                let rst = cmd.int(1).unwrap_or(0);
-                if !matches!(fun, 0 | 1 | 4) || rst > 1 {
-                    return Err(Fail::Cme(50));
-                }
-                if rst == 1 {
-                    return Ok(Outcome::Reboot);
-                }
-                let before = self.reg_stat();
-                self.cfun = fun as u8;
-                self.registration_changed(before);
-                ok()
-            }
-
-            ("+CGMI" | "+GMI", Kind::Exec) => lines(vec![self.cfg.profile.manufacturer.into()]),
-            ("+CGMM" | "+GMM", Kind::Exec) => lines(vec![self.cfg.profile.model.into()]),
-            ("+CGMR" | "+GMR", Kind::Exec) => lines(vec![self.cfg.profile.revision.into()]),
-            ("+CGSN" | "+GSN", Kind::Exec) => lines(vec![self.cfg.profile.imei.into()]),
-            (
-                "+CGMI" | "+GMI" | "+CGMM" | "+GMM" | "+CGMR" | "+GMR" | "+CGSN" | "+GSN",
-                Kind::Test,
-            ) => ok(),
-            ("+GCAP", Kind::Exec) => lines(vec!["+GCAP: +CGSM".into()]),
-            ("+CIMI", Kind::Exec) => {
-                self.need_sim_cme()?;
-                lines(vec![self.cfg.profile.imsi.into()])
-            }
-            ("+CCID" | "+ICCID" | "+QCCID", Kind::Exec | Kind::Read) => {
-                self.need_sim_cme()?;
-                lines(vec![format!("{}: {}", name, self.cfg.profile.iccid)])
-            }
-
-            ("+CREG" | "+CGREG" | "+CEREG", _) => self.creg(name, cmd),
-            ("+CSQ", Kind::Exec) => lines(vec![format!("+CSQ: {},99", self.effective_rssi())]),
-            ("+CSQ", Kind::Test) => lines(vec!["+CSQ: (0-31,99),(0-7,99)".into()]),
-            ("+COPS", Kind::Read) => {
-                if registered(self.reg_stat()) {
-                    lines(vec![format!(
-                        "+COPS: 0,0,\"{}\",{}",
-                        self.cfg.profile.operator, self.cfg.profile.act
-                    )])
-                } else {
-                    lines(vec!["+COPS: 0".into()])
-                }
-            }
-            ("+COPS", Kind::Set) => ok(),
-            ("+COPS", Kind::Test) => lines(vec![format!(
-                "+COPS: (2,\"{}\",\"TestNet\",\"00101\",{}),,(0-4),(0-2)",
-                self.cfg.profile.operator, self.cfg.profile.act
-            )]),
-
-            ("+CSCS", Kind::Read) => lines(vec![format!("+CSCS: \"{}\"", self.set.cscs)]),
-            ("+CSCS", Kind::Test) => lines(vec!["+CSCS: (\"IRA\",\"GSM\",\"UCS2\")".into()]),
-            ("+CSCS", Kind::Set) => match cmd.str(0).map(|s| s.to_ascii_uppercase()) {
-                Some(s) if matches!(s.as_str(), "IRA" | "GSM" | "UCS2") => {
-                    self.set.cscs = s;
-                    ok()
-                }
-                _ => Err(Fail::Cme(4)),
-            },
-
-            // SMS commands (27.005).
-            ("+CMGF", Kind::Read) => lines(vec!["+CMGF: 0".into()]),
-            ("+CMGF", Kind::Test) => lines(vec!["+CMGF: (0)".into()]),
-            ("+CMGF", Kind::Set) => match n {
-                Some(0) => ok(),
-                // Text mode is not simulated.
-                _ => Err(Fail::Cms(303)),
-            },
-            ("+CSMS", Kind::Read) => lines(vec![format!("+CSMS: {},1,1,1", self.set.csms)]),
-            ("+CSMS", Kind::Test) => lines(vec!["+CSMS: (0,1)".into()]),
-            ("+CSMS", Kind::Set) => match n {
-                Some(v @ 0..=1) => {
-                    self.set.csms = v as u8;
-                    lines(vec!["+CSMS: 1,1,1".into()])
-                }
-                _ => Err(Fail::Cms(303)),
-            },
-            ("+CNMI", Kind::Read) => {
-                let c = self.set.cnmi;
-                lines(vec![format!(
-                    "+CNMI: {},{},{},{},{}",
-                    c[0], c[1], c[2], c[3], c[4]
-                )])
-            }
-            ("+CNMI", Kind::Test) => lines(vec!["+CNMI: (0-3),(0-3),(0,2),(0-2),(0,1)".into()]),
-            ("+CNMI", Kind::Set) => {
-                let max = [3, 3, 2, 2, 1];
-                let mut c = [0u8; 5];
-                for (i, slot) in c.iter_mut().enumerate() {
-                    if let Some(arg) = cmd.args.get(i).filter(|a| !a.is_empty()) {
-                        match arg.parse::<u8>() {
-                            Ok(v) if v <= max[i] && !(i == 2 && v == 1) => *slot = v,
-                            _ => return Err(Fail::Cms(303)),
-                        }
-                    }
-                }
-                if cmd.args.len() > 5 {
-                    return Err(Fail::Cms(303));
-                }
-                self.set.cnmi = c;
-                self.pump();
-                ok()
-            }
-            ("+CNMA", Kind::Exec | Kind::Set) => {
-                if self.awaiting_cnma {
-                    self.awaiting_cnma = false;
-                    self.pump();
-                    ok()
-                } else {
-                    Err(Fail::Cms(340))
-                }
-            }
-            ("+CSCA", Kind::Read) => {
-                self.need_sim_cms()?;
-                let ty = if self.smsc.starts_with('+') { 145 } else { 129 };
-                lines(vec![format!("+CSCA: \"{}\",{}", self.smsc, ty)])
-            }
-            ("+CSCA", Kind::Set) => {
-                self.need_sim_cms()?;
-                let s = cmd.str(0).ok_or(Fail::Cms(304))?;
-                if s.len() > 20 || !s.chars().all(|c| c.is_ascii_digit() || c == '+') {
-                    return Err(Fail::Cms(304));
-                }
-                self.smsc = s.to_string();
-                ok()
-            }
-            ("+CSCA", Kind::Test) => ok(),
-            ("+CSMP", Kind::Read) => lines(vec!["+CSMP: 17,167,0,0".into()]),
-            ("+CSMP", Kind::Set) => ok(),
-            ("+CMMS", Kind::Read) => lines(vec![format!("+CMMS: {}", self.set.cmms)]),
-            ("+CMMS", Kind::Test) => lines(vec!["+CMMS: (0-2)".into()]),
-            ("+CMMS", Kind::Set) => match n {
-                Some(v @ 0..=2) => {
-                    self.set.cmms = v as u8;
-                    ok()
-                }
-                _ => Err(Fail::Cms(303)),
-            },
-            ("+CPMS", _) => self.cpms(cmd),
-            ("+CMGS", Kind::Test) => ok(),
-            ("+CMGS", Kind::Set) => {
-                self.need_sim_cms()?;
-                let len = n.ok_or(Fail::Cms(304))?;
-                if !(7..=164).contains(&len) || cmd.args.len() > 1 {
-                    return Err(Fail::Cms(304));
-                }
-                Ok(Outcome::Prompt {
-                    write: None,
-                    len: len as usize,
-                })
-            }
-            ("+CMGW", Kind::Test) => ok(),
-            ("+CMGW", Kind::Set) => {
-                self.need_sim_cms()?;
-                let len = n.ok_or(Fail::Cms(304))?;
-                let stat = cmd.int(1).unwrap_or(2);
-                if !(7..=164).contains(&len) || stat > 3 {
-                    return Err(Fail::Cms(304));
-                }
-                Ok(Outcome::Prompt {
-                    write: Some(stat as u8),
-                    len: len as usize,
-                })
-            }
-            ("+CMGL", Kind::Test) => lines(vec!["+CMGL: (0-4)".into()]),
-            ("+CMGL", Kind::Set | Kind::Exec) => {
-                self.need_sim_cms()?;
-                let stat = match cmd.args.first() {
-                    None => 0,
-                    Some(a) => a
-                        .parse::<u8>()
-                        .ok()
-                        .filter(|s| *s <= 4)
-                        .ok_or(Fail::Cms(302))?,
-                };
-                let mut out = Vec::new();
-                for (i, m) in self.memories.read().messages_mut() {
-                    if stat == 4 || m.stat == stat {
-                        out.push(format!("+CMGL: {},{},,{}", i, m.stat, m.tpdu_len));
-                        out.push(pdumode::to_hex(&m.pdu));
-                        if m.stat == 0 {
-                            m.stat = 1;
-                        }
-                    }
-                }
-                lines(if out.is_empty() {
-                    Vec::new()
-                } else {
-                    vec![out.join("\r\n")]
-                })
-            }
-            ("+CMGR", Kind::Test) => ok(),
-            ("+CMGR", Kind::Set) => {
-                self.need_sim_cms()?;
-                match self.memories.read().slot(n).map_err(Fail::Cms)?.as_mut() {
-                    Some(m) => {
-                        let l = [
-                            format!("+CMGR: {},,{}", m.stat, m.tpdu_len),
-                            pdumode::to_hex(&m.pdu),
-                        ];
-                        if m.stat == 0 {
-                            m.stat = 1;
-                        }
-                        lines(vec![l.join("\r\n")])
-                    }
-                    None => ok(),
-                }
-            }
-            ("+CMGD", Kind::Test) => {
-                let used: Vec<String> = self
-                    .memories
-                    .read()
-                    .messages()
-                    .map(|(i, _)| i.to_string())
-                    .collect();
-                lines(vec![format!("+CMGD: ({}),(0-4)", used.join(","))])
-            }
-            ("+CMGD", Kind::Set) => {
-                self.need_sim_cms()?;
-                let flag = u8::try_from(cmd.int(1).unwrap_or(0))
-                    .ok()
-                    .filter(|f| *f <= 4)
-                    .ok_or(Fail::Cms(302))?;
-                if flag == 0 {
-                    *self.memories.read().slot(n).map_err(Fail::Cms)? = None;
-                } else {
-                    self.memories.read().delete_by_flag(flag);
-                }
-                self.memory_full_told = false;
-                self.pump();
-                ok()
-            }
-
-            ("^CURC", _) if !self.cfg.profile.periodic_urcs.is_empty() => match cmd.kind {
-                Kind::Set => match n {
-                    Some(v @ 0..=1) => {
-                        self.set.curc = v == 1;
-                        ok()
-                    }
-                    _ => Err(Fail::Plain),
-                },
-                Kind::Read => lines(vec![format!("^CURC: {}", u8::from(self.set.curc))]),
-                _ => ok(),
-            },
-
-            (_, Kind::Set | Kind::Test) if self.cfg.profile.vendor_ok.contains(&name) => ok(),
-
-            _ => {
-                self.counters.unknown += 1;
-                Err(Fail::Plain)
-            }
-        }
-    }
-
-    fn cpin_state(&self) -> &'static str {
-        match self.sim {
-            Sim::Ready => "READY",
-            Sim::Pin { .. } => "SIM PIN",
-            Sim::Puk => "SIM PUK",
-        }
-    }
-
-    fn enter_pin(&mut self, given: &str) -> Result<Outcome, Fail> {
-        match self.sim {
-            Sim::Ready => Err(Fail::Cme(3)),
-            Sim::Puk => Err(Fail::Cme(12)),
-            Sim::Pin { attempts } => {
-                if self.cfg.pin.as_deref() == Some(given) {
-                    let before = self.reg_stat();
-                    self.sim = Sim::Ready;
-                    for u in self.cfg.profile.sim_ready_urcs {
-                        self.urc(u);
-                    }
-                    self.start_sms();
-                    self.registration_changed(before);
-                    self.pump();
-                    Ok(Outcome::Lines(Vec::new()))
-                } else {
-                    self.sim = if attempts <= 1 {
-                        Sim::Puk
-                    } else {
-                        Sim::Pin {
-                            attempts: attempts - 1,
-                        }
-                    };
-                    Err(Fail::Cme(16))
-                }
-            }
-        }
-    }
-
-    fn need_sim_cme(&self) -> Result<(), Fail> {
-        match self.sim {
-            Sim::Ready => Ok(()),
-            Sim::Pin { .. } => Err(Fail::Cme(11)),
-            Sim::Puk => Err(Fail::Cme(12)),
-        }
-    }
-
-    fn need_sim_cms(&self) -> Result<(), Fail> {
-        match self.sim {
-            Sim::Ready if self.sms_starting => Err(Fail::Cms(314)),
-            Sim::Ready => Ok(()),
-            Sim::Pin { .. } => Err(Fail::Cms(311)),
-            Sim::Puk => Err(Fail::Cms(316)),
-        }
-    }
-
-    fn cpms(&mut self, cmd: &Cmd) -> Result<Outcome, Fail> {
-        match cmd.kind {
-            Kind::Test => Ok(Outcome::Lines(vec![self.memories.cpms_test()])),
-            Kind::Read => {
-                self.need_sim_cms()?;
-                Ok(Outcome::Lines(vec![self.memories.cpms_read()]))
-            }
-            Kind::Set => {
-                self.need_sim_cms()?;
-                let answer = self.memories.cpms_set(&cmd.args).map_err(Fail::Cms)?;
-                // A new <mem3> may have room for messages the network holds.
-                self.memory_full_told = false;
-                self.pump();
-                Ok(Outcome::Lines(vec![answer]))
-            }
-            Kind::Exec | Kind::Basic => Err(Fail::Plain),
-        }
-    }
-
-    fn creg(&mut self, name: &str, cmd: &Cmd) -> Result<Outcome, Fail> {
-        let which = match name {
-            "+CREG" => 0,
-            "+CGREG" => 1,
-            _ => 2,
-        };
-        match cmd.kind {
-            Kind::Test => Ok(Outcome::Lines(vec![format!("{name}: (0-2)")])),
-            Kind::Set => match cmd.int(0) {
-                Some(v @ 0..=2) => {
-                    self.set.creg[which] = v as u8;
-                    Ok(Outcome::Lines(Vec::new()))
-                }
-                _ => Err(Fail::Cme(50)),
-            },
-            Kind::Read => {
-                let n = self.set.creg[which];
-                let stat = self.reg_stat();
-                let mut s = format!("{name}: {n},{stat}");
-                if n == 2 && registered(stat) {
-                    s.push_str(&self.location(which));
-                }
-                Ok(Outcome::Lines(vec![s]))
-            }
-            _ => Err(Fail::Plain),
-        }
-    }
-
-    // ---- timers ----
-
-    /// A timer scheduled earlier is due.
+    /// A timer scheduled earlier is due. A timer from before a reboot (an
+    /// older epoch) or of an earlier hang is stale and does nothing.
     pub fn fire(&mut self, timer: Timer) -> Vec<Effect> {
         match timer {
             Timer::SendDone { epoch } if epoch == self.epoch => self.send_done(),
@@ -767,6 +352,8 @@ impl Modem {
         }
         self.take_effects()
     }
+
+    // The control protocol's requests: the network's side, then faults.
 
     /// Delivers a text from `from` (a number, or an alphanumeric sender),
     /// split into as many SMS-DELIVER parts as it needs (GSM 7-bit when
@@ -845,6 +432,8 @@ impl Modem {
         self.registration_changed(before);
     }
 
+    /// Changes the network's delays and the SMS start-up time (see
+    /// [`ModemConfig`]) for what comes next.
     pub fn set_delays(
         &mut self,
         send: Option<Duration>,

@@ -20,9 +20,10 @@
 //! While the modem is quiet (hung or booting) nothing goes out and input is
 //! lost.
 
+use super::commands::Outcome;
 use super::errors::Fail;
 use super::parse::split_command;
-use super::{Effect, Modem, Outcome};
+use super::{Effect, Modem};
 
 /// Longest command line accepted; longer lines are answered with `ERROR`.
 pub(super) const MAX_LINE: usize = 4096;

@@ -10,12 +10,93 @@
 //! for the host that asked for one, and registering lets held messages in.
 //! Unregistered, sends fail and incoming messages wait.
 //!
-//! The Huawei profile also reports its signal unasked: `^RSSI` (and
-//! `^BOOT`) every few seconds until `AT^CURC=0`.
+//! The commands that show or change them (`+CFUN`, `+CREG` and its
+//! siblings, `+CSQ`, `+COPS`) are here too, next to the state they read. The
+//! Huawei profile also reports its signal unasked: `^RSSI` (and `^BOOT`)
+//! every few seconds until `AT^CURC=0`.
 
+use super::commands::{Answer, Outcome, lines, ok};
+use super::errors::Fail;
+use super::parse::{Cmd, Kind};
 use super::{Effect, Modem, Sim, Timer};
 
 impl Modem {
+    /// The radio and the network: `+CFUN` (27.007 §8.2), `+CREG`,
+    /// `+CGREG`, `+CEREG` (27.007 §7.2, §10.1), `+CSQ` (27.007 §8.5),
+    /// `+COPS` (27.007 §7.3).
+    pub(super) fn network_command(&mut self, cmd: &Cmd) -> Answer {
+        let name = cmd.name.as_str();
+        let n = cmd.int(0);
+        match (name, &cmd.kind) {
+            ("+CFUN", Kind::Read) => lines(vec![format!("+CFUN: {}", self.cfun)]),
+            ("+CFUN", Kind::Test) => lines(vec!["+CFUN: (0,1,4),(0,1)".into()]),
+            ("+CFUN", Kind::Set) => {
+                let fun = n.ok_or(Fail::Cme(50))?;
+                let rst = cmd.int(1).unwrap_or(0);
+                if !matches!(fun, 0 | 1 | 4) || rst > 1 {
+                    return Err(Fail::Cme(50));
+                }
+                if rst == 1 {
+                    return Ok(Some(Outcome::Reboot));
+                }
+                let before = self.reg_stat();
+                self.cfun = fun as u8;
+                self.registration_changed(before);
+                ok()
+            }
+
+            ("+CREG" | "+CGREG" | "+CEREG", _) => self.creg(name, cmd).map(Some),
+            ("+CSQ", Kind::Exec) => lines(vec![format!("+CSQ: {},99", self.effective_rssi())]),
+            ("+CSQ", Kind::Test) => lines(vec!["+CSQ: (0-31,99),(0-7,99)".into()]),
+            ("+COPS", Kind::Read) => {
+                if registered(self.reg_stat()) {
+                    lines(vec![format!(
+                        "+COPS: 0,0,\"{}\",{}",
+                        self.cfg.profile.operator, self.cfg.profile.act
+                    )])
+                } else {
+                    lines(vec!["+COPS: 0".into()])
+                }
+            }
+            ("+COPS", Kind::Set) => ok(),
+            ("+COPS", Kind::Test) => lines(vec![format!(
+                "+COPS: (2,\"{}\",\"TestNet\",\"00101\",{}),,(0-4),(0-2)",
+                self.cfg.profile.operator, self.cfg.profile.act
+            )]),
+            _ => Ok(None),
+        }
+    }
+
+    /// `AT+CREG`, `AT+CGREG` and `AT+CEREG` (`name`): `n` 1 and 2 ask for
+    /// URCs, 2 with the location.
+    fn creg(&mut self, name: &str, cmd: &Cmd) -> Result<Outcome, Fail> {
+        let which = match name {
+            "+CREG" => 0,
+            "+CGREG" => 1,
+            _ => 2,
+        };
+        match cmd.kind {
+            Kind::Test => Ok(Outcome::Lines(vec![format!("{name}: (0-2)")])),
+            Kind::Set => match cmd.int(0) {
+                Some(v @ 0..=2) => {
+                    self.set.creg[which] = v as u8;
+                    Ok(Outcome::Lines(Vec::new()))
+                }
+                _ => Err(Fail::Cme(50)),
+            },
+            Kind::Read => {
+                let n = self.set.creg[which];
+                let stat = self.reg_stat();
+                let mut s = format!("{name}: {n},{stat}");
+                if n == 2 && registered(stat) {
+                    s.push_str(&self.location(which));
+                }
+                Ok(Outcome::Lines(vec![s]))
+            }
+            _ => Err(Fail::Plain),
+        }
+    }
+
     /// What `n=2` adds to a registered stat: `<lac>,<ci>`, and `<AcT>` for
     /// `+CGREG` and `+CEREG` (`which` 1 and 2). One cell, always the same.
     pub(super) fn location(&self, which: usize) -> String {

@@ -9,7 +9,7 @@ use super::*;
 use crate::sim::profile::{GENERIC, HUAWEI, Profile, SIMCOM};
 use crate::sms::address::Address;
 use crate::sms::dcs::{Alphabet, Dcs};
-use crate::sms::pdumode::Pdu;
+use crate::sms::pdumode::{self, Pdu};
 use crate::sms::tpdu::{Submit, Tpdu};
 use crate::sms::userdata::UserData;
 
