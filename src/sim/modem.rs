@@ -15,30 +15,49 @@
 //! arrives, the terminating `\r` included.
 //!
 //! The SMS memories ("SM", "ME", "SR"), which of them each command uses and
-//! the `AT+CPMS` answers are in [`memory`].
+//! the `AT+CPMS` answers are in [`memory`]. The rest is split by concern into
+//! private modules, each adding to `impl Modem` what its concern needs, so
+//! that this file keeps the state, the constructor and the public API:
+//!
+//! - `parse`: the AT command-line parser (`AT` and what follows, split into
+//!   commands);
+//! - `line`: the line discipline: echo, command lines, the `> ` prompt and
+//!   the PDU after it, the framing of answers and the holding of URCs;
+//! - `commands`: the command table and its general and SIM families;
+//!   `sms_commands`: the SMS family;
+//! - `network`: registration and signal as the host sees them, their
+//!   commands and URCs;
+//! - `sending`: the PDU after the prompt, stored (`AT+CMGW`) or sent
+//!   (`AT+CMGS`), the send in flight and the send faults;
+//! - `incoming`: what the network delivers (messages, status reports),
+//!   queued and routed per `AT+CNMI` into URCs or memories;
+//! - `faults`: hangs, reboots and what follows them, a full memory;
+//! - `errors`: `ERROR`, `+CME ERROR` and `+CMS ERROR` in the form
+//!   `AT+CMEE` asks for;
+//! - `snapshot`: [`Modem::state`], everything observable as JSON.
 
+mod commands;
+mod errors;
+mod faults;
+mod incoming;
+mod line;
 pub mod memory;
+mod network;
+mod parse;
+mod sending;
+mod sms_commands;
+mod snapshot;
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::profile::Profile;
-use crate::sms::address::Address;
-use crate::sms::dcs::{Alphabet, Dcs};
-use crate::sms::pdumode::{self, Pdu};
-use crate::sms::segment::{self, Options};
 use crate::sms::timestamp::Timestamp;
-use crate::sms::tpdu::{Deliver, Direction, Status, StatusReport, Tpdu};
-use crate::sms::udh::{Concat, Ie, Udh};
-use crate::sms::userdata::{Body, UserData};
-use memory::{Mem, Memories, Stored, WhenFull};
-
-/// Longest command line accepted; longer lines are answered with `ERROR`.
-const MAX_LINE: usize = 4096;
-/// Longest PDU (hex characters) accepted after the prompt.
-const MAX_PDU_HEX: usize = 2 * 200;
+use incoming::Incoming;
+use line::Mode;
+use memory::Memories;
 
 /// The simulated modem's fixed settings.
 #[derive(Debug, Clone)]
@@ -129,25 +148,13 @@ pub enum Timer {
     Periodic { epoch: u64 },
 }
 
+/// The SIM's lock (27.007 §8.3): a wrong PIN costs one of three attempts,
+/// the last one locks it behind its PUK.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Sim {
     Ready,
     Pin { attempts: u8 },
     Puk,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum IncomingKind {
-    Deliver,
-    Report,
-}
-
-/// A message the "network" is trying to deliver.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Incoming {
-    kind: IncomingKind,
-    pdu: Vec<u8>,
-    tpdu_len: usize,
 }
 
 /// A message the modem has sent (the SMSC accepted it).
@@ -163,32 +170,7 @@ pub struct Sent {
     pub pdu: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Mode {
-    Command,
-    Prompt {
-        write: Option<u8>,
-        len: usize,
-        hex: Vec<u8>,
-    },
-    /// A send is with the network; input waits.
-    Busy,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Fail {
-    Plain,
-    Cme(u16),
-    Cms(u16),
-}
-
-/// What one command asks for besides its text.
-enum Outcome {
-    Lines(Vec<String>),
-    Prompt { write: Option<u8>, len: usize },
-    Reboot,
-}
-
+/// What `state` counts.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 struct Counters {
     commands: u64,
@@ -203,6 +185,8 @@ struct Counters {
     reboots: u64,
 }
 
+/// The host's settings, which `ATZ`, `AT&F` and a reboot put back to
+/// power-on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Settings {
     echo: bool,
@@ -338,42 +322,6 @@ impl Modem {
         out
     }
 
-    fn quiet(&self) -> bool {
-        self.hung || self.booting
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        if bytes.is_empty() {
-            return;
-        }
-        if self.quiet() {
-            self.held.extend_from_slice(bytes);
-        } else {
-            self.fx.push(Effect::Write(bytes.to_vec()));
-        }
-    }
-
-    fn urc(&mut self, text: &str) {
-        let framed = format!("\r\n{text}\r\n");
-        if self.quiet() || self.executing || self.mode != Mode::Command {
-            self.held_urcs.extend_from_slice(framed.as_bytes());
-        } else {
-            self.fx.push(Effect::Write(framed.into_bytes()));
-        }
-    }
-
-    fn flush(&mut self) {
-        if self.quiet() || self.mode != Mode::Command {
-            return;
-        }
-        let held = std::mem::take(&mut self.held);
-        self.write(&held);
-        let urcs = std::mem::take(&mut self.held_urcs);
-        self.write(&urcs);
-    }
-
-    // ---- input ----
-
     /// Bytes from the host.
     pub fn feed(&mut self, bytes: &[u8]) -> Vec<Effect> {
         if self.quiet() {
@@ -385,777 +333,8 @@ impl Modem {
         self.take_effects()
     }
 
-    fn process_input(&mut self) {
-        while !self.quiet() && self.mode != Mode::Busy {
-            let Some(b) = self.typeahead.pop_front() else {
-                break;
-            };
-            if matches!(self.mode, Mode::Prompt { .. }) {
-                self.prompt_byte(b);
-            } else {
-                self.command_byte(b);
-            }
-        }
-    }
-
-    fn command_byte(&mut self, b: u8) {
-        match b {
-            b'\r' => {
-                if self.set.echo {
-                    self.write(b"\r");
-                }
-                let line = std::mem::take(&mut self.line);
-                let overflow = std::mem::replace(&mut self.line_overflow, false);
-                if overflow {
-                    self.finish(Vec::new(), Err(Fail::Plain));
-                } else {
-                    self.execute_line(&line);
-                }
-            }
-            b'\n' => {
-                if self.set.echo {
-                    self.write(b"\n");
-                }
-            }
-            0x08 | 0x7F => {
-                if self.line.pop().is_some() && self.set.echo {
-                    self.write(&[b]);
-                }
-            }
-            // ESC and Ctrl-Z outside a prompt abandon the line.
-            0x1A | 0x1B => self.line.clear(),
-            0x00 => {}
-            _ => {
-                if self.set.echo {
-                    self.write(&[b]);
-                }
-                if self.line.len() < MAX_LINE {
-                    self.line.push(b);
-                } else {
-                    self.line_overflow = true;
-                }
-            }
-        }
-    }
-
-    fn prompt_byte(&mut self, b: u8) {
-        let Mode::Prompt { write, len, hex } = &mut self.mode else {
-            return;
-        };
-        match b {
-            0x1A => {
-                let (write, len, hex) = (*write, *len, std::mem::take(hex));
-                self.mode = Mode::Command;
-                self.submit(write, len, &hex);
-            }
-            0x1B => {
-                self.mode = Mode::Command;
-                self.write(b"\r\nOK\r\n");
-                self.flush();
-            }
-            _ => {
-                if hex.len() < MAX_PDU_HEX + 16 {
-                    hex.push(b);
-                }
-                if self.set.echo && b != b'\r' && b != b'\n' {
-                    self.write(&[b]);
-                }
-            }
-        }
-    }
-
-    fn execute_line(&mut self, line: &[u8]) {
-        let Some(start) = line.windows(2).position(|w| w.eq_ignore_ascii_case(b"AT")) else {
-            // Not a command (noise, or a bare CR): real modems say nothing.
-            return;
-        };
-        let Ok(body) = std::str::from_utf8(&line[start + 2..]) else {
-            self.counters.commands += 1;
-            self.finish(Vec::new(), Err(Fail::Plain));
-            return;
-        };
-        self.counters.commands += 1;
-        self.executing = true;
-        let body = body.trim_end().to_string();
-        let mut blocks = Vec::new();
-        let mut rest = body.as_str();
-        loop {
-            rest = rest.trim_start_matches([' ', ';']);
-            if rest.is_empty() {
-                break;
-            }
-            let (cmd, tail) = split_command(rest);
-            rest = tail;
-            match self.command(&cmd) {
-                Ok(Outcome::Lines(lines)) => {
-                    if !lines.is_empty() {
-                        blocks.push(lines);
-                    }
-                }
-                Ok(Outcome::Prompt { write, len }) => {
-                    self.mode = Mode::Prompt {
-                        write,
-                        len,
-                        hex: Vec::new(),
-                    };
-                    self.write(b"\r\n> ");
-                    self.executing = false;
-                    return;
-                }
-                Ok(Outcome::Reboot) => {
-                    self.finish(blocks, Ok(()));
-                    self.reboot();
-                    return;
-                }
-                Err(f) => {
-                    self.finish(blocks, Err(f));
-                    return;
-                }
-            }
-        }
-        self.finish(blocks, Ok(()));
-    }
-
-    /// Prints information blocks and the final result code.
-    fn finish(&mut self, blocks: Vec<Vec<String>>, result: Result<(), Fail>) {
-        let mut s = String::new();
-        for b in blocks {
-            s.push_str("\r\n");
-            s.push_str(&b.join("\r\n"));
-            s.push_str("\r\n");
-        }
-        s.push_str("\r\n");
-        s.push_str(&match result {
-            Ok(()) => "OK".to_string(),
-            Err(f) => self.fail_text(f),
-        });
-        s.push_str("\r\n");
-        self.write(s.as_bytes());
-        self.executing = false;
-        self.flush();
-    }
-
-    fn fail_text(&self, f: Fail) -> String {
-        match f {
-            Fail::Plain => "ERROR".into(),
-            Fail::Cme(n) => match self.set.cmee {
-                0 => "ERROR".into(),
-                1 => format!("+CME ERROR: {n}"),
-                _ => format!("+CME ERROR: {}", cme_text(n)),
-            },
-            // 27.005: +CMS ERROR does not depend on CMEE; only the text form does.
-            Fail::Cms(n) => match self.set.cmee {
-                2 => match self.cms_text(n) {
-                    Some(t) => format!("+CMS ERROR: {t}"),
-                    None => format!("+CMS ERROR: {n}"),
-                },
-                _ => format!("+CMS ERROR: {n}"),
-            },
-        }
-    }
-
-    fn cms_text(&self, n: u16) -> Option<&'static str> {
-        self.cfg
-            .profile
-            .cms_vendor_texts
-            .iter()
-            .find(|(c, _)| *c == n)
-            .map(|(_, t)| *t)
-            .or_else(|| cms_standard_text(n))
-    }
-
-    // ---- commands ----
-
-    fn command(&mut self, cmd: &Cmd) -> Result<Outcome, Fail> {
-        let lines = |v: Vec<String>| Ok(Outcome::Lines(v));
-        let ok = || Ok(Outcome::Lines(Vec::new()));
-        let name = cmd.name.as_str();
-        let n = cmd.int(0);
-        match (name, &cmd.kind) {
-            // Basic commands.
-            ("E", Kind::Basic) => match n {
-                None | Some(0) => {
-                    self.set.echo = false;
-                    ok()
-                }
-                Some(1) => {
-                    self.set.echo = true;
-                    ok()
-                }
-                _ => Err(Fail::Plain),
-            },
-            ("Z" | "&F", Kind::Basic) => {
-                self.set = Settings::defaults(self.cfg.echo);
-                self.memories.reset_selection();
-                ok()
-            }
-            ("V" | "Q" | "&C" | "&D" | "&K" | "&W" | "H" | "X" | "L" | "M", Kind::Basic) => ok(),
-            ("I", Kind::Basic) => {
-                let p = self.cfg.profile;
-                lines(vec![
-                    format!("Manufacturer: {}", p.manufacturer),
-                    format!("Model: {}", p.model),
-                    format!("Revision: {}", p.revision),
-                    format!("IMEI: {}", p.imei),
-                    "+GCAP: +CGSM".into(),
-                ])
-            }
-            ("S", Kind::Read) => lines(vec!["000".into()]),
-            ("S", Kind::Set) => ok(),
-
-            ("+CMEE", Kind::Set) => match n {
-                Some(v @ 0..=2) => {
-                    self.set.cmee = v as u8;
-                    ok()
-                }
-                _ => Err(Fail::Cme(50)),
-            },
-            ("+CMEE", Kind::Read) => lines(vec![format!("+CMEE: {}", self.set.cmee)]),
-            ("+CMEE", Kind::Test) => lines(vec!["+CMEE: (0-2)".into()]),
-
-            ("+CPIN", Kind::Read) => lines(vec![format!("+CPIN: {}", self.cpin_state())]),
-            ("+CPIN", Kind::Test) => ok(),
-            ("+CPIN", Kind::Set) => self.enter_pin(cmd.str(0).unwrap_or_default()),
-
-            ("+CFUN", Kind::Read) => lines(vec![format!("+CFUN: {}", self.cfun)]),
-            ("+CFUN", Kind::Test) => lines(vec!["+CFUN: (0,1,4),(0,1)".into()]),
-            ("+CFUN", Kind::Set) => {
-                let fun = n.ok_or(Fail::Cme(50))?;
-                let rst = cmd.int(1).unwrap_or(0);
-                if !matches!(fun, 0 | 1 | 4) || rst > 1 {
-                    return Err(Fail::Cme(50));
-                }
-                if rst == 1 {
-                    return Ok(Outcome::Reboot);
-                }
-                let before = self.reg_stat();
-                self.cfun = fun as u8;
-                self.registration_changed(before);
-                ok()
-            }
-
-            ("+CGMI" | "+GMI", Kind::Exec) => lines(vec![self.cfg.profile.manufacturer.into()]),
-            ("+CGMM" | "+GMM", Kind::Exec) => lines(vec![self.cfg.profile.model.into()]),
-            ("+CGMR" | "+GMR", Kind::Exec) => lines(vec![self.cfg.profile.revision.into()]),
-            ("+CGSN" | "+GSN", Kind::Exec) => lines(vec![self.cfg.profile.imei.into()]),
-            (
-                "+CGMI" | "+GMI" | "+CGMM" | "+GMM" | "+CGMR" | "+GMR" | "+CGSN" | "+GSN",
-                Kind::Test,
-            ) => ok(),
-            ("+GCAP", Kind::Exec) => lines(vec!["+GCAP: +CGSM".into()]),
-            ("+CIMI", Kind::Exec) => {
-                self.need_sim_cme()?;
-                lines(vec![self.cfg.profile.imsi.into()])
-            }
-            ("+CCID" | "+ICCID" | "+QCCID", Kind::Exec | Kind::Read) => {
-                self.need_sim_cme()?;
-                lines(vec![format!("{}: {}", name, self.cfg.profile.iccid)])
-            }
-
-            ("+CREG" | "+CGREG" | "+CEREG", _) => self.creg(name, cmd),
-            ("+CSQ", Kind::Exec) => lines(vec![format!("+CSQ: {},99", self.effective_rssi())]),
-            ("+CSQ", Kind::Test) => lines(vec!["+CSQ: (0-31,99),(0-7,99)".into()]),
-            ("+COPS", Kind::Read) => {
-                if registered(self.reg_stat()) {
-                    lines(vec![format!(
-                        "+COPS: 0,0,\"{}\",{}",
-                        self.cfg.profile.operator, self.cfg.profile.act
-                    )])
-                } else {
-                    lines(vec!["+COPS: 0".into()])
-                }
-            }
-            ("+COPS", Kind::Set) => ok(),
-            ("+COPS", Kind::Test) => lines(vec![format!(
-                "+COPS: (2,\"{}\",\"TestNet\",\"00101\",{}),,(0-4),(0-2)",
-                self.cfg.profile.operator, self.cfg.profile.act
-            )]),
-
-            ("+CSCS", Kind::Read) => lines(vec![format!("+CSCS: \"{}\"", self.set.cscs)]),
-            ("+CSCS", Kind::Test) => lines(vec!["+CSCS: (\"IRA\",\"GSM\",\"UCS2\")".into()]),
-            ("+CSCS", Kind::Set) => match cmd.str(0).map(|s| s.to_ascii_uppercase()) {
-                Some(s) if matches!(s.as_str(), "IRA" | "GSM" | "UCS2") => {
-                    self.set.cscs = s;
-                    ok()
-                }
-                _ => Err(Fail::Cme(4)),
-            },
-
-            // SMS commands (27.005).
-            ("+CMGF", Kind::Read) => lines(vec!["+CMGF: 0".into()]),
-            ("+CMGF", Kind::Test) => lines(vec!["+CMGF: (0)".into()]),
-            ("+CMGF", Kind::Set) => match n {
-                Some(0) => ok(),
-                // Text mode is not simulated.
-                _ => Err(Fail::Cms(303)),
-            },
-            ("+CSMS", Kind::Read) => lines(vec![format!("+CSMS: {},1,1,1", self.set.csms)]),
-            ("+CSMS", Kind::Test) => lines(vec!["+CSMS: (0,1)".into()]),
-            ("+CSMS", Kind::Set) => match n {
-                Some(v @ 0..=1) => {
-                    self.set.csms = v as u8;
-                    lines(vec!["+CSMS: 1,1,1".into()])
-                }
-                _ => Err(Fail::Cms(303)),
-            },
-            ("+CNMI", Kind::Read) => {
-                let c = self.set.cnmi;
-                lines(vec![format!(
-                    "+CNMI: {},{},{},{},{}",
-                    c[0], c[1], c[2], c[3], c[4]
-                )])
-            }
-            ("+CNMI", Kind::Test) => lines(vec!["+CNMI: (0-3),(0-3),(0,2),(0-2),(0,1)".into()]),
-            ("+CNMI", Kind::Set) => {
-                let max = [3, 3, 2, 2, 1];
-                let mut c = [0u8; 5];
-                for (i, slot) in c.iter_mut().enumerate() {
-                    if let Some(arg) = cmd.args.get(i).filter(|a| !a.is_empty()) {
-                        match arg.parse::<u8>() {
-                            Ok(v) if v <= max[i] && !(i == 2 && v == 1) => *slot = v,
-                            _ => return Err(Fail::Cms(303)),
-                        }
-                    }
-                }
-                if cmd.args.len() > 5 {
-                    return Err(Fail::Cms(303));
-                }
-                self.set.cnmi = c;
-                self.pump();
-                ok()
-            }
-            ("+CNMA", Kind::Exec | Kind::Set) => {
-                if self.awaiting_cnma {
-                    self.awaiting_cnma = false;
-                    self.pump();
-                    ok()
-                } else {
-                    Err(Fail::Cms(340))
-                }
-            }
-            ("+CSCA", Kind::Read) => {
-                self.need_sim_cms()?;
-                let ty = if self.smsc.starts_with('+') { 145 } else { 129 };
-                lines(vec![format!("+CSCA: \"{}\",{}", self.smsc, ty)])
-            }
-            ("+CSCA", Kind::Set) => {
-                self.need_sim_cms()?;
-                let s = cmd.str(0).ok_or(Fail::Cms(304))?;
-                if s.len() > 20 || !s.chars().all(|c| c.is_ascii_digit() || c == '+') {
-                    return Err(Fail::Cms(304));
-                }
-                self.smsc = s.to_string();
-                ok()
-            }
-            ("+CSCA", Kind::Test) => ok(),
-            ("+CSMP", Kind::Read) => lines(vec!["+CSMP: 17,167,0,0".into()]),
-            ("+CSMP", Kind::Set) => ok(),
-            ("+CMMS", Kind::Read) => lines(vec![format!("+CMMS: {}", self.set.cmms)]),
-            ("+CMMS", Kind::Test) => lines(vec!["+CMMS: (0-2)".into()]),
-            ("+CMMS", Kind::Set) => match n {
-                Some(v @ 0..=2) => {
-                    self.set.cmms = v as u8;
-                    ok()
-                }
-                _ => Err(Fail::Cms(303)),
-            },
-            ("+CPMS", _) => self.cpms(cmd),
-            ("+CMGS", Kind::Test) => ok(),
-            ("+CMGS", Kind::Set) => {
-                self.need_sim_cms()?;
-                let len = n.ok_or(Fail::Cms(304))?;
-                if !(7..=164).contains(&len) || cmd.args.len() > 1 {
-                    return Err(Fail::Cms(304));
-                }
-                Ok(Outcome::Prompt {
-                    write: None,
-                    len: len as usize,
-                })
-            }
-            ("+CMGW", Kind::Test) => ok(),
-            ("+CMGW", Kind::Set) => {
-                self.need_sim_cms()?;
-                let len = n.ok_or(Fail::Cms(304))?;
-                let stat = cmd.int(1).unwrap_or(2);
-                if !(7..=164).contains(&len) || stat > 3 {
-                    return Err(Fail::Cms(304));
-                }
-                Ok(Outcome::Prompt {
-                    write: Some(stat as u8),
-                    len: len as usize,
-                })
-            }
-            ("+CMGL", Kind::Test) => lines(vec!["+CMGL: (0-4)".into()]),
-            ("+CMGL", Kind::Set | Kind::Exec) => {
-                self.need_sim_cms()?;
-                let stat = match cmd.args.first() {
-                    None => 0,
-                    Some(a) => a
-                        .parse::<u8>()
-                        .ok()
-                        .filter(|s| *s <= 4)
-                        .ok_or(Fail::Cms(302))?,
-                };
-                let mut out = Vec::new();
-                for (i, m) in self.memories.read().messages_mut() {
-                    if stat == 4 || m.stat == stat {
-                        out.push(format!("+CMGL: {},{},,{}", i, m.stat, m.tpdu_len));
-                        out.push(pdumode::to_hex(&m.pdu));
-                        if m.stat == 0 {
-                            m.stat = 1;
-                        }
-                    }
-                }
-                lines(if out.is_empty() {
-                    Vec::new()
-                } else {
-                    vec![out.join("\r\n")]
-                })
-            }
-            ("+CMGR", Kind::Test) => ok(),
-            ("+CMGR", Kind::Set) => {
-                self.need_sim_cms()?;
-                match self.memories.read().slot(n).map_err(Fail::Cms)?.as_mut() {
-                    Some(m) => {
-                        let l = [
-                            format!("+CMGR: {},,{}", m.stat, m.tpdu_len),
-                            pdumode::to_hex(&m.pdu),
-                        ];
-                        if m.stat == 0 {
-                            m.stat = 1;
-                        }
-                        lines(vec![l.join("\r\n")])
-                    }
-                    None => ok(),
-                }
-            }
-            ("+CMGD", Kind::Test) => {
-                let used: Vec<String> = self
-                    .memories
-                    .read()
-                    .messages()
-                    .map(|(i, _)| i.to_string())
-                    .collect();
-                lines(vec![format!("+CMGD: ({}),(0-4)", used.join(","))])
-            }
-            ("+CMGD", Kind::Set) => {
-                self.need_sim_cms()?;
-                let flag = u8::try_from(cmd.int(1).unwrap_or(0))
-                    .ok()
-                    .filter(|f| *f <= 4)
-                    .ok_or(Fail::Cms(302))?;
-                if flag == 0 {
-                    *self.memories.read().slot(n).map_err(Fail::Cms)? = None;
-                } else {
-                    self.memories.read().delete_by_flag(flag);
-                }
-                self.memory_full_told = false;
-                self.pump();
-                ok()
-            }
-
-            ("^CURC", _) if !self.cfg.profile.periodic_urcs.is_empty() => match cmd.kind {
-                Kind::Set => match n {
-                    Some(v @ 0..=1) => {
-                        self.set.curc = v == 1;
-                        ok()
-                    }
-                    _ => Err(Fail::Plain),
-                },
-                Kind::Read => lines(vec![format!("^CURC: {}", u8::from(self.set.curc))]),
-                _ => ok(),
-            },
-
-            (_, Kind::Set | Kind::Test) if self.cfg.profile.vendor_ok.contains(&name) => ok(),
-
-            _ => {
-                self.counters.unknown += 1;
-                Err(Fail::Plain)
-            }
-        }
-    }
-
-    fn cpin_state(&self) -> &'static str {
-        match self.sim {
-            Sim::Ready => "READY",
-            Sim::Pin { .. } => "SIM PIN",
-            Sim::Puk => "SIM PUK",
-        }
-    }
-
-    fn enter_pin(&mut self, given: &str) -> Result<Outcome, Fail> {
-        match self.sim {
-            Sim::Ready => Err(Fail::Cme(3)),
-            Sim::Puk => Err(Fail::Cme(12)),
-            Sim::Pin { attempts } => {
-                if self.cfg.pin.as_deref() == Some(given) {
-                    let before = self.reg_stat();
-                    self.sim = Sim::Ready;
-                    for u in self.cfg.profile.sim_ready_urcs {
-                        self.urc(u);
-                    }
-                    self.start_sms();
-                    self.registration_changed(before);
-                    self.pump();
-                    Ok(Outcome::Lines(Vec::new()))
-                } else {
-                    self.sim = if attempts <= 1 {
-                        Sim::Puk
-                    } else {
-                        Sim::Pin {
-                            attempts: attempts - 1,
-                        }
-                    };
-                    Err(Fail::Cme(16))
-                }
-            }
-        }
-    }
-
-    fn need_sim_cme(&self) -> Result<(), Fail> {
-        match self.sim {
-            Sim::Ready => Ok(()),
-            Sim::Pin { .. } => Err(Fail::Cme(11)),
-            Sim::Puk => Err(Fail::Cme(12)),
-        }
-    }
-
-    /// The SIM is ready: the SMS service starts, at once or after
-    /// [`ModemConfig::sms_init`] (only after a reboot: at power-on the
-    /// simulator is ready at once).
-    fn start_sms(&mut self) {
-        if self.cfg.sms_init.is_zero() || self.counters.reboots == 0 {
-            for u in self.cfg.profile.sms_ready_urcs {
-                self.urc(u);
-            }
-            return;
-        }
-        self.sms_starting = true;
-        self.fx.push(Effect::Schedule(
-            self.cfg.sms_init,
-            Timer::SmsReady { epoch: self.epoch },
-        ));
-    }
-
-    fn need_sim_cms(&self) -> Result<(), Fail> {
-        match self.sim {
-            Sim::Ready if self.sms_starting => Err(Fail::Cms(314)),
-            Sim::Ready => Ok(()),
-            Sim::Pin { .. } => Err(Fail::Cms(311)),
-            Sim::Puk => Err(Fail::Cms(316)),
-        }
-    }
-
-    fn cpms(&mut self, cmd: &Cmd) -> Result<Outcome, Fail> {
-        match cmd.kind {
-            Kind::Test => Ok(Outcome::Lines(vec![self.memories.cpms_test()])),
-            Kind::Read => {
-                self.need_sim_cms()?;
-                Ok(Outcome::Lines(vec![self.memories.cpms_read()]))
-            }
-            Kind::Set => {
-                self.need_sim_cms()?;
-                let answer = self.memories.cpms_set(&cmd.args).map_err(Fail::Cms)?;
-                // A new <mem3> may have room for messages the network holds.
-                self.memory_full_told = false;
-                self.pump();
-                Ok(Outcome::Lines(vec![answer]))
-            }
-            Kind::Exec | Kind::Basic => Err(Fail::Plain),
-        }
-    }
-
-    fn creg(&mut self, name: &str, cmd: &Cmd) -> Result<Outcome, Fail> {
-        let which = match name {
-            "+CREG" => 0,
-            "+CGREG" => 1,
-            _ => 2,
-        };
-        match cmd.kind {
-            Kind::Test => Ok(Outcome::Lines(vec![format!("{name}: (0-2)")])),
-            Kind::Set => match cmd.int(0) {
-                Some(v @ 0..=2) => {
-                    self.set.creg[which] = v as u8;
-                    Ok(Outcome::Lines(Vec::new()))
-                }
-                _ => Err(Fail::Cme(50)),
-            },
-            Kind::Read => {
-                let n = self.set.creg[which];
-                let stat = self.reg_stat();
-                let mut s = format!("{name}: {n},{stat}");
-                if n == 2 && registered(stat) {
-                    s.push_str(&self.location(which));
-                }
-                Ok(Outcome::Lines(vec![s]))
-            }
-            _ => Err(Fail::Plain),
-        }
-    }
-
-    fn location(&self, which: usize) -> String {
-        if which == 0 {
-            ",\"00A1\",\"00012345\"".into()
-        } else {
-            format!(",\"00A1\",\"00012345\",{}", self.cfg.profile.act)
-        }
-    }
-
-    /// The registration stat the modem reports now.
-    fn reg_stat(&self) -> u8 {
-        if self.cfun != 1 || self.sim != Sim::Ready {
-            0
-        } else {
-            self.network_stat
-        }
-    }
-
-    fn effective_rssi(&self) -> u8 {
-        if self.cfun == 1 && self.network_stat != 0 {
-            self.rssi
-        } else {
-            99
-        }
-    }
-
-    fn registration_changed(&mut self, before: u8) {
-        let stat = self.reg_stat();
-        if stat == before {
-            return;
-        }
-        for (which, name) in ["+CREG", "+CGREG", "+CEREG"].into_iter().enumerate() {
-            match self.set.creg[which] {
-                1 => self.urc(&format!("{name}: {stat}")),
-                2 => {
-                    let loc = if registered(stat) {
-                        self.location(which)
-                    } else {
-                        String::new()
-                    };
-                    self.urc(&format!("{name}: {stat}{loc}"));
-                }
-                _ => {}
-            }
-        }
-        if registered(stat) {
-            self.pump();
-        }
-    }
-
-    // ---- sending ----
-
-    fn submit(&mut self, write: Option<u8>, len: usize, hex: &[u8]) {
-        let hex: String = hex
-            .iter()
-            .filter(|b| !b.is_ascii_whitespace())
-            .map(|&b| char::from(b))
-            .collect();
-        let parsed = pdumode::from_hex(&hex)
-            .ok()
-            .and_then(|bytes| Pdu::decode(&bytes).ok())
-            .filter(|pdu| pdu.tpdu.len() == len);
-        let Some(pdu) = parsed else {
-            self.finish(Vec::new(), Err(Fail::Cms(304)));
-            return;
-        };
-        if let Some(stat) = write {
-            let Some(i) = self.memories.write().store(Stored {
-                stat,
-                pdu: pdu.encode(),
-                tpdu_len: len,
-            }) else {
-                self.finish(Vec::new(), Err(Fail::Cms(322)));
-                return;
-            };
-            self.finish(vec![vec![format!("+CMGW: {i}")]], Ok(()));
-            return;
-        }
-        let submit = match Tpdu::decode(&pdu.tpdu, Direction::MobileOriginated) {
-            Ok(Tpdu::Submit(s)) => s,
-            _ => {
-                self.finish(Vec::new(), Err(Fail::Cms(304)));
-                return;
-            }
-        };
-        if !registered(self.reg_stat()) {
-            self.counters.send_errors += 1;
-            let code = self.cfg.profile.cms_no_network;
-            self.finish(Vec::new(), Err(Fail::Cms(code)));
-            return;
-        }
-        let result = match self.cms_fault {
-            Some((code, count)) if count > 0 => {
-                self.cms_fault = (count > 1).then_some((code, count - 1));
-                Err(code)
-            }
-            _ => {
-                let mr = self.next_mr;
-                self.next_mr = self.next_mr.wrapping_add(1);
-                Ok(Sent {
-                    mr,
-                    to: submit.da.to_string(),
-                    text: submit.ud.text(),
-                    srr: submit.srr,
-                    concat: submit
-                        .ud
-                        .udh
-                        .as_ref()
-                        .and_then(|u| u.concat())
-                        .map(|c| (c.reference, c.total, c.sequence)),
-                    pdu: hex,
-                })
-            }
-        };
-        if let Some((duration, delivered)) = self.silent_send.take() {
-            // No +CMGS and no error: the host cannot know whether it went.
-            match result {
-                Ok(sent) if delivered => {
-                    self.counters.sends += 1;
-                    self.sent.push(sent);
-                }
-                Ok(_) => self.next_mr = self.next_mr.wrapping_sub(1),
-                Err(_) => {}
-            }
-            self.hang(duration);
-            return;
-        }
-        self.pending_send = Some(result);
-        self.mode = Mode::Busy;
-        self.fx.push(Effect::Schedule(
-            self.cfg.send_delay,
-            Timer::SendDone { epoch: self.epoch },
-        ));
-    }
-
-    fn send_done(&mut self) {
-        let Some(result) = self.pending_send.take() else {
-            return;
-        };
-        self.mode = Mode::Command;
-        match result {
-            Ok(sent) => {
-                self.counters.sends += 1;
-                let mr = sent.mr;
-                if sent.srr {
-                    self.fx.push(Effect::Schedule(
-                        self.cfg.report_delay,
-                        Timer::StatusReport { mr, status: 0 },
-                    ));
-                }
-                self.sent.push(sent);
-                self.finish(vec![vec![format!("+CMGS: {mr}")]], Ok(()));
-            }
-            Err(code) => {
-                self.counters.send_errors += 1;
-                self.finish(Vec::new(), Err(Fail::Cms(code)));
-            }
-        }
-        self.process_input();
-    }
-
-    // ---- timers ----
-
-    /// A timer scheduled earlier is due.
+    /// A timer scheduled earlier is due. A timer from before a reboot (an
+    /// older epoch) or of an earlier hang is stale and does nothing.
     pub fn fire(&mut self, timer: Timer) -> Vec<Effect> {
         match timer {
             Timer::SendDone { epoch } if epoch == self.epoch => self.send_done(),
@@ -1163,61 +342,18 @@ impl Modem {
                 // The network's report; lost only if no send with that mr exists.
                 let _ = self.status_report(mr, status, None);
             }
-            Timer::HangEnd { seq } if seq == self.hang_seq && self.hung => {
-                self.hung = false;
-                self.flush();
-                self.pump();
-            }
-            Timer::BootDone { epoch } if epoch == self.epoch && self.booting => {
-                self.booting = false;
-                for u in self.cfg.profile.boot_urcs {
-                    self.urc(u);
-                }
-                if self.sim == Sim::Ready {
-                    for u in self.cfg.profile.sim_ready_urcs {
-                        self.urc(u);
-                    }
-                    self.start_sms();
-                } else if self.cfg.profile.sim_ready_urcs.contains(&"+CPIN: READY") {
-                    self.urc("+CPIN: SIM PIN");
-                }
-                self.flush();
-                self.pump();
-                self.schedule_periodic();
-            }
+            Timer::HangEnd { seq } if seq == self.hang_seq && self.hung => self.hang_over(),
+            Timer::BootDone { epoch } if epoch == self.epoch && self.booting => self.boot_done(),
             Timer::SmsReady { epoch } if epoch == self.epoch && self.sms_starting => {
-                self.sms_starting = false;
-                for u in self.cfg.profile.sms_ready_urcs {
-                    self.urc(u);
-                }
-                self.flush();
-                self.pump();
+                self.sms_ready()
             }
-            Timer::Periodic { epoch } if epoch == self.epoch => {
-                if self.set.curc && !self.quiet() {
-                    let rssi = self.effective_rssi().to_string();
-                    for u in self.cfg.profile.periodic_urcs {
-                        self.urc(&u.replace("{rssi}", &rssi));
-                    }
-                }
-                self.schedule_periodic();
-            }
+            Timer::Periodic { epoch } if epoch == self.epoch => self.periodic_urcs(),
             _ => {}
         }
         self.take_effects()
     }
 
-    fn schedule_periodic(&mut self) {
-        let p = self.cfg.profile;
-        if !p.periodic_urcs.is_empty() {
-            self.fx.push(Effect::Schedule(
-                p.periodic_every,
-                Timer::Periodic { epoch: self.epoch },
-            ));
-        }
-    }
-
-    // ---- the network side and faults ----
+    // The control protocol's requests: the network's side, then faults.
 
     /// Delivers a text from `from` (a number, or an alphanumeric sender),
     /// split into as many SMS-DELIVER parts as it needs (GSM 7-bit when
@@ -1230,223 +366,24 @@ impl Modem {
         ucs2: bool,
         class: Option<u8>,
     ) -> Result<usize, String> {
-        let pdus = self.make_delivers(from, text, ucs2, class)?;
-        let n = pdus.len();
-        for (pdu, tpdu_len) in pdus {
-            self.incoming.push_back(Incoming {
-                kind: IncomingKind::Deliver,
-                pdu,
-                tpdu_len,
-            });
-        }
-        self.pump();
-        Ok(n)
-    }
-
-    /// SMS-DELIVER parts for a text, as PDU-mode octets and TPDU lengths.
-    fn make_delivers(
-        &mut self,
-        from: &str,
-        text: &str,
-        ucs2: bool,
-        class: Option<u8>,
-    ) -> Result<Vec<(Vec<u8>, usize)>, String> {
-        let oa = parse_sender(from)?;
-        let reference = self.next_concat_ref;
-        self.next_concat_ref = self.next_concat_ref.wrapping_add(1) % 256;
-        let parts = if ucs2 {
-            ucs2_parts(text, reference)?
-        } else {
-            let opts = Options {
-                reference,
-                ..Options::default()
-            };
-            segment::split(text, &opts).map_err(|e| e.to_string())?
-        };
-        if class.is_some_and(|c| c > 3) {
-            return Err("class must be 0..=3".into());
-        }
-        let scts = (self.cfg.clock)();
-        let mut pdus = Vec::new();
-        for ud in parts {
-            let alphabet = match ud.body {
-                Body::Gsm7 { .. } => Alphabet::Gsm7,
-                Body::Ucs2(_) => Alphabet::Ucs2,
-                Body::Data(_) => Alphabet::EightBit,
-            };
-            let d = Deliver {
-                more_messages: false,
-                lp: false,
-                sri: false,
-                rp: false,
-                oa: oa.clone(),
-                pid: 0,
-                dcs: Dcs::new(alphabet, class),
-                scts,
-                ud,
-            };
-            let mut tpdu = Vec::new();
-            d.encode(&mut tpdu).map_err(|e| e.to_string())?;
-            pdus.push(self.with_smsc(tpdu));
-        }
-        Ok(pdus)
-    }
-
-    fn with_smsc(&self, tpdu: Vec<u8>) -> (Vec<u8>, usize) {
-        let smsc = Address::parse_number(self.cfg.profile.smsc).ok();
-        let pdu = Pdu { smsc, tpdu };
-        (pdu.encode(), pdu.tpdu_len())
+        self.incoming_text(from, text, ucs2, class)
     }
 
     /// Delivers a raw PDU (PDU-mode hex, SMSC prefix first); its type (deliver
     /// or status report) follows its TP-MTI.
     pub fn deliver_pdu(&mut self, hex: &str) -> Result<(), String> {
-        let bytes = pdumode::from_hex(hex.trim()).map_err(|e| e.to_string())?;
-        let pdu = Pdu::decode(&bytes).map_err(|e| e.to_string())?;
-        let kind = match Tpdu::decode(&pdu.tpdu, Direction::MobileTerminated) {
-            Ok(Tpdu::StatusReport(_)) => IncomingKind::Report,
-            Ok(_) => IncomingKind::Deliver,
-            Err(e) => return Err(e.to_string()),
-        };
-        self.incoming.push_back(Incoming {
-            kind,
-            tpdu_len: pdu.tpdu.len(),
-            pdu: bytes,
-        });
-        self.pump();
-        Ok(())
+        self.incoming_pdu(hex)
     }
 
     /// The network reports on the send with `mr` (TP-ST `status`); `to`
     /// overrides the recipient taken from the sent message.
     pub fn status_report(&mut self, mr: u8, status: u8, to: Option<&str>) -> Result<(), String> {
-        let ra = match to {
-            Some(t) => parse_sender(t)?,
-            None => {
-                let sent = self
-                    .sent
-                    .iter()
-                    .rev()
-                    .find(|s| s.mr == mr)
-                    .ok_or_else(|| format!("no sent message with mr {mr}; give \"to\""))?;
-                parse_sender(&sent.to)?
-            }
-        };
-        let tpdu = self.report_tpdu(mr, status, ra)?;
-        self.enqueue(IncomingKind::Report, tpdu);
-        self.pump();
-        Ok(())
-    }
-
-    /// An SMS-STATUS-REPORT TPDU for `mr`, time-stamped now.
-    fn report_tpdu(&self, mr: u8, status: u8, ra: Address) -> Result<Vec<u8>, String> {
-        let now = (self.cfg.clock)();
-        let r = StatusReport {
-            more_messages: false,
-            lp: false,
-            srq: false,
-            mr,
-            ra,
-            scts: now,
-            dt: now,
-            st: Status(status),
-            pid: None,
-            dcs: None,
-            ud: None,
-        };
-        let mut tpdu = Vec::new();
-        r.encode(&mut tpdu).map_err(|e| e.to_string())?;
-        Ok(tpdu)
-    }
-
-    fn enqueue(&mut self, kind: IncomingKind, tpdu: Vec<u8>) {
-        let (pdu, tpdu_len) = self.with_smsc(tpdu);
-        self.incoming.push_back(Incoming {
-            kind,
-            pdu,
-            tpdu_len,
-        });
-    }
-
-    /// Hands waiting messages to the modem as far as its state allows.
-    fn pump(&mut self) {
-        while let Some(front) = self.incoming.front().cloned() {
-            if self.quiet() || self.sms_starting || !registered(self.reg_stat()) {
-                return;
-            }
-            let (direct, prefix) = match front.kind {
-                IncomingKind::Deliver => (self.set.cnmi[1] == 2, "+CMT: ,"),
-                IncomingKind::Report => (self.set.cnmi[3] == 1, "+CDS: "),
-            };
-            let dropped = front.kind == IncomingKind::Report && self.set.cnmi[3] == 0;
-            if dropped {
-                // ds=0: no status report is routed to the host.
-                self.counters.reports += 1;
-                self.incoming.pop_front();
-                continue;
-            }
-            if direct {
-                if self.set.csms == 1 && self.awaiting_cnma {
-                    return;
-                }
-                let text = format!(
-                    "{prefix}{}\r\n{}",
-                    front.tpdu_len,
-                    pdumode::to_hex(&front.pdu)
-                );
-                self.urc(&text);
-                if self.set.csms == 1 {
-                    self.awaiting_cnma = true;
-                }
-            } else {
-                let report = front.kind == IncomingKind::Report;
-                let (mem, when_full) = self.memories.destination(report);
-                let stored = self.memories.get_mut(mem).store(Stored {
-                    stat: 0,
-                    pdu: front.pdu,
-                    tpdu_len: front.tpdu_len,
-                });
-                match (stored, when_full) {
-                    (Some(i), _) => {
-                        let name = mem.name();
-                        match front.kind {
-                            IncomingKind::Deliver if matches!(self.set.cnmi[1], 1 | 3) => {
-                                self.urc(&format!("+CMTI: \"{name}\",{i}"));
-                            }
-                            IncomingKind::Report => self.urc(&format!("+CDSI: \"{name}\",{i}")),
-                            IncomingKind::Deliver => {}
-                        }
-                    }
-                    // The module has acknowledged the report to the network
-                    // and has nowhere to put it: it is gone.
-                    (None, WhenFull::Drop) => self.counters.dropped_reports += 1,
-                    (None, WhenFull::Hold) => {
-                        if !self.memory_full_told {
-                            self.memory_full_told = true;
-                            if let Some(u) = self.cfg.profile.memory_full_urc {
-                                self.urc(u);
-                            }
-                        }
-                        return;
-                    }
-                }
-            }
-            match front.kind {
-                IncomingKind::Deliver => self.counters.received += 1,
-                IncomingKind::Report => self.counters.reports += 1,
-            }
-            self.incoming.pop_front();
-        }
+        self.incoming_report(mr, status, to)
     }
 
     /// No answers at all for `duration`; input in that time is lost.
     pub fn hang(&mut self, duration: Duration) {
-        self.hang_seq += 1;
-        self.hung = true;
-        self.fx.push(Effect::Schedule(
-            duration,
-            Timer::HangEnd { seq: self.hang_seq },
-        ));
+        self.start_hang(duration);
     }
 
     /// The next `count` sends fail with `+CMS ERROR: <code>` (after the network delay).
@@ -1472,28 +409,7 @@ impl Modem {
     /// A module reset: settings back to defaults, the command in flight lost,
     /// the SIM locked again if it has a PIN; boot URCs after the boot time.
     pub fn reboot(&mut self) {
-        self.counters.reboots += 1;
-        self.epoch += 1;
-        self.booting = true;
-        self.sms_starting = false;
-        self.hung = false;
-        self.mode = Mode::Command;
-        self.line.clear();
-        self.typeahead.clear();
-        self.held.clear();
-        self.held_urcs.clear();
-        self.pending_send = None;
-        self.awaiting_cnma = false;
-        self.set = Settings::defaults(self.cfg.echo);
-        self.memories.reset_selection();
-        self.cfun = 1;
-        if self.cfg.pin.is_some() {
-            self.sim = Sim::Pin { attempts: 3 };
-        }
-        self.fx.push(Effect::Schedule(
-            self.cfg.profile.boot_time,
-            Timer::BootDone { epoch: self.epoch },
-        ));
+        self.reset();
     }
 
     /// Fills every free slot of the memory called `mem` (None: the current
@@ -1502,37 +418,7 @@ impl Modem {
     /// it is "SR", until the host deletes something. "SR" gets status
     /// reports, the other memories SMS-DELIVERs. Returns how many were added.
     pub fn fill_memory(&mut self, mem: Option<&str>) -> Result<usize, String> {
-        let mem = match mem {
-            None => self.memories.selection()[2],
-            Some(name) => self.memories.find(name).ok_or_else(|| {
-                let names: Vec<&str> = self.memories.names().map(Mem::name).collect();
-                format!(
-                    "no memory {name:?} on profile {} (it has {})",
-                    self.cfg.profile.name,
-                    names.join(", ")
-                )
-            })?,
-        };
-        let mut n = 0;
-        while !self.memories.get(mem).is_full() {
-            let (pdu, tpdu_len) = if mem == Mem::Sr {
-                let ra = parse_sender("+15550009999")?;
-                let tpdu = self.report_tpdu(n as u8, 0, ra)?;
-                self.with_smsc(tpdu)
-            } else {
-                let text = format!("filler {}", n + 1);
-                self.make_delivers("+15550009999", &text, false, None)?
-                    .pop()
-                    .ok_or("no filler part")?
-            };
-            self.memories.get_mut(mem).store(Stored {
-                stat: 1,
-                pdu,
-                tpdu_len,
-            });
-            n += 1;
-        }
-        Ok(n)
+        self.fill(mem)
     }
 
     /// Network registration: `stat` 1 home, 5 roaming, 0 not searching,
@@ -1546,6 +432,8 @@ impl Modem {
         self.registration_changed(before);
     }
 
+    /// Changes the network's delays and the SMS start-up time (see
+    /// [`ModemConfig`]) for what comes next.
     pub fn set_delays(
         &mut self,
         send: Option<Duration>,
@@ -1570,326 +458,8 @@ impl Modem {
 
     /// Everything observable, for `{"cmd":"state"}`.
     pub fn state(&self) -> Value {
-        let messages = |mem: Mem| -> Vec<Value> {
-            self.memories
-                .get(mem)
-                .messages()
-                .map(|(i, m)| stored_json(i, m))
-                .collect()
-        };
-        let memories: serde_json::Map<String, Value> = self
-            .memories
-            .names()
-            .map(|mem| {
-                let mm = self.memories.get(mem);
-                let v = json!({
-                    "capacity": mm.capacity(),
-                    "used": mm.used(),
-                    "messages": messages(mem),
-                });
-                (mem.name().to_string(), v)
-            })
-            .collect();
-        let sm = self.memories.get(Mem::Sm);
-        let sent: Vec<Value> = self
-            .sent
-            .iter()
-            .map(|s| {
-                json!({
-                    "mr": s.mr,
-                    "to": s.to,
-                    "text": s.text,
-                    "status_report_requested": s.srr,
-                    "concat": s.concat.map(|(r, t, q)| json!({"reference": r, "total": t, "sequence": q})),
-                    "pdu": s.pdu,
-                })
-            })
-            .collect();
-        let c = &self.counters;
-        json!({
-            "profile": self.cfg.profile.name,
-            // "storage", "capacity" and "used" are the SIM's memory, as
-            // before there were others; "memories" has every one.
-            "storage": messages(Mem::Sm),
-            "capacity": sm.capacity(),
-            "used": sm.used(),
-            "memories": memories,
-            "waiting": self.incoming.len(),
-            "sent": sent,
-            "next_mr": self.next_mr,
-            "counters": {
-                "commands": c.commands,
-                "unknown_commands": c.unknown,
-                "sends": c.sends,
-                "send_errors": c.send_errors,
-                "received": c.received,
-                "status_reports": c.reports,
-                "dropped_status_reports": c.dropped_reports,
-                "dropped_input_bytes": c.dropped_input,
-                "reboots": c.reboots,
-            },
-            "settings": {
-                "echo": self.set.echo,
-                "cmee": self.set.cmee,
-                "csms": self.set.csms,
-                "cnmi": self.set.cnmi,
-                "cpms": self.memories.selection().map(Mem::name),
-                "creg": self.set.creg,
-                "cfun": self.cfun,
-                "smsc": self.smsc,
-            },
-            "sim": self.cpin_state(),
-            "registration": self.reg_stat(),
-            "rssi": self.effective_rssi(),
-            "hung": self.hung,
-            "booting": self.booting,
-            "sms_starting": self.sms_starting,
-            "cms_fault": self.cms_fault.map(|(code, count)| json!({"code": code, "count": count})),
-            "silent_send": self.silent_send.map(|(d, delivered)| json!({"seconds": d.as_secs_f64(), "delivered": delivered})),
-        })
+        self.snapshot()
     }
-}
-
-/// One stored message in `state`: `index`, `stat`, `length`, `pdu`, and
-/// what its PDU decodes to.
-fn stored_json(index: usize, m: &Stored) -> Value {
-    let mut v = json!({
-        "index": index,
-        "stat": m.stat,
-        "length": m.tpdu_len,
-        "pdu": pdumode::to_hex(&m.pdu),
-    });
-    match pdumode::decode(&m.pdu, true, None) {
-        Ok((_, Tpdu::Deliver(d))) => {
-            v["type"] = "deliver".into();
-            v["from"] = d.oa.to_string().into();
-            v["text"] = d.ud.text().into();
-        }
-        Ok((_, Tpdu::StatusReport(r))) => {
-            v["type"] = "status_report".into();
-            v["to"] = r.ra.to_string().into();
-            v["reference"] = r.mr.into();
-            v["status"] = r.st.0.into();
-        }
-        Ok((_, Tpdu::Submit(s))) => {
-            v["type"] = "submit".into();
-            v["to"] = s.da.to_string().into();
-            v["text"] = s.ud.text().into();
-        }
-        Err(_) => {}
-    }
-    v
-}
-
-/// Text forced into UCS-2: one part of up to 70 UTF-16 units, or parts of
-/// up to 67 with an 8-bit concatenation header; a surrogate pair never
-/// straddles two parts.
-fn ucs2_parts(text: &str, reference: u16) -> Result<Vec<UserData>, String> {
-    if text.is_empty() {
-        return Err("empty text".into());
-    }
-    if text.encode_utf16().count() <= 70 {
-        return Ok(vec![UserData::ucs2(text)]);
-    }
-    let mut chunks: Vec<String> = vec![String::new()];
-    let mut units = 0;
-    for c in text.chars() {
-        if units + c.len_utf16() > 67 {
-            chunks.push(String::new());
-            units = 0;
-        }
-        units += c.len_utf16();
-        if let Some(last) = chunks.last_mut() {
-            last.push(c);
-        }
-    }
-    let total = u8::try_from(chunks.len()).map_err(|_| "text needs more than 255 parts")?;
-    Ok(chunks
-        .iter()
-        .zip(1..=total)
-        .map(|(chunk, sequence)| {
-            let mut ud = UserData::ucs2(chunk);
-            ud.udh = Some(Udh {
-                ies: vec![Ie::Concat(Concat {
-                    reference,
-                    total,
-                    sequence,
-                    wide: false,
-                })],
-            });
-            ud
-        })
-        .collect())
-}
-
-fn registered(stat: u8) -> bool {
-    matches!(stat, 1 | 5 | 6 | 7)
-}
-
-fn parse_sender(from: &str) -> Result<Address, String> {
-    let numeric = from
-        .strip_prefix('+')
-        .unwrap_or(from)
-        .chars()
-        .all(|c| c.is_ascii_digit());
-    if numeric && !from.is_empty() {
-        Address::parse_number(from).map_err(|e| e.to_string())
-    } else {
-        Address::alphanumeric(from).map_err(|e| e.to_string())
-    }
-}
-
-fn cme_text(n: u16) -> &'static str {
-    match n {
-        3 => "operation not allowed",
-        4 => "operation not supported",
-        10 => "SIM not inserted",
-        11 => "SIM PIN required",
-        12 => "SIM PUK required",
-        16 => "incorrect password",
-        50 => "Incorrect parameters",
-        _ => "unknown",
-    }
-}
-
-fn cms_standard_text(n: u16) -> Option<&'static str> {
-    Some(match n {
-        300 => "ME failure",
-        302 => "operation not allowed",
-        303 => "operation not supported",
-        304 => "invalid PDU mode parameter",
-        310 => "SIM not inserted",
-        311 => "SIM PIN required",
-        316 => "SIM PUK required",
-        321 => "invalid memory index",
-        322 => "memory full",
-        330 => "SMSC address unknown",
-        331 => "no network service",
-        332 => "network timeout",
-        340 => "no +CNMA acknowledgement expected",
-        500 => "unknown error",
-        _ => return None,
-    })
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    /// `E1`, `Z`, `&F`.
-    Basic,
-    /// `+CGMI`.
-    Exec,
-    /// `+CPIN?`.
-    Read,
-    /// `+CMEE=?`.
-    Test,
-    /// `+CMEE=1`.
-    Set,
-}
-
-/// One command of a command line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Cmd {
-    /// Upper case: `E`, `&F`, `S`, `+CMGS`, `^CURC`.
-    name: String,
-    kind: Kind,
-    /// Arguments with quotes removed, trimmed; for basic commands the number.
-    args: Vec<String>,
-}
-
-impl Cmd {
-    fn int(&self, i: usize) -> Option<i64> {
-        self.args.get(i).and_then(|a| a.parse().ok())
-    }
-
-    fn str(&self, i: usize) -> Option<&str> {
-        self.args.get(i).map(String::as_str)
-    }
-}
-
-/// Splits the first command off a command line body (after `AT`).
-fn split_command(s: &str) -> (Cmd, &str) {
-    let b = s.as_bytes();
-    let Some(&first) = b.first() else {
-        return (cmd(String::new(), Kind::Basic, Vec::new()), "");
-    };
-    if !first.is_ascii() || (first == b'&' && b.get(1).is_some_and(|c| !c.is_ascii())) {
-        // Not a command character: the rest of the line is unknown.
-        return (cmd("?".into(), Kind::Basic, Vec::new()), "");
-    }
-    if matches!(first, b'+' | b'^' | b'$' | b'#' | b'%' | b'*') {
-        let mut i = 1;
-        while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
-            i += 1;
-        }
-        let name = s[..i].to_ascii_uppercase();
-        let rest = &s[i..];
-        if let Some(r) = rest.strip_prefix("=?") {
-            return (cmd(name, Kind::Test, Vec::new()), r);
-        }
-        if let Some(r) = rest.strip_prefix('?') {
-            return (cmd(name, Kind::Read, Vec::new()), r);
-        }
-        if let Some(r) = rest.strip_prefix('=') {
-            let (args, r) = split_args(r);
-            return (cmd(name, Kind::Set, args), r);
-        }
-        return (cmd(name, Kind::Exec, Vec::new()), rest);
-    }
-    // Basic: a letter or &letter, then digits; S-registers take =n or ?.
-    let mut i = if first == b'&' && b.len() > 1 { 2 } else { 1 };
-    let name_end = i.min(b.len());
-    let name = s[..name_end].to_ascii_uppercase();
-    if name == "S" {
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        let reg = s[1..i].to_string();
-        let rest = &s[i..];
-        if let Some(r) = rest.strip_prefix('?') {
-            return (cmd(name, Kind::Read, vec![reg]), r);
-        }
-        if let Some(r) = rest.strip_prefix('=') {
-            let end = r.bytes().take_while(u8::is_ascii_digit).count();
-            return (cmd(name, Kind::Set, vec![reg, r[..end].into()]), &r[end..]);
-        }
-        return (cmd(name, Kind::Exec, vec![reg]), rest);
-    }
-    let start = i;
-    while i < b.len() && b[i].is_ascii_digit() {
-        i += 1;
-    }
-    let args = if i > start {
-        vec![s[start..i].to_string()]
-    } else {
-        Vec::new()
-    };
-    (cmd(name, Kind::Basic, args), &s[i..])
-}
-
-fn cmd(name: String, kind: Kind, args: Vec<String>) -> Cmd {
-    Cmd { name, kind, args }
-}
-
-/// Comma-separated arguments up to an unquoted `;`.
-fn split_args(s: &str) -> (Vec<String>, &str) {
-    let mut args = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut end = s.len();
-    for (i, c) in s.char_indices() {
-        match c {
-            '"' => quoted = !quoted,
-            ',' if !quoted => args.push(std::mem::take(&mut cur).trim().to_string()),
-            ';' if !quoted => {
-                end = i;
-                break;
-            }
-            _ => cur.push(c),
-        }
-    }
-    args.push(cur.trim().to_string());
-    let rest = if end < s.len() { &s[end + 1..] } else { "" };
-    (args, rest)
 }
 
 #[cfg(test)]

@@ -2,9 +2,16 @@
 
 use std::time::Duration;
 
+use serde_json::json;
+
+use super::line::MAX_LINE;
 use super::*;
 use crate::sim::profile::{GENERIC, HUAWEI, Profile, SIMCOM};
-use crate::sms::tpdu::Submit;
+use crate::sms::address::Address;
+use crate::sms::dcs::{Alphabet, Dcs};
+use crate::sms::pdumode::{self, Pdu};
+use crate::sms::tpdu::{Submit, Tpdu};
+use crate::sms::userdata::UserData;
 
 fn fixed_clock() -> Timestamp {
     Timestamp {
