@@ -366,6 +366,10 @@ impl Actor {
                     }
                     wr.flush().await?;
                     c.payload_sent = true;
+                    // From here the command's own timeout runs (for AT+CMGS the network round
+                    // trip, up to a minute), not the short prompt timeout it started with.
+                    c.deadline = Instant::now() + c.req.timeout;
+                    c.waiting = c.req.timeout;
                 }
             }
             Frame::Final(result) => match self.current.take() {
@@ -462,7 +466,7 @@ fn is_payload_echo(line: &str, payload: Option<&[u8]>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::at::command::{Cmgl, Cmgs, Csq, MessageStat};
+    use crate::at::command::{CMGS_TIMEOUT, Cmgl, Cmgs, Csq, MessageStat};
     use tokio::io::{DuplexStream, duplex};
 
     /// The far end of the duplex, driven by the test as the modem.
@@ -589,9 +593,31 @@ mod tests {
         // The modem never answers; the client gives up and abandons the PDU.
         m.expect(b"\x1b").await;
         match q.await.unwrap() {
-            Err(Error::Timeout { payload_sent, .. }) => assert!(payload_sent),
+            Err(Error::Timeout {
+                payload_sent,
+                timeout,
+            }) => {
+                assert!(payload_sent);
+                assert_eq!(timeout, CMGS_TIMEOUT);
+            }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_the_pdu_the_network_gets_the_long_timeout_not_the_prompts() {
+        let (c, _urcs, mut m) = start();
+        let cmd = Cmgs::new(24, PDU).unwrap();
+        let q = tokio::spawn(async move { c.send(&cmd).await });
+        m.expect(b"AT+CMGS=24\r").await;
+        m.say("\r\n> ").await;
+        let prompted = tokio::time::Instant::now();
+        m.expect(b"\x1a").await;
+        // The network answers after twice the prompt timeout: still in time.
+        tokio::time::sleep(PROMPT_TIMEOUT * 2).await;
+        m.say("\r\n+CMGS: 7\r\n\r\nOK\r\n").await;
+        assert_eq!(q.await.unwrap().unwrap(), 7);
+        assert_eq!(prompted.elapsed(), PROMPT_TIMEOUT * 2);
     }
 
     #[tokio::test(start_paused = true)]
