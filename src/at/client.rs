@@ -501,7 +501,12 @@ mod tests {
 
     const PDU: &str = "0001000B915121551532F400000CC8329BFD065DDF72363904";
 
-    #[tokio::test]
+    // Every test runs on tokio's paused clock. The "modem" is an in-memory duplex driven by the
+    // test, so the clock moves only when every task waits with nothing left to do: a command's
+    // timeout can then fire only where the test means it to, never because a loaded machine
+    // was slow to run the test's side of the exchange.
+
+    #[tokio::test(start_paused = true)]
     async fn info_line_and_ok_with_echo() {
         let (c, _urcs, mut m) = start();
         let q = tokio::spawn(async move { c.send(&Csq).await });
@@ -511,7 +516,7 @@ mod tests {
         assert_eq!(sq.rssi, Some(21));
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn urc_inside_a_list_goes_to_the_channel() {
         let (c, mut urcs, mut m) = start();
         let q = tokio::spawn(async move { c.send(&Cmgl(MessageStat::All)).await });
@@ -526,7 +531,7 @@ mod tests {
         assert!(matches!(u, Urc::Cmti { index: 3, .. }), "{u:?}");
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn urcs_between_prompt_and_final_are_not_the_response() {
         let (c, mut urcs, mut m) = start();
         let cmd = Cmgs::new(24, PDU).unwrap();
@@ -549,7 +554,7 @@ mod tests {
         }
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn cms_error_is_typed() {
         let (c, _urcs, mut m) = start();
         let cmd = Cmgs::new(24, PDU).unwrap();
@@ -643,7 +648,7 @@ mod tests {
         assert_eq!(started.elapsed(), PROMPT_TIMEOUT);
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn urcs_without_a_command() {
         let (_c, mut urcs, mut m) = start();
         m.say("\r\nRING\r\n\r\n+CMTI: \"ME\",2\r\n+CDS: 25\r\n07914356060013F1065A098136397339F7219011700463802190117004638030\r\n").await;
@@ -655,7 +660,7 @@ mod tests {
         assert!(matches!(urcs.recv().await.unwrap(), Urc::Cds { .. }));
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_full_channel_loses_no_urc() {
         let (a, b) = duplex(1 << 16);
         let (c, mut urcs, _task) = Client::spawn(
@@ -684,7 +689,7 @@ mod tests {
         }
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn eof_fails_the_command_in_flight() {
         let (c, _urcs, mut m) = start();
         let q = tokio::spawn(async move { c.send(&Csq).await });
