@@ -20,6 +20,11 @@ use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
 const PATIENCE: Duration = Duration::from_secs(60);
+/// Caps every AT command's timeout so a hung modem costs seconds rather than a minute. It is
+/// the default command timeout (`at::command::DEFAULT_TIMEOUT`): only the long ones (`+CMGS`
+/// after the PDU, SIM and radio commands) are shortened, and no command gets less time than it
+/// has in production, so a slow machine is not mistaken for a hung modem.
+const COMMAND_TIMEOUT_CAP: Duration = smsgate::at::command::DEFAULT_TIMEOUT;
 
 struct Gateway {
     dir: PathBuf,
@@ -57,7 +62,7 @@ impl Gateway {
             sim_cfg(&mut sc);
             let sim = Simulator::spawn(sc).await.unwrap();
             let mut mc = ModemConfig::new(&format!("m{i}"), &sim.link().display().to_string());
-            mc.command_timeout_cap = Some(Duration::from_secs(2));
+            mc.command_timeout_cap = Some(COMMAND_TIMEOUT_CAP);
             mc.backoff_max = Duration::from_secs(1);
             let (h, _) = actor::spawn(mc, ev_tx.clone(), None, cancel.clone());
             sims.push(sim);
@@ -304,7 +309,8 @@ async fn a_temporary_error_is_retried_and_a_permanent_one_is_not() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_one_modem_hangs_the_other_sends() {
     let g = Gateway::start(2).await;
-    g.sim(0, Request::Fault(Fault::Hang { seconds: 30.0 }))
+    // Longer than the test: m0 is certainly still hung when the test looks at what it sent.
+    g.sim(0, Request::Fault(Fault::Hang { seconds: 3600.0 }))
         .await;
     let ids = [
         g.enqueue(&["+819000000001"], "one").await,

@@ -40,10 +40,12 @@ async fn names_the_answering_port_and_reports_the_silent_one() {
 
     // The simulator through a pattern (which also matches its control
     // socket, not a tty, so not probed), the silent one through --port.
+    // Each command may take 5 s: far more than the simulator needs on a
+    // loaded machine; the silent port costs a few of them.
     let (ok, out, err) = scan(vec![
         "--only".into(),
         "--timeout-ms".into(),
-        "500".into(),
+        "5000".into(),
         format!("{}/mod*", dir.display()),
         "--port".into(),
         silent.clone(),
@@ -82,7 +84,7 @@ async fn names_the_answering_port_and_reports_the_silent_one() {
     let (ok, out, err) = scan(vec![
         "--only".into(),
         "--timeout-ms".into(),
-        "500".into(),
+        "5000".into(),
         silent.clone(),
         missing.clone(),
     ])

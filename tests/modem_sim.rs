@@ -20,6 +20,11 @@ use tokio_util::sync::CancellationToken;
 
 /// Bound on any single wait, so a broken build fails instead of hanging.
 const PATIENCE: Duration = Duration::from_secs(60);
+/// Caps every AT command's timeout so a hung modem costs seconds rather than a minute. It is
+/// the default command timeout (`at::command::DEFAULT_TIMEOUT`): only the long ones (`+CMGS`
+/// after the PDU, SIM and radio commands) are shortened, and no command gets less time than it
+/// has in production, so a slow machine is not mistaken for a hung modem.
+const COMMAND_TIMEOUT_CAP: Duration = smsgate::at::command::DEFAULT_TIMEOUT;
 
 struct Rig {
     sim: SimHandle,
@@ -39,7 +44,7 @@ impl Rig {
         sim_cfg(&mut sc);
         let sim = Simulator::spawn(sc).await.expect("simulator");
         let mut mc = ModemConfig::new("sim", &sim.link().display().to_string());
-        mc.command_timeout_cap = Some(Duration::from_secs(2));
+        mc.command_timeout_cap = Some(COMMAND_TIMEOUT_CAP);
         mc.backoff_max = Duration::from_secs(1);
         mc.poll_interval = Duration::from_secs(1);
         modem_cfg(&mut mc);
@@ -274,12 +279,17 @@ async fn cms_errors_are_classified_and_the_modem_goes_on() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hung_modem_recovers_and_nothing_is_sent_twice() {
     let mut r = Rig::ready(|_| {}).await;
-    r.sim(Request::Fault(Fault::Hang { seconds: 3.0 })).await;
+    // An hour: the send certainly meets the hang however slow the machine. Once it failed, a
+    // new hang of 0 s replaces the first (the simulator ends a hang at the end of the latest
+    // one), which ends it.
+    r.sim(Request::Fault(Fault::Hang { seconds: 3600.0 })).await;
     let e = r.send("during the hang").await.remove(0).unwrap_err();
     assert!(
         matches!(e.class, CmsClass::DeviceState | CmsClass::OutcomeUnknown),
         "{e:?}"
     );
+    assert_eq!(r.state().await["hung"], true, "the hang ended by itself");
+    r.sim(Request::Fault(Fault::Hang { seconds: 0.0 })).await;
     r.wait_state(ModemState::Ready).await;
     // Once it answers again, sends work; a failed send was not repeated.
     let ok = loop {
@@ -324,9 +334,16 @@ async fn a_reboot_is_noticed_and_the_modem_set_up_again() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unplugged_and_back_the_sweep_finds_what_arrived_meanwhile() {
     let mut r = Rig::ready(|_| {}).await;
-    r.sim(Request::Unplug { seconds: 2.0 }).await;
-    // Arrives while the port is gone: stored on the SIM, its +CMTI lost.
+    r.sim(Request::Unplug { seconds: 5.0 }).await;
+    // Arrives while the port is gone: stored on the SIM, its +CMTI lost. The simulator takes
+    // control requests in order, so the port still being gone after the delivery proves it
+    // came in while unplugged (5 s is far more than two requests take).
     r.deliver("+81804", "while unplugged").await;
+    assert_eq!(
+        r.state().await["plugged"],
+        false,
+        "delivered after the re-plug"
+    );
     assert_eq!(r.next_message().await.1, "while unplugged");
     r.wait_state(ModemState::Ready).await;
     assert!(r.send("after replug").await.remove(0).is_ok());
@@ -579,7 +596,7 @@ async fn a_modem_behind_a_tcp_serial_server() {
         .unwrap();
     let addr = serial_server(sim.link().display().to_string()).await;
     let mut mc = ModemConfig::new("remote", &format!("tcp://{addr}"));
-    mc.command_timeout_cap = Some(Duration::from_secs(2));
+    mc.command_timeout_cap = Some(COMMAND_TIMEOUT_CAP);
     let (tx, events) = mpsc::channel(64);
     let cancel = CancellationToken::new();
     let (modem, task) = actor::spawn(mc, tx, None, cancel.clone());

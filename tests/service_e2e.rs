@@ -4,7 +4,10 @@
 //! what the simulated modem actually put on the air (its `sent` list).
 //!
 //! No assertion is about how long something took; polling has a generous deadline only so a
-//! broken build fails instead of hanging.
+//! broken build fails instead of hanging. Where a fault must land inside a stretch of time
+//! (a hang, a send with the network, the wait before a retry), that stretch is made far longer
+//! than what has to happen inside it, and the simulator's state, not a sleep, tells the test
+//! when it has begun: no outcome depends on how fast the machine is.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -31,6 +34,9 @@ use common::{reassemble, temp_dir};
 
 const PATIENCE: Duration = Duration::from_secs(60);
 const POLL: Duration = Duration::from_millis(100);
+/// A hang or unplug that outlasts any test: the modem is certainly still gone when the test
+/// looks, however slow the machine (the simulator is shut down at the end of the test anyway).
+const FOREVER_SECS: f64 = 3600.0;
 
 /// How to set up one service.
 struct Setup {
@@ -42,6 +48,8 @@ struct Setup {
     report_delay: Duration,
     /// `queue.max_attempts`.
     attempts: u32,
+    /// `queue.backoff_initial_secs`; `backoff_max_secs` is twice that.
+    backoff_secs: u64,
     /// More TOML appended to the config (e.g. `[[webhooks]]`).
     extra: String,
 }
@@ -54,6 +62,7 @@ impl Setup {
             poll_secs: 30,
             report_delay: Duration::from_millis(100),
             attempts: 3,
+            backoff_secs: 1,
             extra: String::new(),
         }
     }
@@ -75,8 +84,10 @@ impl Service {
         let mut sims = Vec::new();
         let mut text = format!(
             "[http]\nlisten = \"127.0.0.1:0\"\n\n[storage]\npath = {:?}\n\n\
-             [queue]\nbackoff_initial_secs = 1\nbackoff_max_secs = 2\nmax_attempts = {}\n\n",
+             [queue]\nbackoff_initial_secs = {}\nbackoff_max_secs = {}\nmax_attempts = {}\n\n",
             dir.join("smsgate.db").display().to_string(),
+            setup.backoff_secs,
+            setup.backoff_secs * 2,
             setup.attempts
         );
         for i in 0..setup.modems {
@@ -351,8 +362,10 @@ async fn several_recipients_each_get_the_text_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scheduled_message_waits_for_send_at_then_goes() {
     let s = Service::start(Setup::new("scheduled")).await;
-    // Whole milliseconds, as the store keeps them.
-    let later = Timestamp::now() + jiff::SignedDuration::from_secs(4);
+    // Both messages are accepted and the second cancelled before send_at, and the test looks
+    // at least once before it: 30 s leaves room for that on any machine (the service reads the
+    // real clock, so the wait cannot be skipped). Whole milliseconds, as the store keeps them.
+    let later = Timestamp::now() + jiff::SignedDuration::from_secs(30);
     let send_at = Timestamp::from_millisecond(later.as_millisecond()).unwrap();
     let v = s
         .send(
@@ -417,8 +430,13 @@ async fn a_message_expires_when_its_ttl_passes_with_the_only_modem_hung() {
         ..Setup::new("ttl")
     })
     .await;
-    s.sim(0, Request::Fault(Fault::Hang { seconds: 120.0 }))
-        .await;
+    s.sim(
+        0,
+        Request::Fault(Fault::Hang {
+            seconds: FOREVER_SECS,
+        }),
+    )
+    .await;
     // The service notices the hang (its poll goes unanswered) and stops using the modem.
     s.wait_modems(|st| st != "ready").await;
     let v = s
@@ -480,32 +498,56 @@ async fn a_temporary_error_is_retried_and_a_permanent_one_is_not() {
 /// missing, so the customer never gets a part twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retry_after_a_failed_second_part_sends_only_the_missing_part() {
-    let s = Service::start(Setup::new("retry-part")).await;
-    // Each send spends a second "on the network"; the fault is decided when a PDU arrives, so
-    // one injected while part 1 is on the network hits part 2.
+    let s = Service::start(Setup {
+        // The wait before the retry (7.5 to 10 s with the jitter) is long enough that the
+        // polling below certainly sees it.
+        backoff_secs: 10,
+        ..Setup::new("retry-part")
+    })
+    .await;
+    // The fault is decided when a PDU arrives, so it must be armed after part 1's PDU and
+    // before part 2's, which comes only once part 1 is answered. Part 1 spends 10 s "on the
+    // network", far longer than the few control requests that arm the fault, and the
+    // simulator's state (not a sleep) tells when part 1's PDU is there.
     s.sim(
         0,
         Request::Set {
-            delay_ms: Some(1000),
+            delay_ms: Some(10_000),
             report_delay_ms: None,
             sms_init_ms: None,
         },
     )
     .await;
-    let commands = |st: &Value| st["counters"]["commands"].as_u64().unwrap_or_default();
-    let before = commands(&s.sim(0, Request::State).await);
+    let st = s.sim(0, Request::State).await;
+    let (mr_before, sends_before) = (st["next_mr"].clone(), st["counters"]["sends"].clone());
     let text = "Your appointment on Monday at 10:00 is confirmed. See you then! ".repeat(4);
     let v = s.send(json!({"to": "+819012120000", "text": text})).await;
     assert_eq!(v["parts"], 2);
     let id = v["id"].as_str().unwrap();
+    // Part 1's PDU took a message reference.
     let deadline = tokio::time::Instant::now() + PATIENCE;
-    while commands(&s.sim(0, Request::State).await) == before {
+    while s.sim(0, Request::State).await["next_mr"] == mr_before {
         assert!(tokio::time::Instant::now() < deadline, "nothing sent");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    tokio::time::sleep(Duration::from_millis(200)).await;
     s.sim(0, Request::Fault(Fault::CmsError { code: 38, count: 1 }))
         .await;
+    // Part 2 and the retry go without delay.
+    s.sim(
+        0,
+        Request::Set {
+            delay_ms: Some(0),
+            report_delay_ms: None,
+            sms_init_ms: None,
+        },
+    )
+    .await;
+    let st = s.sim(0, Request::State).await;
+    assert_eq!(
+        st["counters"]["sends"], sends_before,
+        "part 1 was answered before the fault was armed: {st}"
+    );
+    assert_eq!(st["cms_fault"]["count"], 1, "{st}");
     // Waiting for the retry: part 1 is out, part 2 is not.
     let deadline = tokio::time::Instant::now() + PATIENCE;
     let waiting = loop {
@@ -552,8 +594,20 @@ async fn a_retry_after_a_failed_second_part_sends_only_the_missing_part() {
 async fn when_one_modem_hangs_or_is_unplugged_every_message_goes_through_the_other() {
     // (name, fault on m0, wait until the service has noticed before sending)
     let cases = [
-        ("hang", Request::Fault(Fault::Hang { seconds: 120.0 }), true),
-        ("unplug", Request::Unplug { seconds: 120.0 }, false),
+        (
+            "hang",
+            Request::Fault(Fault::Hang {
+                seconds: FOREVER_SECS,
+            }),
+            true,
+        ),
+        (
+            "unplug",
+            Request::Unplug {
+                seconds: FOREVER_SECS,
+            },
+            false,
+        ),
     ];
     for (name, fault, notice_first) in cases {
         let s = Service::start(Setup {
@@ -593,8 +647,9 @@ async fn when_one_modem_hangs_or_is_unplugged_every_message_goes_through_the_oth
 
 /// The hang starts while the service still thinks the modem is fine, so the hung modem's
 /// worker claims a message and writes `AT+CMGS` into the void. Nothing was sent (no prompt, no
-/// PDU), so the message must move to the other modem after the prompt wait, well before the
-/// hang ends: asserted on the simulator's `hung` flag, not on a clock.
+/// PDU), so the message must move to the other modem after the prompt wait, not when the hang
+/// ends: the hang lasts longer than the test, and the simulator's `hung` flag is checked at the
+/// end, not a clock.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_claimed_by_a_modem_that_hangs_fails_over_while_it_is_still_hung() {
     let s = Service::start(Setup {
@@ -614,8 +669,13 @@ async fn a_message_claimed_by_a_modem_that_hangs_fails_over_while_it_is_still_hu
         },
     )
     .await;
-    s.sim(0, Request::Fault(Fault::Hang { seconds: 40.0 }))
-        .await;
+    s.sim(
+        0,
+        Request::Fault(Fault::Hang {
+            seconds: FOREVER_SECS,
+        }),
+    )
+    .await;
     let mut ids = Vec::new();
     for i in 0..4 {
         let v = s
@@ -1472,6 +1532,18 @@ async fn a_graceful_restart_mid_queue_finishes_what_is_in_flight_and_resumes() {
         assert!(tokio::time::Instant::now() < deadline, "nothing sent");
         tokio::time::sleep(POLL).await;
     }
+    // From now on each part spends 2 s with the network: the 10 or so parts left would take
+    // 20 s, so the stop certainly comes mid-queue however slow the machine. It waits for the
+    // message in flight (at most two parts).
+    s.sim(
+        0,
+        Request::Set {
+            delay_ms: Some(2000),
+            report_delay_ms: None,
+            sms_init_ms: None,
+        },
+    )
+    .await;
     s.graceful_stop().await;
     let before = s.sim(0, Request::State).await["sent"]
         .as_array()
@@ -1480,6 +1552,15 @@ async fn a_graceful_restart_mid_queue_finishes_what_is_in_flight_and_resumes() {
         before < 15,
         "the stop came after the queue was done ({before} parts)"
     );
+    s.sim(
+        0,
+        Request::Set {
+            delay_ms: Some(300),
+            report_delay_ms: None,
+            sms_init_ms: None,
+        },
+    )
+    .await;
     s.start_again().await;
     // Nothing was in doubt at a graceful stop: every message is sent once and delivered.
     for (id, _, _) in &accepted {

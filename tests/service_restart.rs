@@ -227,12 +227,15 @@ async fn kill_9_mid_queue_loses_nothing_and_sends_nothing_twice() {
         accepted.insert(v["id"].as_str().unwrap().to_owned(), (to, text));
     }
 
-    // Kill it mid-queue: some parts are out, most are not.
+    // Kill it mid-queue: some parts are out, most are not. Once a few are out, each part spends
+    // 2 s with the network: the 30 parts left would take a minute, so the kill certainly comes
+    // mid-queue however slow the machine (and may well come while a part is with the network).
     let at_kill = until("a few parts sent", async || {
         let st = sim_state(&link)?;
         (sent_parts(&st) >= 6).then_some(st)
     })
     .await;
+    sim_ctl(&link, r#"{"cmd":"set","delay_ms":2000}"#);
     children.kill(first);
     let sent_before = sent_parts(&sim_state(&link).expect("the simulator outlives the service"));
     assert!(
@@ -241,7 +244,15 @@ async fn kill_9_mid_queue_loses_nothing_and_sends_nothing_twice() {
         sent_parts(&at_kill)
     );
 
-    // Again, on the same database.
+    // Again, on the same database, at the first run's pace. A part still with the network is
+    // answered first (every reference handed out is in `sent`), so the second run does not
+    // open the port into the middle of the first run's exchange.
+    sim_ctl(&link, r#"{"cmd":"set","delay_ms":300}"#);
+    until("the part in flight at the kill answered", async || {
+        let st = sim_state(&link)?;
+        (st["next_mr"].as_u64() == Some(sent_parts(&st) as u64)).then_some(())
+    })
+    .await;
     children.spawn("serve (second run)", &serve, &log);
     api.wait_ready().await;
     let settled = until("every recipient settled", async || {

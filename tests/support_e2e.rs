@@ -497,7 +497,7 @@ async fn keyword_and_regex_rules_answer_and_a_human_rule_flags_without_acknowled
 async fn a_ping_pong_with_another_auto_responder_is_cut_and_handed_to_a_person() {
     let cfg = format!(
         "{}\n[support.guard]\nmax_auto_replies = 5\nwindow_secs = 3600\n\
-         pingpong_rounds = 3\npingpong_gap_secs = 60\n\n\
+         pingpong_rounds = 3\npingpong_gap_secs = 3600\n\n\
          [[rules]]\nname = \"bot\"\nany = true\nactions = [{{ reply = {{ template = \"bot\" }} }}]\n",
         support("", ALWAYS_OPEN)
     );
@@ -505,8 +505,10 @@ async fn a_ping_pong_with_another_auto_responder_is_cut_and_handed_to_a_person()
     let other = "+819077770001";
     // The other auto-responder answers each of our replies as soon as it arrives. By
     // guard::check, our reply to its k-th message is refused once its last 3 messages each came
-    // within 60 s of one of our replies: messages 1 to 3 are answered (message 1 followed no
-    // reply), message 4 is not. The flood limit (5) is not reached first.
+    // within the gap of one of our replies: messages 1 to 3 are answered (message 1 followed no
+    // reply), message 4 is not. The flood limit (5) is not reached first. The gap is an hour,
+    // not a minute: "as soon as it arrives" is as soon as the test gets to it, which on a
+    // loaded machine must never be mistaken for a person answering later.
     let mut conv = Value::Null;
     for k in 1..=5 {
         conv = s
@@ -556,13 +558,13 @@ async fn support_replies_overtake_a_bulk_campaign_of_500() {
         .json(
             Method::POST,
             "/api/v1/bulk",
-            // 100 a second: the campaign's last message is not due before 4.99 s from now,
+            // 20 a second: the campaign's last message is not due before 24.95 s from now,
             // whatever the speed of the machine, so the customer's message and the person's
-            // reply surely arrive while it still runs.
+            // reply (a few requests) surely arrive while it still runs.
             Some(json!({
                 "group": "members",
                 "text": "Hi {name}, our summer sale starts today.",
-                "rate_per_minute": 6000,
+                "rate_per_minute": 1200,
             })),
         )
         .await;

@@ -370,6 +370,10 @@ impl Actor {
                     }
                     wr.flush().await?;
                     c.payload_sent = true;
+                    // From here the command's own timeout runs (for AT+CMGS the network round
+                    // trip, up to a minute), not the short prompt timeout it started with.
+                    c.deadline = Instant::now() + c.req.timeout;
+                    c.waiting = c.req.timeout;
                 }
             }
             Frame::Final(result) => match self.current.take() {
@@ -475,7 +479,7 @@ fn is_payload_echo(line: &str, payload: Option<&[u8]>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::at::command::{Cmgl, Cmgs, Csq, MessageStat};
+    use crate::at::command::{CMGS_TIMEOUT, Cmgl, Cmgs, Csq, MessageStat};
     use tokio::io::{DuplexStream, duplex};
 
     /// The far end of the duplex, driven by the test as the modem.
@@ -510,7 +514,12 @@ mod tests {
 
     const PDU: &str = "0001000B915121551532F400000CC8329BFD065DDF72363904";
 
-    #[tokio::test]
+    // Every test runs on tokio's paused clock. The "modem" is an in-memory duplex driven by the
+    // test, so the clock moves only when every task waits with nothing left to do: a command's
+    // timeout can then fire only where the test means it to, never because a loaded machine
+    // was slow to run the test's side of the exchange.
+
+    #[tokio::test(start_paused = true)]
     async fn info_line_and_ok_with_echo() {
         let (c, _urcs, mut m) = start();
         let q = tokio::spawn(async move { c.send(&Csq).await });
@@ -520,7 +529,7 @@ mod tests {
         assert_eq!(sq.rssi, Some(21));
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn urc_inside_a_list_goes_to_the_channel() {
         let (c, mut urcs, mut m) = start();
         let q = tokio::spawn(async move { c.send(&Cmgl(MessageStat::All)).await });
@@ -535,7 +544,7 @@ mod tests {
         assert!(matches!(u, Urc::Cmti { index: 3, .. }), "{u:?}");
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn urcs_between_prompt_and_final_are_not_the_response() {
         let (c, mut urcs, mut m) = start();
         let cmd = Cmgs::new(24, PDU).unwrap();
@@ -558,7 +567,7 @@ mod tests {
         }
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_restart_ends_the_command_in_flight_at_once() {
         let (c, mut urcs, mut m) = start();
         let cmd = Cmgs::new(24, PDU).unwrap();
@@ -580,7 +589,7 @@ mod tests {
         assert_eq!(q.await.unwrap().unwrap().rssi, Some(21));
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn cms_error_is_typed() {
         let (c, _urcs, mut m) = start();
         let cmd = Cmgs::new(24, PDU).unwrap();
@@ -624,9 +633,31 @@ mod tests {
         // The modem never answers; the client gives up and abandons the PDU.
         m.expect(b"\x1b").await;
         match q.await.unwrap() {
-            Err(Error::Timeout { payload_sent, .. }) => assert!(payload_sent),
+            Err(Error::Timeout {
+                payload_sent,
+                timeout,
+            }) => {
+                assert!(payload_sent);
+                assert_eq!(timeout, CMGS_TIMEOUT);
+            }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_the_pdu_the_network_gets_the_long_timeout_not_the_prompts() {
+        let (c, _urcs, mut m) = start();
+        let cmd = Cmgs::new(24, PDU).unwrap();
+        let q = tokio::spawn(async move { c.send(&cmd).await });
+        m.expect(b"AT+CMGS=24\r").await;
+        m.say("\r\n> ").await;
+        let prompted = tokio::time::Instant::now();
+        m.expect(b"\x1a").await;
+        // The network answers after twice the prompt timeout: still in time.
+        tokio::time::sleep(PROMPT_TIMEOUT * 2).await;
+        m.say("\r\n+CMGS: 7\r\n\r\nOK\r\n").await;
+        assert_eq!(q.await.unwrap().unwrap(), 7);
+        assert_eq!(prompted.elapsed(), PROMPT_TIMEOUT * 2);
     }
 
     #[tokio::test(start_paused = true)]
@@ -652,7 +683,7 @@ mod tests {
         assert_eq!(started.elapsed(), PROMPT_TIMEOUT);
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn urcs_without_a_command() {
         let (_c, mut urcs, mut m) = start();
         m.say("\r\nRING\r\n\r\n+CMTI: \"ME\",2\r\n+CDS: 25\r\n07914356060013F1065A098136397339F7219011700463802190117004638030\r\n").await;
@@ -664,7 +695,7 @@ mod tests {
         assert!(matches!(urcs.recv().await.unwrap(), Urc::Cds { .. }));
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_full_channel_loses_no_urc() {
         let (a, b) = duplex(1 << 16);
         let (c, mut urcs, _task) = Client::spawn(
@@ -693,7 +724,7 @@ mod tests {
         }
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn eof_fails_the_command_in_flight() {
         let (c, _urcs, mut m) = start();
         let q = tokio::spawn(async move { c.send(&Csq).await });
