@@ -1,6 +1,9 @@
 //! Codec throughput: decode and segment+encode of realistic messages.
 //! `cargo bench --bench codec`; figures in docs/benchmarks.md.
 
+// A bench unwraps its own fixtures; the lints guard the service's code.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};

@@ -13,6 +13,9 @@
 //! as `tcp://`): each direction carries at most 11,520 bytes a second, timed
 //! on a virtual clock so scheduler jitter does not pile up.
 
+// A bench unwraps its own fixtures; the lints guard the service's code.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};

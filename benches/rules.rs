@@ -3,6 +3,9 @@
 //! none, so every reachable rule is tried. Each iteration includes folding the message's first
 //! word. `cargo bench --bench rules`; figures in docs/benchmarks.md (goal: at most 50 µs).
 
+// A bench unwraps its own fixtures; the lints guard the service's code.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};

@@ -2,6 +2,9 @@
 //! invariant (the on-pulse is below the module's off threshold, the
 //! off-pulse reaches it); crafted bad profiles fail with the key named.
 
+// A test unwraps its own fixtures; the lints guard the service's code.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use smsgate::board::{self, BoardProfile, Error};
 
 fn load_file(name: &str) -> BoardProfile {

@@ -4,6 +4,9 @@
 //! never `%n`.
 //! With `udevadm verify` (systemd >= 253) the file is also checked by udev.
 
+// A test unwraps its own fixtures; the lints guard the service's code.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::HashSet;
 
 const RULES: &str = include_str!("../udev/90-smsgate.rules");

@@ -1,6 +1,9 @@
 //! The gateway end to end below HTTP: a real SQLite file, modem actors on
 //! pseudo-terminals against the simulator, the dispatcher and the ingester.
 
+// A test unwraps its own fixtures; the lints guard the service's code.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::path::PathBuf;

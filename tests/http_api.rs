@@ -3,6 +3,9 @@
 //! and the OpenAPI document; then one test over real loopback HTTP with a hyper client and the
 //! `smsgate send` / `smsgate status` binary.
 
+// A test unwraps its own fixtures; the lints guard the service's code.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::path::Path;

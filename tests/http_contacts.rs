@@ -3,6 +3,9 @@
 //! through the import, CRUD with its 404 and 422 cases, consent history, templates, the audit
 //! log and the OpenAPI document.
 
+// A test unwraps its own fixtures; the lints guard the service's code.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use axum::Router;

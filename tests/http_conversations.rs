@@ -3,6 +3,9 @@
 //! and its effect on the thread, the opt-out refusal, PATCH and its validation, reading versus
 //! marking read, the report's JSON and its range checks, and who did what in the audit log.
 
+// A test unwraps its own fixtures; the lints guard the service's code.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use axum::Router;

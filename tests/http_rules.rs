@@ -3,6 +3,9 @@
 //! endpoint for opt keywords, business hours and acknowledgements, the audit log, and the API
 //! rules surviving a restart.
 
+// A test unwraps its own fixtures; the lints guard the service's code.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::path::PathBuf;

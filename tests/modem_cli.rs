@@ -1,6 +1,9 @@
 //! `smsgate modem info|send|read|at` run as a process against the simulator
 //! on a real pseudo-terminal.
 
+// A test unwraps its own fixtures; the lints guard the service's code.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::process::Output;

@@ -2,6 +2,9 @@
 //! simulator: every fault kind, and after each the modem recovers and no
 //! message is lost or read twice.
 
+// A test unwraps its own fixtures; the lints guard the service's code.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::time::Duration;

@@ -4,6 +4,9 @@
 //! config's paths. Building and installing the packages is in
 //! scripts/build-debs.sh and README ("On a board").
 
+// A test unwraps its own fixtures; the lints guard the service's code.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

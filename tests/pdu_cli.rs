@@ -15,6 +15,9 @@
 //! - `pdu encode` uses 8-bit concatenation references unless `--ref16` is
 //!   given, and a single-part message carries no concatenation IE.
 
+// A test unwraps its own fixtures; the lints guard the service's code.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::collections::BTreeSet;

@@ -1,6 +1,9 @@
 //! What README.md shows must be what the program prints: every `console`
 //! block's `$ smsgate ...` line is run and its output compared.
 
+// A test unwraps its own fixtures; the lints guard the service's code.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 /// Splits a command line on spaces, honouring double quotes.

@@ -1,6 +1,9 @@
 //! Property tests of the rules: folding is idempotent, and evaluation never panics whatever the
 //! text.
 
+// A test unwraps its own fixtures; the lints guard the service's code.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use jiff::Timestamp;
 use proptest::prelude::*;
 use smsgate::rules::normalize::{first_word, fold, folded_first_word};

@@ -1,6 +1,9 @@
 //! `smsgate serve` as systemd runs it with `Type=notify`: READY once it
 //! serves, WATCHDOG pings, STOPPING on SIGTERM, then a clean exit.
 
+// A test unwraps its own fixtures; the lints guard the service's code.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::os::unix::net::UnixDatagram;

@@ -9,6 +9,9 @@
 //! than what has to happen inside it, and the simulator's state, not a sleep, tells the test
 //! when it has begun: no outcome depends on how fast the machine is.
 
+// A test unwraps its own fixtures; the lints guard the service's code.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::path::PathBuf;

@@ -4,6 +4,9 @@
 //! has settled. Then: every accepted message is still there, nothing was lost, and nothing was
 //! sent twice: a recipient in flight at the kill is `unknown` and is not resent.
 
+// A test unwraps its own fixtures; the lints guard the service's code.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};

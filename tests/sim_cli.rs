@@ -1,5 +1,8 @@
 //! `smsgate sim` as a process, controlled with `smsgate sim ctl|deliver|state`.
 
+// A test unwraps its own fixtures; the lints guard the service's code.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::process::Stdio;

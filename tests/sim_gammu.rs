@@ -2,6 +2,9 @@
 //! (Debian package `gammu`) identifies the modem and sends through it.
 //! Skipped, with a note, when the `gammu` binary is not installed.
 
+// A test unwraps its own fixtures; the lints guard the service's code.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;

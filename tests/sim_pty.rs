@@ -1,5 +1,8 @@
 //! The simulator over a real pty: a host opens the link like a serial port.
 
+// A test unwraps its own fixtures; the lints guard the service's code.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

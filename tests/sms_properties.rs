@@ -1,6 +1,9 @@
 //! Property tests of the codec: packing, segmentation, reassembly and
 //! decoding of arbitrary input.
 
+// A test unwraps its own fixtures; the lints guard the service's code.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use proptest::prelude::*;
 use smsgate::sms::address::Address;
 use smsgate::sms::compose::{Compose, compose};

@@ -1,5 +1,8 @@
 //! Contacts, groups, the consent listing and templates on real SQLite files.
 
+// A test unwraps its own fixtures; the lints guard the service's code.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::collections::BTreeMap;

@@ -2,6 +2,9 @@
 //! list filters and keyset pagination, one thread across both directions, marking read, and the
 //! figures of two hand-built days in Asia/Tokyo, where the day boundary is 15:00 UTC.
 
+// A test unwraps its own fixtures; the lints guard the service's code.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::time::Duration;

@@ -1,6 +1,9 @@
 //! The store's inbound side on real SQLite files: a part stored once, reassembly in any order and
 //! across a restart, incomplete delivery after a timeout.
 
+// A test unwraps its own fixtures; the lints guard the service's code.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{t, temp_db};

@@ -6,6 +6,9 @@
 //! leaves the OS page cache intact, so it does not exercise fsync (`synchronous=FULL`) itself;
 //! that needs a power cut.
 
+// A test unwraps its own fixtures; the lints guard the service's code.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::collections::HashSet;

@@ -1,6 +1,9 @@
 //! The store's outbound side on real SQLite files: migrations, enqueue, idempotency, claiming,
 //! group commit, restart, delivery reports, cancel, expiry, retries, listing, webhooks, audit.
 
+// A test unwraps its own fixtures; the lints guard the service's code.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::path::PathBuf;

@@ -1,5 +1,8 @@
 //! The API-managed rules in the store: replaced as one ordered list, atomically.
 
+// A test unwraps its own fixtures; the lints guard the service's code.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{t, temp_db};

@@ -1,6 +1,9 @@
 //! The store's support-line records on real SQLite files: consent and its history, and
 //! conversations with their episodes as inbound and outbound messages move them.
 
+// A test unwraps its own fixtures; the lints guard the service's code.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{t, temp_db};

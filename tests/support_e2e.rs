@@ -12,6 +12,9 @@
 //! that counts it on the conversation (`unread`), so once the count moved, the conversation's
 //! thread holds every message it will ever queue for it.
 
+// A test unwraps its own fixtures; the lints guard the service's code.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;

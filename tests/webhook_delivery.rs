@@ -4,6 +4,9 @@
 //! wait for what they assert on (a request, a row's state, the in-flight count), never for a
 //! stretch of time, and no outcome depends on how fast the machine is.
 
+// A test unwraps its own fixtures; the lints guard the service's code.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::collections::VecDeque;
