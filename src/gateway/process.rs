@@ -84,8 +84,8 @@ impl Processor {
 
     /// Processes completed inbound messages until `cancel` or until `received` closes: first
     /// those left unprocessed by an earlier run, then each one the ingester sends, and every
-    /// [`RETRY_UNPROCESSED`] those whose processing failed. After each, wakes the dispatcher
-    /// (for the replies) and the webhook deliverer.
+    /// `RETRY_UNPROCESSED` (a minute) those whose processing failed. After each, wakes the
+    /// dispatcher (for the replies) and the webhook deliverer.
     pub async fn run(
         self,
         clock: std::sync::Arc<dyn Clock>,

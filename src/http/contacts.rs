@@ -1,5 +1,5 @@
 //! `/api/v1/contacts` and `/api/v1/groups`: contacts by number, their groups, and the CSV
-//! import and export ([`contacts_csv`](super::contacts_csv) holds the format).
+//! import and export (`contacts_csv` holds the format).
 //!
 //! The number in a path is URL-encoded (`/api/v1/contacts/%2B819012345678`; a bare `+` works
 //! too, a path is not a query) and normalised like a message's recipient, so `+81 90-1234-5678`

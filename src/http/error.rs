@@ -45,7 +45,7 @@ pub enum ApiError {
     /// The route exists but not with this method (405).
     #[error("method not allowed")]
     MethodNotAllowed,
-    /// A store operation failed; mapped in [`ApiError::parts`].
+    /// A store operation failed; mapped in `ApiError::parts`.
     #[error(transparent)]
     Store(#[from] store::Error),
 }
