@@ -110,6 +110,17 @@ struct Api {
 }
 
 impl Api {
+    /// A client for the service on 127.0.0.1:`port`. No pooled connections: the first server
+    /// dies under them.
+    fn on(port: u16) -> Api {
+        Api {
+            base: format!("http://127.0.0.1:{port}"),
+            client: Client::builder(TokioExecutor::new())
+                .pool_max_idle_per_host(0)
+                .build_http(),
+        }
+    }
+
     /// A JSON request; None when the service cannot be reached.
     async fn call(
         &self,
@@ -198,13 +209,7 @@ async fn kill_9_mid_queue_loses_nothing_and_sends_nothing_twice() {
     )
     .unwrap();
     let serve = ["serve", "--config", config.to_str().unwrap()];
-    let api = Api {
-        base: format!("http://127.0.0.1:{port}"),
-        // No pooled connections: the first server dies under them.
-        client: Client::builder(TokioExecutor::new())
-            .pool_max_idle_per_host(0)
-            .build_http(),
-    };
+    let api = Api::on(port);
 
     let first = children.spawn("serve (first run)", &serve, &log);
     api.wait_ready().await;
@@ -408,12 +413,7 @@ async fn an_inbound_message_split_by_a_kill_9_is_whole_after_the_restart() {
     )
     .unwrap();
     let serve = ["serve", "--config", config.to_str().unwrap()];
-    let api = Api {
-        base: format!("http://127.0.0.1:{port}"),
-        client: Client::builder(TokioExecutor::new())
-            .pool_max_idle_per_host(0)
-            .build_http(),
-    };
+    let api = Api::on(port);
     let first = children.spawn("serve (first run)", &serve, &log);
     api.wait_ready().await;
 
@@ -528,12 +528,7 @@ async fn a_webhook_event_not_yet_delivered_survives_a_kill_9() {
     )
     .unwrap();
     let serve = ["serve", "--config", config.to_str().unwrap()];
-    let api = Api {
-        base: format!("http://127.0.0.1:{port}"),
-        client: Client::builder(TokioExecutor::new())
-            .pool_max_idle_per_host(0)
-            .build_http(),
-    };
+    let api = Api::on(port);
     let first = children.spawn("serve (first run)", &serve, &log);
     api.wait_ready().await;
 
@@ -639,12 +634,7 @@ async fn kill_9_with_status_reports_loses_no_report_and_no_event(profile: &'stat
     )
     .unwrap();
     let serve = ["serve", "--config", config.to_str().unwrap()];
-    let api = Api {
-        base: format!("http://127.0.0.1:{port}"),
-        client: Client::builder(TokioExecutor::new())
-            .pool_max_idle_per_host(0)
-            .build_http(),
-    };
+    let api = Api::on(port);
     let first = children.spawn("serve (first run)", &serve, &log);
     api.wait_ready().await;
 
