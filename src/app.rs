@@ -92,18 +92,18 @@ impl Running {
 pub async fn start(opts: Options) -> Result<Running, Error> {
     let cfg = Arc::new(opts.config);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let metrics = Arc::new(Metrics::new());
+    let dispatch_wake = Arc::new(Notify::new());
+    let webhook_wake = Arc::new(Notify::new());
+    let events = Events::new(&cfg.webhooks, webhook_wake.clone(), metrics.clone());
     // A recipient interrupted while sending becomes `unknown` at open; its `message.failed`
     // event is queued in that transaction.
     let interrupted = |tx: &crate::store::Tx<'_>, r: &crate::store::Interrupted| {
-        if cfg.webhooks.is_empty() {
-            return Ok(());
-        }
         let data = serde_json::json!({
             "id": r.message_id, "to": r.number, "state": "unknown",
             "error": crate::store::INTERRUPTED,
         });
-        crate::webhook::publish_tx(tx, &cfg.webhooks, "message.failed", data, clock.now())
-            .map(|_| ())
+        events.publish_tx(tx, "message.failed", data, clock.now())
     };
     let store =
         Store::open_with(&cfg.storage.path, clock.now(), &interrupted).map_err(|source| {
@@ -170,11 +170,6 @@ pub async fn start(opts: Options) -> Result<Running, Error> {
     }
     drop(ev_tx);
 
-    let metrics = Arc::new(Metrics::new());
-    let dispatch_wake = Arc::new(Notify::new());
-    let webhook_wake = Arc::new(Notify::new());
-
-    let events = Events::new(&cfg.webhooks, webhook_wake.clone(), metrics.clone());
     let (received_tx, received_rx) = mpsc::channel(256);
     tracker.spawn(
         Ingester::new(store.clone(), clock.clone(), events.clone(), received_tx)

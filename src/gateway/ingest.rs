@@ -220,6 +220,10 @@ impl Ingester {
     /// A modem's status as a `modem.state` event. The status lives in memory only, so the
     /// event is all there is to commit.
     async fn modem_state(&self, s: ModemStatus) {
+        // Nothing to commit without an endpoint: no empty transaction per status change.
+        if !self.events.any() {
+            return;
+        }
         let now = self.clock.now();
         let events = self.events.clone();
         let data = json!({

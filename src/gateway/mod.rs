@@ -43,9 +43,9 @@ impl Events {
         }
     }
 
-    /// No webhooks, metrics of its own: for tools and tests that need neither.
-    pub fn none() -> Events {
-        Events::new(&[], Arc::new(Notify::new()), Arc::new(Metrics::new()))
+    /// Whether any endpoint is configured: without one there is nothing to write.
+    pub fn any(&self) -> bool {
+        !self.webhooks.is_empty()
     }
 
     /// Queues `kind` with `data` for every endpoint subscribed to it, inside `tx`.
@@ -56,7 +56,7 @@ impl Events {
         data: Value,
         now: Timestamp,
     ) -> Result<(), crate::store::Error> {
-        if !self.webhooks.is_empty() {
+        if self.any() {
             crate::webhook::publish_tx(tx, &self.webhooks, kind, data, now)?;
         }
         Ok(())
@@ -64,7 +64,7 @@ impl Events {
 
     /// After a COMMIT that may have queued events: lets the deliverer look.
     pub fn committed(&self) {
-        if !self.webhooks.is_empty() {
+        if self.any() {
             self.wake.notify_one();
         }
     }
