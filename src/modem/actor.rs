@@ -220,7 +220,6 @@ pub fn spawn(
         requests: rx,
         status: status_tx,
         backoff: Backoff::new(),
-        extra_storage: Vec::new(),
         held_urcs: std::collections::VecDeque::new(),
         next_poll: tokio::time::Instant::now(),
     };
@@ -257,9 +256,6 @@ struct Actor {
     requests: mpsc::Receiver<Request>,
     status: watch::Sender<ModemStatus>,
     backoff: Backoff,
-    /// Memories besides the configured one that may hold received messages (see
-    /// [`Setup::extra_storage`]).
-    extra_storage: Vec<String>,
     /// URCs taken off the channel during an init, handled next.
     held_urcs: std::collections::VecDeque<Urc>,
     /// When the next health poll is due.
@@ -387,7 +383,6 @@ impl Actor {
     async fn init(&mut self, session: &mut Session) -> Result<Setup, Error> {
         self.set_state(ModemState::Starting, None);
         let setup = session.init(&self.cfg.init).await?;
-        self.extra_storage = setup.extra_storage.clone();
         // Boot URCs (`RDY`, `SMS DONE`) that arrived before or during this init are about the
         // start it has just set up: acting on them would set the module up a second time.
         // Anything else waits for the main loop, in order.
@@ -655,7 +650,7 @@ impl Actor {
     /// [`Actor::sweep`] for the memories besides the configured one, each only when it holds
     /// something.
     async fn sweep_extra(&mut self, session: &mut Session) {
-        for mem in self.extra_storage.clone() {
+        for mem in session.extra_storage().to_vec() {
             match session.select_read(&mem).await {
                 Ok(Some(usage)) if usage.used == 0 => {}
                 Ok(_) => self.sweep_selected(session).await,

@@ -86,6 +86,8 @@ pub struct Session {
     storage: Option<String>,
     /// The `<mem1>` (read, list, delete) selected now, when known.
     mem1: Option<String>,
+    /// See [`Setup::extra_storage`].
+    extra: Vec<String>,
     task: JoinHandle<()>,
 }
 
@@ -119,6 +121,7 @@ impl Session {
             quirks: &quirks::GENERIC,
             storage: None,
             mem1: None,
+            extra: Vec::new(),
             task,
         }
     }
@@ -278,11 +281,12 @@ impl Session {
                         .ok()
                         .and_then(|lists| lists.into_iter().next())
                         .unwrap_or_default();
-                    let extra = EXTRA_STORAGE
+                    let extra: Vec<String> = EXTRA_STORAGE
                         .iter()
                         .filter(|m| **m != *mem && readable.iter().any(|r| r == *m))
                         .map(|m| (*m).to_owned())
                         .collect();
+                    self.extra = extra.clone();
                     self.storage = Some((*mem).to_owned());
                     self.mem1 = Some((*mem).to_owned());
                     return Ok(((*mem).to_owned(), extra));
@@ -453,6 +457,11 @@ impl Session {
             return Ok(());
         }
         self.select_read(&storage).await.map(|_| ())
+    }
+
+    /// The memories besides the configured one that may hold received messages.
+    pub fn extra_storage(&self) -> &[String] {
+        &self.extra
     }
 
     /// Whether `mem` is the memory read and delete use now.
