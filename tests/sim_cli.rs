@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -28,21 +29,29 @@ impl Drop for Kill {
     }
 }
 
-#[test]
-fn sim_subcommand_runs_and_answers_control_requests() {
-    let dir = std::env::temp_dir().join(format!("smsgate-sim-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+/// `smsgate sim --link <temp>/modem ARGS`: the directory, link, control socket and the child.
+fn spawn_sim(name: &str, args: &[&str]) -> (PathBuf, PathBuf, PathBuf, Kill) {
+    let dir = common::temp_dir(name);
     let link = dir.join("modem");
     let control = dir.join("modem.ctl");
     let child = Kill(
         common::smsgate()
             .args(["sim", "--link"])
             .arg(&link)
-            .args(["--profile", "huawei", "--capacity", "5", "--no-echo"])
+            .args(args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("spawn smsgate sim"),
+    );
+    (dir, link, control, child)
+}
+
+#[test]
+fn sim_subcommand_runs_and_answers_control_requests() {
+    let (dir, link, control, child) = spawn_sim(
+        "sim-cli",
+        &["--profile", "huawei", "--capacity", "5", "--no-echo"],
     );
     let c = control.to_str().expect("utf-8 path");
 
@@ -88,20 +97,18 @@ fn sim_subcommand_runs_and_answers_control_requests() {
 
 #[test]
 fn sim_memory_sizes_from_the_command_line() {
-    let dir = std::env::temp_dir().join(format!("smsgate-sim-cli-mem-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let link = dir.join("modem");
-    let control = dir.join("modem.ctl");
-    let child = Kill(
-        common::smsgate()
-            .args(["sim", "--link"])
-            .arg(&link)
-            .args(["--profile", "quectel", "--capacity", "4"])
-            .args(["--me-capacity", "7", "--sr-capacity", "3"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn smsgate sim"),
+    let (dir, link, control, child) = spawn_sim(
+        "sim-cli-mem",
+        &[
+            "--profile",
+            "quectel",
+            "--capacity",
+            "4",
+            "--me-capacity",
+            "7",
+            "--sr-capacity",
+            "3",
+        ],
     );
     let _ = wait_for_state(link.to_str().expect("utf-8 path"));
     let c = control.to_str().expect("utf-8 path");
