@@ -51,8 +51,6 @@ mod snapshot;
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use serde_json::Value;
-
 use super::profile::Profile;
 use crate::sms::timestamp::Timestamp;
 use incoming::Incoming;
@@ -355,37 +353,6 @@ impl Modem {
 
     // The control protocol's requests: the network's side, then faults.
 
-    /// Delivers a text from `from` (a number, or an alphanumeric sender),
-    /// split into as many SMS-DELIVER parts as it needs (GSM 7-bit when
-    /// possible, UCS-2 otherwise, or always UCS-2 when `ucs2`). Returns the
-    /// part count.
-    pub fn deliver_text(
-        &mut self,
-        from: &str,
-        text: &str,
-        ucs2: bool,
-        class: Option<u8>,
-    ) -> Result<usize, String> {
-        self.incoming_text(from, text, ucs2, class)
-    }
-
-    /// Delivers a raw PDU (PDU-mode hex, SMSC prefix first); its type (deliver
-    /// or status report) follows its TP-MTI.
-    pub fn deliver_pdu(&mut self, hex: &str) -> Result<(), String> {
-        self.incoming_pdu(hex)
-    }
-
-    /// The network reports on the send with `mr` (TP-ST `status`); `to`
-    /// overrides the recipient taken from the sent message.
-    pub fn status_report(&mut self, mr: u8, status: u8, to: Option<&str>) -> Result<(), String> {
-        self.incoming_report(mr, status, to)
-    }
-
-    /// No answers at all for `duration`; input in that time is lost.
-    pub fn hang(&mut self, duration: Duration) {
-        self.start_hang(duration);
-    }
-
     /// The next `count` sends fail with `+CMS ERROR: <code>` (after the network delay).
     pub fn cms_errors(&mut self, code: u16, count: u32) {
         self.cms_fault = (count > 0).then_some((code, count));
@@ -404,21 +371,6 @@ impl Modem {
         if !bytes.is_empty() {
             self.fx.push(Effect::Write(bytes.to_vec()));
         }
-    }
-
-    /// A module reset: settings back to defaults, the command in flight lost,
-    /// the SIM locked again if it has a PIN; boot URCs after the boot time.
-    pub fn reboot(&mut self) {
-        self.reset();
-    }
-
-    /// Fills every free slot of the memory called `mem` (None: the current
-    /// `<mem3>`, where received messages go) with read "filler" messages,
-    /// so that new messages are held back, or status reports dropped when
-    /// it is "SR", until the host deletes something. "SR" gets status
-    /// reports, the other memories SMS-DELIVERs. Returns how many were added.
-    pub fn fill_memory(&mut self, mem: Option<&str>) -> Result<usize, String> {
-        self.fill(mem)
     }
 
     /// Network registration: `stat` 1 home, 5 roaming, 0 not searching,
@@ -454,11 +406,6 @@ impl Modem {
     /// Messages the modem has sent, oldest first.
     pub fn sent(&self) -> &[Sent] {
         &self.sent
-    }
-
-    /// Everything observable, for `{"cmd":"state"}`.
-    pub fn state(&self) -> Value {
-        self.snapshot()
     }
 }
 

@@ -28,9 +28,10 @@ use super::memory::{Mem, Stored};
 use super::{Effect, Modem, Settings, Sim, Timer};
 
 impl Modem {
-    /// [`Modem::hang`]. Each hang has its own sequence number, so that the
-    /// end of an earlier one does not cut a later one short.
-    pub(super) fn start_hang(&mut self, duration: Duration) {
+    /// No answers at all for `duration`; input in that time is lost. Each hang
+    /// has its own sequence number, so that the end of an earlier one does not
+    /// cut a later one short.
+    pub fn hang(&mut self, duration: Duration) {
         self.hang_seq += 1;
         self.hung = true;
         self.fx.push(Effect::Schedule(
@@ -46,9 +47,11 @@ impl Modem {
         self.pump();
     }
 
-    /// [`Modem::reboot`]. A new epoch makes the timers of before the reboot
-    /// (a send's answer, the boot in progress) stale.
-    pub(super) fn reset(&mut self) {
+    /// A module reset: settings back to defaults, the command in flight lost,
+    /// the SIM locked again if it has a PIN; boot URCs after the boot time. A
+    /// new epoch makes the timers of before the reboot (a send's answer, the
+    /// boot in progress) stale.
+    pub fn reboot(&mut self) {
         self.counters.reboots += 1;
         self.epoch += 1;
         self.booting = true;
@@ -121,9 +124,14 @@ impl Modem {
         self.pump();
     }
 
-    /// [`Modem::fill_memory`]. The fillers are read (stat 1), so that a
-    /// host that lists unread messages finds none of them.
-    pub(super) fn fill(&mut self, mem: Option<&str>) -> Result<usize, String> {
+    /// Fills every free slot of the memory called `mem` (None: the current
+    /// `<mem3>`, where received messages go) with read "filler" messages, so
+    /// that new messages are held back, or status reports dropped when it is
+    /// "SR", until the host deletes something. "SR" gets status reports, the
+    /// other memories SMS-DELIVERs. The fillers are read (stat 1), so that a
+    /// host that lists unread messages finds none of them. Returns how many
+    /// were added.
+    pub fn fill_memory(&mut self, mem: Option<&str>) -> Result<usize, String> {
         let mem = match mem {
             None => self.memories.selection()[2],
             Some(name) => self.memories.find(name).ok_or_else(|| {

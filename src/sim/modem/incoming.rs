@@ -48,8 +48,11 @@ pub(super) struct Incoming {
 }
 
 impl Modem {
-    /// [`Modem::deliver_text`]: the parts join the queue.
-    pub(super) fn incoming_text(
+    /// Delivers a text from `from` (a number, or an alphanumeric sender),
+    /// split into as many SMS-DELIVER parts as it needs (GSM 7-bit when
+    /// possible, UCS-2 otherwise, or always UCS-2 when `ucs2`); the parts join
+    /// the network's queue. Returns the part count.
+    pub fn deliver_text(
         &mut self,
         from: &str,
         text: &str,
@@ -126,8 +129,9 @@ impl Modem {
         (pdu.encode(), pdu.tpdu_len())
     }
 
-    /// [`Modem::deliver_pdu`]: the PDU joins the queue.
-    pub(super) fn incoming_pdu(&mut self, hex: &str) -> Result<(), String> {
+    /// Delivers a raw PDU (PDU-mode hex, SMSC prefix first); its type (deliver
+    /// or status report) follows its TP-MTI. The PDU joins the queue.
+    pub fn deliver_pdu(&mut self, hex: &str) -> Result<(), String> {
         let bytes = pdumode::from_hex(hex.trim()).map_err(|e| e.to_string())?;
         let pdu = Pdu::decode(&bytes).map_err(|e| e.to_string())?;
         let kind = match Tpdu::decode(&pdu.tpdu, Direction::MobileTerminated) {
@@ -144,13 +148,10 @@ impl Modem {
         Ok(())
     }
 
-    /// [`Modem::status_report`]: the report joins the queue.
-    pub(super) fn incoming_report(
-        &mut self,
-        mr: u8,
-        status: u8,
-        to: Option<&str>,
-    ) -> Result<(), String> {
+    /// The network reports on the send with `mr` (TP-ST `status`); `to`
+    /// overrides the recipient taken from the sent message. The report joins
+    /// the queue.
+    pub fn status_report(&mut self, mr: u8, status: u8, to: Option<&str>) -> Result<(), String> {
         let ra = match to {
             Some(t) => parse_sender(t)?,
             None => {

@@ -16,8 +16,8 @@ use crate::sms::pdumode;
 use crate::sms::tpdu::Tpdu;
 
 impl Modem {
-    /// See [`Modem::state`].
-    pub(super) fn snapshot(&self) -> Value {
+    /// Everything observable, for `{"cmd":"state"}`.
+    pub fn state(&self) -> Value {
         let messages = |mem: Mem| -> Vec<Value> {
             self.memories
                 .get(mem)
