@@ -172,6 +172,23 @@ impl Api {
     }
 }
 
+/// Writes `<dir>/smsgate.toml`: the service on 127.0.0.1:`port`, its database in `dir`, one modem
+/// on `link`, then `extra` (more sections).
+fn write_config(dir: &Path, port: u16, link: &Path, extra: &str) -> PathBuf {
+    let config = dir.join("smsgate.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[http]\nlisten = \"127.0.0.1:{port}\"\n\n[storage]\npath = {:?}\n\n\
+             [[modems]]\nname = \"m0\"\ndevice = {:?}\n\n{extra}",
+            dir.join("smsgate.db").display().to_string(),
+            link.display().to_string()
+        ),
+    )
+    .unwrap();
+    config
+}
+
 /// A port that was free a moment ago (the service's config needs a fixed one, so both runs
 /// listen on the same address).
 fn free_port() -> u16 {
@@ -196,18 +213,12 @@ async fn kill_9_mid_queue_loses_nothing_and_sends_nothing_twice() {
     until("the simulator answers", async || sim_state(&link)).await;
 
     let port = free_port();
-    let config = dir.join("smsgate.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[http]\nlisten = \"127.0.0.1:{port}\"\n\n[storage]\npath = {:?}\n\n\
-             [queue]\nbackoff_initial_secs = 1\nbackoff_max_secs = 2\n\n\
-             [[modems]]\nname = \"m0\"\ndevice = {:?}\n",
-            dir.join("smsgate.db").display().to_string(),
-            link.display().to_string()
-        ),
-    )
-    .unwrap();
+    let config = write_config(
+        &dir,
+        port,
+        &link,
+        "[queue]\nbackoff_initial_secs = 1\nbackoff_max_secs = 2\n",
+    );
     let serve = ["serve", "--config", config.to_str().unwrap()];
     let api = Api::on(port);
 
@@ -401,17 +412,7 @@ async fn an_inbound_message_split_by_a_kill_9_is_whole_after_the_restart() {
     children.spawn("sim", &["sim", "--link", link.to_str().unwrap()], &log);
     until("the simulator answers", async || sim_state(&link)).await;
     let port = free_port();
-    let config = dir.join("smsgate.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[http]\nlisten = \"127.0.0.1:{port}\"\n\n[storage]\npath = {:?}\n\n\
-             [[modems]]\nname = \"m0\"\ndevice = {:?}\n",
-            dir.join("smsgate.db").display().to_string(),
-            link.display().to_string()
-        ),
-    )
-    .unwrap();
+    let config = write_config(&dir, port, &link, "");
     let serve = ["serve", "--config", config.to_str().unwrap()];
     let api = Api::on(port);
     let first = children.spawn("serve (first run)", &serve, &log);
@@ -514,19 +515,15 @@ async fn a_webhook_event_not_yet_delivered_survives_a_kill_9() {
     until("the simulator answers", async || sim_state(&link)).await;
     let port = free_port();
     let hook_port = free_port();
-    let config = dir.join("smsgate.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[http]\nlisten = \"127.0.0.1:{port}\"\n\n[storage]\npath = {:?}\n\n\
-             [[modems]]\nname = \"m0\"\ndevice = {:?}\n\n\
-             [[webhooks]]\nurl = \"http://127.0.0.1:{hook_port}/hook\"\n\
-             events = [\"message.received\"]\nsecret = \"restart-secret\"\n",
-            dir.join("smsgate.db").display().to_string(),
-            link.display().to_string()
+    let config = write_config(
+        &dir,
+        port,
+        &link,
+        &format!(
+            "[[webhooks]]\nurl = \"http://127.0.0.1:{hook_port}/hook\"\n\
+             events = [\"message.received\"]\nsecret = \"restart-secret\"\n"
         ),
-    )
-    .unwrap();
+    );
     let serve = ["serve", "--config", config.to_str().unwrap()];
     let api = Api::on(port);
     let first = children.spawn("serve (first run)", &serve, &log);
@@ -619,20 +616,16 @@ async fn kill_9_with_status_reports_loses_no_report_and_no_event(profile: &'stat
     let port = free_port();
     let hook_port = free_port();
     let (hits, receiver_task) = receiver(hook_port).await;
-    let config = dir.join("smsgate.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[http]\nlisten = \"127.0.0.1:{port}\"\n\n[storage]\npath = {:?}\n\n\
-             [queue]\nbackoff_initial_secs = 1\nbackoff_max_secs = 2\n\n\
-             [[modems]]\nname = \"m0\"\ndevice = {:?}\n\n\
+    let config = write_config(
+        &dir,
+        port,
+        &link,
+        &format!(
+            "[queue]\nbackoff_initial_secs = 1\nbackoff_max_secs = 2\n\n\
              [[webhooks]]\nurl = \"http://127.0.0.1:{hook_port}/hook\"\n\
-             events = [\"message.sent\", \"message.delivered\", \"message.failed\"]\n",
-            dir.join("smsgate.db").display().to_string(),
-            link.display().to_string()
+             events = [\"message.sent\", \"message.delivered\", \"message.failed\"]\n"
         ),
-    )
-    .unwrap();
+    );
     let serve = ["serve", "--config", config.to_str().unwrap()];
     let api = Api::on(port);
     let first = children.spawn("serve (first run)", &serve, &log);
