@@ -715,7 +715,11 @@ impl Actor {
             if session.stored_count().await > 0 {
                 self.sweep_selected(session).await;
             }
-            self.sweep_extra(session).await;
+            // Nothing reaches the other memories without a network, and while there is none
+            // the poll runs every few seconds: they wait for the first poll after it returns.
+            if self.status.borrow().health.registered {
+                self.sweep_extra(session).await;
+            }
         }
         None
     }
