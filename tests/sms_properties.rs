@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use proptest::prelude::*;
+use smsgate::sms::Alphabet;
 use smsgate::sms::address::Address;
 use smsgate::sms::compose::{Compose, compose};
 use smsgate::sms::gsm7::Charset;
@@ -123,6 +124,32 @@ proptest! {
             let next_first = pair[1].text().unwrap().chars().next().unwrap();
             prop_assert!(part_units(&pair[0].body) + cost(next_first) > cap, "a part had room for the next character");
         }
+    }
+
+    /// The composer's counter and the gateway agree: `count` gives the part
+    /// count and alphabet `split` sends, its units are the parts' units, and
+    /// the last part's free room is what `split` left in it.
+    #[test]
+    fn count_agrees_with_split(t in prop_oneof![text(), gsm_text()], ref16 in any::<bool>()) {
+        let opts = Options { ref16, ..Options::default() };
+        let n = segment::count(&t, &opts);
+        let parts = segment::split(&t, &opts).unwrap();
+        prop_assert_eq!(n.parts, parts.len());
+        prop_assert_eq!(n.alphabet, segment::plan(&t, &opts).unwrap().alphabet);
+        let units: Vec<usize> = parts.iter().map(|p| part_units(&p.body)).collect();
+        prop_assert_eq!(n.units, units.iter().sum::<usize>());
+        prop_assert_eq!(n.remaining, n.per_part - units.last().copied().unwrap());
+        for (i, ud) in parts.iter().enumerate() {
+            let ok = match &ud.body {
+                Body::Gsm7 { .. } => n.alphabet == Alphabet::Gsm7,
+                Body::Ucs2(_) => n.alphabet == Alphabet::Ucs2,
+                Body::Data(_) => false,
+            };
+            prop_assert!(ok, "part {} has another alphabet than {:?}", i, n.alphabet);
+            prop_assert!(part_units(&ud.body) <= n.per_part);
+        }
+        let first_bad = t.chars().enumerate().find(|&(_, c)| Charset::DEFAULT.encode_char(c).is_none());
+        prop_assert_eq!(n.forced_by, first_bad);
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub mod validity;
 pub use address::{Address, Ton};
 pub use dcs::{Alphabet, Dcs};
 pub use error::{DecodeError, DecodeErrorKind, EncodeError};
+pub use segment::{Count, count};
 pub use timestamp::Timestamp;
 pub use tpdu::{Deliver, Direction, StatusReport, Submit, Tpdu};
 pub use udh::{Concat, Udh};

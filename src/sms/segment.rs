@@ -66,7 +66,7 @@ pub fn split(text: &str, opts: &Options) -> Result<Vec<UserData>, EncodeError> {
             },
         }]);
     }
-    let plan = plan_with(text, opts, default_ok)?;
+    let plan = plan_with(text, opts, default_ok);
     if plan.parts > opts.max_parts.min(255) {
         return Err(EncodeError::TooManyParts {
             needed: plan.parts,
@@ -118,10 +118,101 @@ pub fn plan(text: &str, opts: &Options) -> Result<Plan, EncodeError> {
     let default_ok = text
         .chars()
         .all(|c| Charset::DEFAULT.encode_char(c).is_some());
-    plan_with(text, opts, default_ok)
+    Ok(plan_with(text, opts, default_ok))
 }
 
-fn plan_with(text: &str, opts: &Options, default_ok: bool) -> Result<Plan, EncodeError> {
+/// What a composer shows while a text is typed: the encoding [`split`] would
+/// choose and how full its parts are. Every field follows the same rules as
+/// [`split`] (TS 23.038 §6.2.1 for the alphabet, TS 23.040 §9.2.3.24.1 for the
+/// concatenation header), so `parts` is always `split(text, opts)`'s length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Count {
+    /// [`Alphabet::Gsm7`] or [`Alphabet::Ucs2`]; [`Alphabet::name`] gives
+    /// `"gsm7"` / `"ucs2"`.
+    pub alphabet: Alphabet,
+    /// The 7-bit tables used: the default ones unless `opts.national` allows
+    /// a shift table and it saves parts (TS 23.038 §6.2.1.2).
+    pub charset: Charset,
+    /// Septets for GSM 7-bit (an extension-table character such as `€` is
+    /// an escape and a septet: 2), UTF-16 code units for UCS-2 (a character
+    /// outside the Basic Multilingual Plane is a surrogate pair: 2).
+    pub units: usize,
+    /// Parts the text takes; 0 for an empty text.
+    pub parts: usize,
+    /// Units one part holds: 160 / 70 for a single part, 153 / 67 once the
+    /// 8-bit concatenation header is needed (152 / 66 with the 16-bit one).
+    pub per_part: usize,
+    /// Units still free in the last part. An escape pair or a surrogate pair
+    /// never straddles two parts, so the last part's free room is not always
+    /// `parts * per_part - units`.
+    pub remaining: usize,
+    /// For a UCS-2 text, the first character (index in chars, and the char)
+    /// that is in neither the default alphabet nor its extension table: the
+    /// one that forced UCS-2. None for a 7-bit text.
+    pub forced_by: Option<(usize, char)>,
+}
+
+/// Counts `text` as [`split`] would send it with `opts`, without building
+/// parts and without failing: a text over `opts.max_parts` is still counted,
+/// and an empty text is 0 parts of 0 units. TS 23.038 §6.2.1, TS 23.040
+/// §9.2.3.24.1.
+pub fn count(text: &str, opts: &Options) -> Count {
+    let forced_by = text
+        .chars()
+        .enumerate()
+        .find(|&(_, c)| Charset::DEFAULT.encode_char(c).is_none());
+    if text.is_empty() {
+        return Count {
+            alphabet: Alphabet::Gsm7,
+            charset: Charset::DEFAULT,
+            units: 0,
+            parts: 0,
+            per_part: MAX_SEPTETS,
+            remaining: MAX_SEPTETS,
+            forced_by: None,
+        };
+    }
+    let plan = plan_with(text, opts, forced_by.is_none());
+    // A 7-bit plan means every character has a code in its tables; were it
+    // otherwise, `split` would refuse the 7-bit parts, so UCS-2 is the honest
+    // fallback rather than a count of zero.
+    let gsm7 = match plan.alphabet {
+        Alphabet::Ucs2 => None,
+        _ => gsm7_costs(text, plan.charset),
+    };
+    let (alphabet, charset, costs, single, multi) = match gsm7 {
+        Some(costs) => {
+            let shifts = shift_ies(plan.charset);
+            (
+                Alphabet::Gsm7,
+                plan.charset,
+                costs,
+                septet_capacity(1, opts.ref16, &shifts),
+                septet_capacity(2, opts.ref16, &shifts),
+            )
+        }
+        None => (
+            Alphabet::Ucs2,
+            Charset::DEFAULT,
+            ucs2_costs(text),
+            unit_capacity(1, opts.ref16),
+            unit_capacity(2, opts.ref16),
+        ),
+    };
+    let (parts, last) = greedy(&costs, single, multi);
+    let per_part = if parts > 1 { multi } else { single };
+    Count {
+        alphabet,
+        charset,
+        units: costs.iter().sum(),
+        parts,
+        per_part,
+        remaining: per_part.saturating_sub(last),
+        forced_by: forced_by.filter(|_| alphabet == Alphabet::Ucs2),
+    }
+}
+
+fn plan_with(text: &str, opts: &Options, default_ok: bool) -> Plan {
     let base = if default_ok {
         Plan {
             alphabet: Alphabet::Gsm7,
@@ -150,7 +241,7 @@ fn plan_with(text: &str, opts: &Options, default_ok: bool) -> Result<Plan, Encod
             }
         }
     }
-    Ok(best)
+    best
 }
 
 /// The table combinations worth trying for a language.
@@ -199,31 +290,47 @@ fn unit_capacity(parts: usize, ref16: bool) -> usize {
     (MAX_OCTETS - header_octets(parts > 1, ref16, 0)) / 2
 }
 
+/// Septets per character (1, or 2 for an escape pair), or None when a
+/// character has no code in `cs`.
+fn gsm7_costs(text: &str, cs: Charset) -> Option<Vec<usize>> {
+    text.chars().map(|c| cs.septets(c)).collect()
+}
+
+/// UTF-16 units per character (2 for a surrogate pair).
+fn ucs2_costs(text: &str) -> Vec<usize> {
+    text.chars().map(char::len_utf16).collect()
+}
+
 /// Parts for a 7-bit text, or None when a character has no code.
 fn gsm7_parts(text: &str, cs: Charset, ref16: bool) -> Option<usize> {
     let shifts = shift_ies(cs);
-    let mut costs = Vec::with_capacity(text.len());
-    for c in text.chars() {
-        costs.push(cs.encode_char(c)?.len());
-    }
-    Some(greedy_count(
-        &costs,
-        septet_capacity(1, ref16, &shifts),
-        septet_capacity(2, ref16, &shifts),
-    ))
+    let costs = gsm7_costs(text, cs)?;
+    Some(
+        greedy(
+            &costs,
+            septet_capacity(1, ref16, &shifts),
+            septet_capacity(2, ref16, &shifts),
+        )
+        .0,
+    )
 }
 
 fn ucs2_parts(text: &str, ref16: bool) -> usize {
-    let costs: Vec<usize> = text.chars().map(char::len_utf16).collect();
-    greedy_count(&costs, unit_capacity(1, ref16), unit_capacity(2, ref16))
+    greedy(
+        &ucs2_costs(text),
+        unit_capacity(1, ref16),
+        unit_capacity(2, ref16),
+    )
+    .0
 }
 
-/// Parts needed for items of the given sizes: one part if all fit in
-/// `single`, else greedy parts of `multi`.
-fn greedy_count(costs: &[usize], single: usize, multi: usize) -> usize {
+/// Parts needed for items of the given sizes, and the units used in the
+/// last: one part if all fit in `single`, else greedy parts of `multi`, the
+/// same filling as [`gsm7_chunks`] and [`ucs2_chunks`].
+fn greedy(costs: &[usize], single: usize, multi: usize) -> (usize, usize) {
     let total: usize = costs.iter().sum();
     if total <= single {
-        return 1;
+        return (1, total);
     }
     let mut parts = 1;
     let mut used = 0;
@@ -234,7 +341,7 @@ fn greedy_count(costs: &[usize], single: usize, multi: usize) -> usize {
         }
         used += c;
     }
-    parts
+    (parts, used)
 }
 
 fn gsm7_chunks(text: &str, cs: Charset, cap: usize) -> Option<Vec<Body>> {
@@ -381,6 +488,8 @@ mod tests {
             assert_eq!(got.len(), parts, "{name}");
             let p = plan(&text, &opts).unwrap();
             assert_eq!((p.alphabet, p.parts), (alphabet, parts), "{name} plan");
+            let n = count(&text, &opts);
+            assert_eq!((n.alphabet, n.parts), (alphabet, parts), "{name} count");
             assert_eq!(texts(&got), text, "{name} text");
             for ud in &got {
                 let mut enc = Vec::new();
