@@ -124,7 +124,8 @@ pub fn plan(text: &str, opts: &Options) -> Result<Plan, EncodeError> {
 /// What a composer shows while a text is typed: the encoding [`split`] would
 /// choose and how full its parts are. Every field follows the same rules as
 /// [`split`] (TS 23.038 §6.2.1 for the alphabet, TS 23.040 §9.2.3.24.1 for the
-/// concatenation header), so `parts` is always `split(text, opts)`'s length.
+/// concatenation header), so `parts` is the number of parts `split(text, opts)`
+/// returns whenever it accepts the text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Count {
     /// [`Alphabet::Gsm7`] or [`Alphabet::Ucs2`]; [`Alphabet::name`] gives
