@@ -46,6 +46,8 @@ pub enum Error {
     Simulator(std::io::Error),
     #[error("rules: {0}")]
     Rules(#[from] crate::rules::RuleError),
+    #[error("cannot create the desk's first user: {0}")]
+    FirstUser(String),
 }
 
 /// What `smsgate serve` runs.
@@ -113,6 +115,9 @@ pub async fn start(opts: Options) -> Result<Running, Error> {
             }
         })?;
     let rules = live_rules(&cfg, &store).await?;
+    if opts.simulate > 0 {
+        first_admin(&store, &cfg).await?;
+    }
     let cancel = CancellationToken::new();
     let tracker = TaskTracker::new();
 
@@ -222,6 +227,7 @@ pub async fn start(opts: Options) -> Result<Running, Error> {
         dispatch: dispatch_wake,
         metrics,
         rules,
+        desk: Arc::new(crate::desk::Desk::default()),
     };
     let c = cancel.clone();
     tracker.spawn(async move {
@@ -326,4 +332,36 @@ async fn wait_for_signal() {
         _ = term.recv() => {}
         _ = tokio::signal::ctrl_c() => {}
     }
+}
+
+/// With `serve --simulate` and no desk user yet: creates `admin` with a random password and
+/// prints it once, so the quick start can log in. A real installation adds its users with
+/// `smsgate user add`.
+async fn first_admin(store: &Store, cfg: &Config) -> Result<(), Error> {
+    let password =
+        crate::desk::auth::new_password().map_err(|e| Error::FirstUser(e.to_string()))?;
+    let pw = password.clone();
+    let hash = tokio::task::spawn_blocking(move || crate::desk::auth::hash_password(&pw))
+        .await
+        .map_err(|e| Error::FirstUser(e.to_string()))?
+        .map_err(|e| Error::FirstUser(e.to_string()))?;
+    let now = jiff::Timestamp::now();
+    let created = store
+        .atomically(move |tx| {
+            if tx.user_count()? > 0 {
+                return Ok(false);
+            }
+            tx.add_user("admin", crate::store::Role::Admin, &hash, now)?;
+            tx.audit("serve", "user.add", Some("admin"), now)?;
+            Ok(true)
+        })
+        .await
+        .map_err(|e| Error::FirstUser(e.to_string()))?;
+    if created {
+        println!(
+            "desk: http://{}/  user: admin  password: {password}  (shown once; change it with `smsgate user passwd admin`)",
+            cfg.http.listen.get_ref()
+        );
+    }
+    Ok(())
 }

@@ -5,6 +5,7 @@ mod modem;
 mod pdu;
 mod serve;
 mod sim;
+mod user;
 
 use std::process::ExitCode;
 
@@ -34,6 +35,8 @@ enum Command {
     Send(client::SendArgs),
     /// A message's state, or without an id the gateway's health and modems.
     Status(client::StatusArgs),
+    /// The desk's staff accounts: add, list, passwd, remove.
+    User(user::UserArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -48,6 +51,7 @@ pub fn main() -> ExitCode {
         Command::Sim(args) => sim::run(args),
         Command::Send(args) => client::run_send(args),
         Command::Status(args) => client::run_status(args),
+        Command::User(args) => user::run(args),
     }
 }
 

@@ -12,6 +12,7 @@ pub mod at;
 pub mod board;
 pub mod cli;
 pub mod config;
+pub mod desk;
 pub mod gateway;
 pub mod http;
 pub mod metrics;

@@ -349,6 +349,7 @@ pub async fn list(
         number_prefix: q.q,
         updated_since,
         order,
+        unassigned: false,
     };
     let page = state
         .store
@@ -405,15 +406,34 @@ pub async fn reply(
     Path(id): Path<String>,
     Json(req): Json<ReplyRequest>,
 ) -> Result<(StatusCode, axum::Json<MessageView>), ApiError> {
+    let content = content_from(req.text, req.template)?;
+    let record = queue_reply(&state, caller, id, content, None)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no such conversation".to_owned()))?;
+    Ok((StatusCode::ACCEPTED, axum::Json(view(&record))))
+}
+
+/// Queues a staff reply in conversation `id` at support priority, audited as `caller`, and
+/// wakes the dispatcher; for the API and the desk.
+///
+/// `hold_after`: when the customer wrote after this time (the desk passes when its composer
+/// was opened), nothing is queued and `None` comes back, so nobody answers a message they
+/// have not seen. The check runs in the transaction that would queue the reply.
+pub(crate) async fn queue_reply(
+    state: &AppState,
+    caller: String,
+    id: String,
+    content: Content,
+    hold_after: Option<Timestamp>,
+) -> Result<Option<store::MessageRecord>, ApiError> {
     let max_parts = *state.config.queue.max_parts.get_ref() as usize;
-    if let Some(text) = &req.text {
+    if let Content::Text(text) = &content {
         plan(text, max_parts)?;
     }
     // A conversation's number never changes, so it may be read before the transaction; an
     // alphanumeric sender ("MyBank") cannot be answered.
     let conv = state.store.get_conversation(&id).await?;
     let number = normalise(&conv.number)?;
-    let content = content_from(req.text, req.template)?;
     let live = state.rules.clone();
     let settings = (
         Duration::from_secs(state.config.queue.default_ttl),
@@ -427,6 +447,14 @@ pub async fn reply(
     let queued = state
         .store
         .atomically(move |tx| {
+            if let Some(seen) = hold_after
+                && tx
+                    .get_conversation(&id)?
+                    .last_inbound_at
+                    .is_some_and(|at| at > seen)
+            {
+                return Ok(None);
+            }
             let text = match &content {
                 Content::Text(t) => t.clone(),
                 Content::Template(name) => {
@@ -450,36 +478,24 @@ pub async fn reply(
             };
             let record = tx.enqueue(&msg, now)?;
             tx.audit(&caller, "conversation.reply", Some(&record.id), now)?;
-            Ok(record)
+            Ok(Some(record))
         })
         .await?;
-    let record = queued;
-    state.metrics.inc_accepted();
-    state.dispatch.notify_one();
-    Ok((StatusCode::ACCEPTED, axum::Json(view(&record))))
+    if queued.is_some() {
+        state.metrics.inc_accepted();
+        state.dispatch.notify_one();
+    }
+    Ok(queued)
 }
 
-/// Change the state, assignee, notes or tags.
-#[utoipa::path(
-    patch, path = "/api/v1/conversations/{id}", tag = "conversations",
-    params(("id" = String, Path, description = "conv_...")),
-    request_body = UpdateRequest,
-    responses(
-        (status = 200, description = "The conversation after the change", body = ConversationView),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, description = "No or a wrong token", body = ErrorBody),
-        (status = 404, description = "No such conversation", body = ErrorBody),
-        (status = 422, description = "Unknown field, bad state or value, or nothing to change; the message names the field", body = ErrorBody),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn update(
-    State(state): State<AppState>,
-    Extension(Caller(caller)): Extension<Caller>,
-    Path(id): Path<String>,
-    Json(req): Json<UpdateRequest>,
-) -> Result<axum::Json<ConversationView>, ApiError> {
-    let update = to_update(req)?;
+/// Applies `update` to conversation `id` and audits it as `caller`, in one transaction; for the
+/// API and the desk.
+pub(crate) async fn apply_update(
+    state: &AppState,
+    caller: String,
+    id: String,
+    update: ConversationUpdate,
+) -> Result<Conversation, ApiError> {
     let now = unique_now();
     let conv = state
         .store
@@ -506,6 +522,48 @@ pub async fn update(
             Ok(conv)
         })
         .await?;
+    Ok(conv)
+}
+
+/// Marks conversation `id` read, audited as `caller`; for the API and the desk.
+pub(crate) async fn mark_read(
+    state: &AppState,
+    caller: String,
+    id: String,
+) -> Result<Conversation, ApiError> {
+    let now = unique_now();
+    Ok(state
+        .store
+        .atomically(move |tx| {
+            let conv = tx.mark_conversation_read(&id)?;
+            tx.audit(&caller, "conversation.read", Some(&id), now)?;
+            Ok(conv)
+        })
+        .await?)
+}
+
+/// Change the state, assignee, notes or tags.
+#[utoipa::path(
+    patch, path = "/api/v1/conversations/{id}", tag = "conversations",
+    params(("id" = String, Path, description = "conv_...")),
+    request_body = UpdateRequest,
+    responses(
+        (status = 200, description = "The conversation after the change", body = ConversationView),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "No or a wrong token", body = ErrorBody),
+        (status = 404, description = "No such conversation", body = ErrorBody),
+        (status = 422, description = "Unknown field, bad state or value, or nothing to change; the message names the field", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn update(
+    State(state): State<AppState>,
+    Extension(Caller(caller)): Extension<Caller>,
+    Path(id): Path<String>,
+    Json(req): Json<UpdateRequest>,
+) -> Result<axum::Json<ConversationView>, ApiError> {
+    let update = to_update(req)?;
+    let conv = apply_update(&state, caller, id, update).await?;
     Ok(axum::Json(ConversationView::from(&conv)))
 }
 
@@ -525,15 +583,7 @@ pub async fn read(
     Extension(Caller(caller)): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<axum::Json<ConversationView>, ApiError> {
-    let now = unique_now();
-    let conv = state
-        .store
-        .atomically(move |tx| {
-            let conv = tx.mark_conversation_read(&id)?;
-            tx.audit(&caller, "conversation.read", Some(&id), now)?;
-            Ok(conv)
-        })
-        .await?;
+    let conv = mark_read(&state, caller, id).await?;
     Ok(axum::Json(ConversationView::from(&conv)))
 }
 

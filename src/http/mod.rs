@@ -119,6 +119,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The rules in force (config file's and API-managed) and the `[support]` policy.
     pub rules: Arc<crate::rules::Live>,
+    /// The desk's login throttle and presence.
+    pub desk: Arc<crate::desk::Desk>,
 }
 
 /// The OpenAPI document of every route.
@@ -296,6 +298,7 @@ pub fn router(state: AppState) -> Router {
         ));
     Router::new()
         .merge(authed)
+        .merge(crate::desk::router(state.clone()))
         .route("/health", get(system::health))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -347,7 +350,11 @@ pub async fn serve(
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "HTTP API listening");
     }
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async move { shutdown.cancelled_owned().await })
-        .await
+    // The peer address feeds the desk's login throttle.
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move { shutdown.cancelled_owned().await })
+    .await
 }

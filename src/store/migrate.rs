@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_support.sql"),
     include_str!("migrations/0005_rules.sql"),
     include_str!("migrations/0006_convo.sql"),
+    include_str!("migrations/0007_desk.sql"),
 ];
 
 /// The schema version this code writes.

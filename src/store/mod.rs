@@ -32,20 +32,22 @@ mod events;
 mod history;
 mod ids;
 mod inbound;
+mod inbox;
 mod migrate;
 mod outbound;
 mod reports;
 mod retention;
 mod rollup;
 mod rules;
+mod search;
 mod stats;
 mod support_reports;
 mod threads;
 mod types;
+mod users;
 mod writer;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -67,6 +69,8 @@ pub use retention::Pruned;
 pub use rollup::rollup;
 pub use rules::{NewRule, StoredRule};
 // Conversations as the desk reads them, and the daily reports.
+pub use inbox::InboxDetail;
+pub use search::SEARCH_LIMIT;
 pub use support_reports::{
     DayReport, DurationStats, MAX_REPORT_DAYS, OutboundCounts, failure_cause,
 };
@@ -77,6 +81,7 @@ pub use types::{
     NewPart, NewStatusReport, Origin, Page, PartRecord, PartState, RecipientRecord, ReportMatch,
     ReportOutcome, State, WebhookEvent,
 };
+pub use users::{Role, Session, User};
 
 use writer::{Job, TypedJob};
 
@@ -119,7 +124,8 @@ struct Inner {
     jobs: Mutex<Option<mpsc::Sender<Box<dyn Job>>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
     readers: Mutex<Vec<Connection>>,
-    commits: Arc<AtomicU64>,
+    /// Counts commits; the desk's live updates wait on it ([`Store::subscribe_commits`]).
+    commits: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Drop for Inner {
@@ -177,7 +183,25 @@ impl Store {
         now: Timestamp,
         interrupted: &dyn Fn(&Tx<'_>, &Interrupted) -> Result<(), Error>,
     ) -> Result<Store, Error> {
-        let path = path.as_ref().to_path_buf();
+        Store::open_inner(path.as_ref(), Some((now, interrupted)))
+    }
+
+    /// Opens the database for a one-off tool (`smsgate user ...`) that may run beside the
+    /// service: migrates it, but leaves `sending` recipients alone, since the running service
+    /// may be sending them right now.
+    pub fn open_beside_service(path: impl AsRef<Path>) -> Result<Store, Error> {
+        Store::open_inner(path.as_ref(), None)
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn open_inner(
+        path: &Path,
+        recover: Option<(
+            Timestamp,
+            &dyn Fn(&Tx<'_>, &Interrupted) -> Result<(), Error>,
+        )>,
+    ) -> Result<Store, Error> {
+        let path = path.to_path_buf();
         let mut conn = connect(&path)?;
         let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
@@ -187,7 +211,7 @@ impl Store {
             )));
         }
         migrate::migrate(&mut conn)?;
-        {
+        if let Some((now, interrupted)) = recover {
             let tx = conn.transaction()?;
             let n = Tx { conn: &tx }.recover(now, interrupted)?;
             tx.commit()?;
@@ -199,7 +223,7 @@ impl Store {
             }
         }
         let (tx, rx) = mpsc::channel::<Box<dyn Job>>();
-        let commits = Arc::new(AtomicU64::new(0));
+        let commits = Arc::new(tokio::sync::watch::Sender::new(0));
         let thread_commits = Arc::clone(&commits);
         let thread = std::thread::Builder::new()
             .name("store-writer".into())
@@ -223,7 +247,12 @@ impl Store {
 
     /// Transactions committed by the writer since open (each may hold many writes).
     pub fn commits(&self) -> u64 {
-        self.inner.commits.load(Ordering::SeqCst)
+        *self.inner.commits.borrow()
+    }
+
+    /// Changes after every commit, so a reader can wait for the next one instead of polling.
+    pub fn subscribe_commits(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.commits.subscribe()
     }
 
     /// Stops taking writes, lets the writer commit what is queued, and waits for it.

@@ -39,6 +39,8 @@ pub struct ConversationFilter {
     /// Only conversations whose `updated_at` is at or after this.
     pub updated_since: Option<Timestamp>,
     pub order: ConversationOrder,
+    /// Only conversations nobody is assigned to (the desk's Unassigned tab).
+    pub unassigned: bool,
 }
 
 /// Which way a thread item went.
@@ -77,6 +79,10 @@ pub struct ThreadItem {
     pub created_by: Option<String>,
     /// Inbound: the rule that fired for it, if any.
     pub rule: Option<String>,
+    /// Outbound: the modem of the last attempt (inbound: the modem it came in on).
+    pub modem: Option<String>,
+    /// Outbound: why it failed (the last attempt's error).
+    pub error: Option<String>,
 }
 
 /// The keyset position after an item: `<updated_at ms>.<seq>`. Both parts are kept so that a
@@ -143,7 +149,7 @@ impl Tx<'_> {
              AND (?3 IS NULL OR EXISTS (SELECT 1 FROM json_each(c.tags) t WHERE t.value = ?3)) \
              AND (?4 = 0 OR c.unread > 0) \
              AND (?5 IS NULL OR substr(c.number, 1, length(?5)) = ?5) \
-             AND (?6 IS NULL OR c.updated_at >= ?6)";
+             AND (?6 IS NULL OR c.updated_at >= ?6) AND (?10 = 0 OR c.assignee IS NULL)";
         let sql = match f.order {
             ConversationOrder::Activity => format!(
                 "SELECT {COLS}, c.seq FROM {FROM} WHERE {filters} \
@@ -168,6 +174,7 @@ impl Tx<'_> {
                     after_at,
                     after_seq,
                     (limit + 1) as i64,
+                    f.unassigned,
                 ],
                 |r| Ok((conversations::row(r)?, r.get::<_, i64>(14)?)),
             )?
@@ -198,12 +205,14 @@ impl Tx<'_> {
         let conv = self.get_conversation(id)?;
         let limit = limit.clamp(1, MAX_PAGE) as i64;
         let mut stmt = self.conn.prepare_cached(
-            "SELECT dir, id, text, at, state, origin, created_by, rule FROM ( \
+            "SELECT dir, id, text, at, state, origin, created_by, rule, modem, error FROM ( \
                SELECT 'in' AS dir, i.id, i.text, i.completed_at AS at, NULL AS state, \
-                      NULL AS origin, NULL AS created_by, i.rule, i.seq AS ord \
+                      NULL AS origin, NULL AS created_by, i.rule, i.seq AS ord, i.modem, \
+                      NULL AS error \
                  FROM inbound_messages i WHERE i.sender = ?1 \
                UNION ALL \
-               SELECT 'out', m.id, m.body, r.created_at, r.state, m.origin, m.created_by, NULL, r.id \
+               SELECT 'out', m.id, m.body, r.created_at, r.state, m.origin, m.created_by, NULL, r.id, \
+                      r.modem, r.error \
                  FROM outbound_recipients r JOIN outbound_messages m ON m.id = r.message_id \
                 WHERE r.number = ?1) \
              ORDER BY at DESC, dir DESC, ord DESC LIMIT ?2",
@@ -246,6 +255,8 @@ fn item_row(r: &Row<'_>) -> rusqlite::Result<ThreadItem> {
         origin: r.get(5)?,
         created_by: r.get(6)?,
         rule: r.get(7)?,
+        modem: r.get(8)?,
+        error: r.get(9)?,
     })
 }
 

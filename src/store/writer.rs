@@ -6,7 +6,6 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 
 use rusqlite::Connection;
@@ -92,7 +91,11 @@ where
 }
 
 /// The writer loop; returns when every sender is gone and the queue is empty.
-pub(crate) fn run(conn: Connection, rx: mpsc::Receiver<Box<dyn Job>>, commits: Arc<AtomicU64>) {
+pub(crate) fn run(
+    conn: Connection,
+    rx: mpsc::Receiver<Box<dyn Job>>,
+    commits: Arc<tokio::sync::watch::Sender<u64>>,
+) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -132,7 +135,7 @@ pub(crate) fn run(conn: Connection, rx: mpsc::Receiver<Box<dyn Job>>, commits: A
         }
         match conn.execute_batch("COMMIT") {
             Ok(()) => {
-                commits.fetch_add(1, Ordering::SeqCst);
+                commits.send_modify(|n| *n += 1);
                 for job in batch {
                     job.finish(Ok(()));
                 }

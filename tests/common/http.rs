@@ -36,6 +36,7 @@ pub fn state_with(
         modems: Arc::new(modems),
         dispatch: Arc::new(Notify::new()),
         metrics: Arc::new(Metrics::new()),
+        desk: Arc::new(smsgate::desk::Desk::default()),
     }
 }
 

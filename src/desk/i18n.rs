@@ -1,0 +1,255 @@
+//! The desk's two languages. A user's choice (stored with the account) wins; otherwise the
+//! browser's `Accept-Language` decides between Japanese and English, English by default.
+//!
+//! Strings live in one table, key first, so a missing translation is a line that is visibly
+//! short and a missing key shows as itself rather than panicking.
+
+use axum::http::{HeaderMap, header};
+
+/// A desk language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Ja,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ja => "ja",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s {
+            "en" => Some(Lang::En),
+            "ja" => Some(Lang::Ja),
+            _ => None,
+        }
+    }
+
+    /// The first of `en`/`ja` in an `Accept-Language` header, by quality (RFC 9110 §12.5.4).
+    pub fn from_accept(headers: &HeaderMap) -> Lang {
+        let Some(v) = headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+        else {
+            return Lang::En;
+        };
+        let mut best: Option<(f32, Lang)> = None;
+        for item in v.split(',').take(32) {
+            let mut parts = item.trim().split(';');
+            let tag = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+            let q = parts
+                .find_map(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|q| q.parse::<f32>().ok())
+                })
+                .unwrap_or(1.0);
+            let primary = tag.split('-').next().unwrap_or("");
+            let Some(lang) = Lang::parse(primary) else {
+                continue;
+            };
+            if best.is_none_or(|(bq, _)| q > bq) {
+                best = Some((q, lang));
+            }
+        }
+        best.map(|(_, l)| l).unwrap_or(Lang::En)
+    }
+
+    /// The user's choice if any, else the browser's.
+    pub fn choose(user: Option<&str>, headers: &HeaderMap) -> Lang {
+        user.and_then(Lang::parse)
+            .unwrap_or_else(|| Lang::from_accept(headers))
+    }
+}
+
+/// The translator a template gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tr(pub Lang);
+
+impl Tr {
+    pub fn code(&self) -> &'static str {
+        self.0.code()
+    }
+
+    /// The string for `key`, or `key` itself when the table lacks it.
+    pub fn t<'a>(&self, key: &'a str) -> &'a str {
+        match STRINGS.iter().find(|(k, _, _)| *k == key) {
+            Some((_, en, ja)) => match self.0 {
+                Lang::En => en,
+                Lang::Ja => ja,
+            },
+            None => key,
+        }
+    }
+}
+
+/// `(key, English, Japanese)`.
+const STRINGS: &[(&str, &str, &str)] = &[
+    ("inbox", "Inbox", "受信箱"),
+    ("contacts", "Contacts", "連絡先"),
+    ("templates", "Templates", "テンプレート"),
+    ("bulk", "Bulk send", "一斉送信"),
+    ("reports", "Reports", "レポート"),
+    ("modems", "Modems", "モデム"),
+    ("rules", "Rules", "ルール"),
+    ("users", "Users", "ユーザー"),
+    ("audit", "Audit log", "監査ログ"),
+    ("language", "Language", "言語"),
+    ("sound", "Sound", "通知音"),
+    ("logout", "Log out", "ログアウト"),
+    ("login", "Log in", "ログイン"),
+    ("username", "User name", "ユーザー名"),
+    ("password", "Password", "パスワード"),
+    (
+        "login_failed",
+        "Wrong user name or password.",
+        "ユーザー名またはパスワードが違います。",
+    ),
+    (
+        "throttled",
+        "Too many failed logins. Try again in a few minutes.",
+        "ログインの失敗が多すぎます。数分後にもう一度お試しください。",
+    ),
+    ("modem_down", "Modem not ready", "モデム停止中"),
+    (
+        "search_hint",
+        "Search messages, names, numbers",
+        "メッセージ・名前・番号を検索",
+    ),
+    ("unread", "Unread", "未読"),
+    ("mine", "Mine", "自分の担当"),
+    ("unassigned", "Unassigned", "未割り当て"),
+    ("all", "All", "すべて"),
+    ("any_state", "Any state", "すべての状態"),
+    ("open", "Open", "対応中"),
+    ("waiting", "Waiting", "返信待ち"),
+    ("needs_human", "Needs a person", "要対応"),
+    ("closed", "Closed", "完了"),
+    (
+        "no_conversations",
+        "No conversations here.",
+        "該当する会話はありません。",
+    ),
+    ("more", "More", "さらに表示"),
+    ("assignee", "Assignee", "担当"),
+    ("claim", "Claim", "担当する"),
+    ("claim_key", "Press c to claim", "c キーで担当"),
+    ("reopen", "Reopen", "再開"),
+    ("close", "Close", "完了にする"),
+    ("remove", "Remove", "削除"),
+    ("add_tag", "Add tag", "タグを追加"),
+    ("queued", "Queued", "送信待ち"),
+    ("sending", "Sending", "送信中"),
+    ("sent", "Sent", "送信済み"),
+    ("delivered", "Delivered", "配信済み"),
+    ("failed", "Failed", "失敗"),
+    ("expired", "Expired", "期限切れ"),
+    ("cancelled", "Cancelled", "取消"),
+    ("unknown", "Unknown", "不明"),
+    ("retry", "Retry", "再送"),
+    ("rule_fired", "Rule", "ルール"),
+    ("auto_reply", "Automatic reply", "自動返信"),
+    (
+        "no_messages",
+        "No messages yet.",
+        "メッセージはまだありません。",
+    ),
+    (
+        "opted_out_block",
+        "This number sent STOP: it cannot be texted.",
+        "この番号は配信停止済みのため送信できません。",
+    ),
+    (
+        "held",
+        "Not sent: the customer wrote again:",
+        "未送信：お客様から新しいメッセージがあります：",
+    ),
+    (
+        "held_hint",
+        "Read it, then send again to confirm.",
+        "内容を確認し、もう一度送信してください。",
+    ),
+    ("part", "part", "通"),
+    ("parts", "parts", "通"),
+    ("forced_by", "UCS-2 because of", "UCS-2 になる文字"),
+    (
+        "composer_hint",
+        "Reply… (/ for templates, Ctrl+Enter to send)",
+        "返信…（/ でテンプレート、Ctrl+Enter で送信）",
+    ),
+    ("send", "Send", "送信"),
+    ("contact", "Contact", "連絡先"),
+    ("groups", "Groups", "グループ"),
+    ("edit_contact", "Edit contact", "連絡先を編集"),
+    ("consent", "Consent", "配信同意"),
+    ("opted_out", "Opted out (STOP)", "配信停止中"),
+    ("opted_in", "May be texted", "送信可"),
+    ("opt_in_again", "Allow texts again", "配信を再開"),
+    ("opt_out", "Opt out", "配信停止にする"),
+    ("notes", "Notes", "メモ"),
+    ("save", "Save", "保存"),
+    ("since", "Customer since", "初回"),
+    ("viewing", "is viewing", "が閲覧中"),
+    ("typing", "is typing…", "が入力中…"),
+    (
+        "forbidden",
+        "Only an admin may do this.",
+        "この操作は管理者のみ可能です。",
+    ),
+    ("not_found", "Not found.", "見つかりません。"),
+    (
+        "csrf",
+        "The form was out of date. Reload the page and try again.",
+        "フォームの有効期限が切れました。再読み込みしてください。",
+    ),
+    ("error", "Something went wrong", "エラーが発生しました"),
+    ("modem", "Modem", "モデム"),
+    ("state", "State", "状態"),
+    ("signal", "Signal", "電波"),
+    ("operator", "Operator", "事業者"),
+    ("counts", "Sent / received / errors", "送信 / 受信 / エラー"),
+    ("last_error", "Last error", "最後のエラー"),
+    ("unregistered", "not registered", "未登録"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_table() {
+        let cases = [
+            ("none", None, Lang::En),
+            ("japanese", Some("ja"), Lang::Ja),
+            ("region tag", Some("ja-JP,ja;q=0.9,en;q=0.8"), Lang::Ja),
+            ("english first", Some("en-US,en;q=0.9,ja;q=0.5"), Lang::En),
+            ("by quality", Some("en;q=0.3, ja;q=0.7"), Lang::Ja),
+            ("neither", Some("fr-FR,de"), Lang::En),
+            ("garbage", Some(";;;q=x,"), Lang::En),
+        ];
+        for (name, v, want) in cases {
+            let mut h = HeaderMap::new();
+            if let Some(v) = v {
+                h.insert(header::ACCEPT_LANGUAGE, v.parse().unwrap());
+            }
+            assert_eq!(Lang::from_accept(&h), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn every_key_is_unique_and_translated() {
+        for (i, (k, en, ja)) in STRINGS.iter().enumerate() {
+            assert!(!en.is_empty() && !ja.is_empty(), "{k}");
+            assert!(
+                STRINGS.iter().skip(i + 1).all(|(k2, _, _)| k2 != k),
+                "{k} twice"
+            );
+        }
+        assert_eq!(Tr(Lang::Ja).t("inbox"), "受信箱");
+        assert_eq!(Tr(Lang::En).t("no such key"), "no such key");
+    }
+}
