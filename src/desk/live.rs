@@ -1,7 +1,7 @@
 //! Live updates: one Server-Sent Events stream per tab, and who is viewing or typing in which
 //! thread.
 //!
-//! The stream does not carry data, only what changed: `inbox`, `thread`, `conv`, `modems`, or
+//! The stream carries no state, only what changed: `inbox`, `thread`, `conv`, `modems`, or
 //! `presence` (with the text to show). The page then fetches the fragment it needs, so what it
 //! shows always comes from a committed state read afresh, never from an event that could be
 //! lost or arrive out of order. The stream wakes on every store commit
@@ -197,6 +197,14 @@ async fn look(state: &AppState, conv: Option<&str>, me: &str, tr: Tr) -> Seen {
     }
 }
 
+/// The presence text as a JSON string: an SSE event with empty data is never dispatched, and
+/// "nobody else here" is an empty text.
+fn presence_event(text: &str) -> Event {
+    Event::default()
+        .event("presence")
+        .data(serde_json::Value::from(text).to_string())
+}
+
 async fn watch_changes(
     state: AppState,
     staff: Staff,
@@ -211,9 +219,9 @@ async fn watch_changes(
     let mut seen = look(&state, conv.as_deref(), &staff.name, tr).await;
     // The page may have been rendered before this stream existed: tell it to refresh what it
     // shows once, so a message that arrived in between is not missed.
-    let _ = tx.send(Event::default().event("inbox").data("")).await;
+    let _ = tx.send(Event::default().event("inbox").data("1")).await;
     if conv.is_some() {
-        let _ = tx.send(Event::default().event("thread").data("")).await;
+        let _ = tx.send(Event::default().event("thread").data("1")).await;
         let _ = tx
             .send(
                 Event::default()
@@ -237,16 +245,16 @@ async fn watch_changes(
         let now = look(&state, conv.as_deref(), &staff.name, tr).await;
         let mut events = Vec::new();
         if now.inbox != seen.inbox {
-            events.push(Event::default().event("inbox").data(""));
+            events.push(Event::default().event("inbox").data("1"));
             if conv.is_some() {
-                events.push(Event::default().event("conv").data(""));
+                events.push(Event::default().event("conv").data("1"));
             }
         }
         if now.thread != seen.thread {
-            events.push(Event::default().event("thread").data(""));
+            events.push(Event::default().event("thread").data("1"));
         }
         if now.modems != seen.modems {
-            events.push(Event::default().event("modems").data(""));
+            events.push(Event::default().event("modems").data("1"));
         }
         if now.presence != seen.presence {
             events.push(

@@ -20,11 +20,14 @@
   if (live && window.EventSource) {
     var es = new EventSource(live);
     ["inbox", "thread", "conv", "modems"].forEach(function (name) {
-      es.addEventListener(name, function () { htmx.trigger(body, "desk:" + name); });
+      es.addEventListener(name, function () {
+        body.dataset.liveEvents = String((parseInt(body.dataset.liveEvents, 10) || 0) + 1);
+        htmx.trigger(body, "desk:" + name);
+      });
     });
     es.addEventListener("presence", function (e) {
       var p = document.getElementById("presence");
-      if (p) p.textContent = e.data;
+      if (p) { try { p.textContent = JSON.parse(e.data); } catch (x) {} }
     });
     es.onopen = function () { body.dataset.liveReady = "1"; };
   }
