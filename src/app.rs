@@ -173,6 +173,7 @@ pub async fn start(opts: Options) -> Result<Running, Error> {
     let (received_tx, received_rx) = mpsc::channel(256);
     tracker.spawn(
         Ingester::new(store.clone(), clock.clone(), events.clone(), received_tx)
+            .with_region(cfg.support.region())
             .run(ev_rx, cancel.clone()),
     );
     tracker.spawn(

@@ -172,6 +172,39 @@ pub fn recipient(raw: &str, region: Option<&Region>) -> Result<String, PhoneErro
     Ok(n)
 }
 
+/// A number prefix to search stored numbers with (`090`, `090-12`, `+8190`), in their stored
+/// form: a whole number as [`normalize`] gives it; a partial one in the region's national format
+/// has its national prefix replaced by the country code (`090` in JP: `+8190`), since the
+/// store keeps E.164. Never fails: a prefix that is none of these is searched for as written
+/// (without separators) and simply matches nothing.
+pub fn prefix(raw: &str, region: Option<&Region>) -> String {
+    if let Ok(n) = normalize(raw, region)
+        && n.starts_with('+')
+    {
+        return n;
+    }
+    let compact: String = raw.trim().nfkc().filter(|c| !is_separator(*c)).collect();
+    let Some(region) = region else {
+        return compact;
+    };
+    if compact.is_empty() || !compact.bytes().all(|b| b.is_ascii_digit()) {
+        return compact;
+    }
+    let national = phonenumber::metadata::DATABASE
+        .by_id(region.code())
+        .and_then(|m| {
+            m.national_prefix()
+                .map(|p| (p.to_owned(), m.country_code()))
+        });
+    match national {
+        Some((np, cc)) => match compact.strip_prefix(np.as_str()) {
+            Some(rest) => format!("+{cc}{rest}"),
+            None => compact,
+        },
+        None => compact,
+    }
+}
+
 /// Whether a normalised address is a sender name rather than a number or short code.
 fn is_alphanumeric(normalized: &str) -> bool {
     !normalized
@@ -179,14 +212,15 @@ fn is_alphanumeric(normalized: &str) -> bool {
         .all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'*' | b'#'))
 }
 
-/// The sender of an inbound message as the store keeps it. Never fails: what the network sent
-/// is kept even when it is no valid number, so no message is lost over its sender.
+/// An address the network sent (an inbound message's sender, a status report's recipient) as
+/// the store keeps it. Never fails: what the network sent is kept even when it is no valid
+/// number, so no message or report is lost over its address.
 ///
 /// A national-format sender (type of number unknown or national, as many networks deliver
 /// domestic senders: `09012345678`) becomes E.164 in `region`; an international one is
 /// already E.164; an alphanumeric one is kept as it is. Without a region every sender is kept as
 /// the network sent it.
-pub fn sender(address: &Address, region: Option<&Region>) -> String {
+pub fn received(address: &Address, region: Option<&Region>) -> String {
     let as_sent = address.to_string();
     match (address.ton, region) {
         (Ton::Unknown | Ton::National, Some(_)) => normalize(&as_sent, region)
@@ -333,6 +367,26 @@ mod tests {
     }
 
     #[test]
+    fn prefixes() {
+        let jp = jp();
+        // (name, input, region, expected)
+        let cases: &[(&str, &str, Option<&Region>, &str)] = &[
+            ("national mobile prefix", "090", Some(&jp), "+8190"),
+            ("partial with a dash", "090-12", Some(&jp), "+819012"),
+            ("full-width", "０９０", Some(&jp), "+8190"),
+            ("whole number", "090-1234-5678", Some(&jp), "+819012345678"),
+            ("international prefix", "+8190", Some(&jp), "+8190"),
+            ("short code", "110", Some(&jp), "110"),
+            ("sender name", "AMA", Some(&jp), "AMA"),
+            ("no region", "090-12", None, "09012"),
+            ("empty", "", Some(&jp), ""),
+        ];
+        for (name, input, region, want) in cases {
+            assert_eq!(prefix(input, *region), *want, "{name}");
+        }
+    }
+
+    #[test]
     fn recipient_refuses_sender_names() {
         assert_eq!(
             recipient("AMAZON", Some(&jp())),
@@ -361,20 +415,20 @@ mod tests {
     }
 
     #[test]
-    fn senders() {
+    fn received_addresses() {
         let jp = jp();
         let national = Address::parse_number("09012345678").unwrap();
         assert_eq!(national.ton, Ton::Unknown);
-        assert_eq!(sender(&national, Some(&jp)), "+819012345678");
-        assert_eq!(sender(&national, None), "09012345678");
+        assert_eq!(received(&national, Some(&jp)), "+819012345678");
+        assert_eq!(received(&national, None), "09012345678");
         let intl = Address::parse_number("+819012345678").unwrap();
-        assert_eq!(sender(&intl, Some(&jp)), "+819012345678");
+        assert_eq!(received(&intl, Some(&jp)), "+819012345678");
         let short = Address::parse_number("3200").unwrap();
-        assert_eq!(sender(&short, Some(&jp)), "3200");
+        assert_eq!(received(&short, Some(&jp)), "3200");
         let name = Address::alphanumeric("AMAZON").unwrap();
-        assert_eq!(sender(&name, Some(&jp)), "AMAZON");
+        assert_eq!(received(&name, Some(&jp)), "AMAZON");
         // Kept as sent when it is no number of the region.
         let odd = Address::parse_number("0901234567890").unwrap();
-        assert_eq!(sender(&odd, Some(&jp)), "0901234567890");
+        assert_eq!(received(&odd, Some(&jp)), "0901234567890");
     }
 }

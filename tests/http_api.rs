@@ -227,7 +227,7 @@ async fn bad_inputs_are_4xx_json() {
         ),
         (
             "one bad number among good ones",
-            post_json(ok(json!({"to": ["+819012345678", "12-34"]}))),
+            post_json(ok(json!({"to": ["+819012345678", "12-3x"]}))),
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_number",
         ),

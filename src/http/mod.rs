@@ -121,6 +121,14 @@ pub struct AppState {
     pub rules: Arc<crate::rules::Live>,
 }
 
+impl AppState {
+    /// The default region of phone numbers (`[support] country`): every number the API is given
+    /// is normalised with it ([`crate::phone`]).
+    pub fn region(&self) -> Option<crate::phone::Region> {
+        self.config.support.region()
+    }
+}
+
 /// The OpenAPI document of every route.
 #[derive(OpenApi)]
 #[openapi(
