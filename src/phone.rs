@@ -162,6 +162,15 @@ pub fn normalize(raw: &str, region: Option<&Region>) -> Result<String, PhoneErro
     }
 }
 
+/// Loads the numbering plans now rather than on the first number normalised in a region. The
+/// `phonenumber` crate decodes its metadata on first use, which takes about 0.1 s on a desktop
+/// CPU (more on a board) and blocks the caller: done at start on a blocking thread, the first
+/// inbound message or API request does not wait for it. Without a region the plans are never
+/// used and need not be loaded.
+pub fn load_numbering_plans() {
+    let _ = phonenumber::metadata::DATABASE.by_id("JP");
+}
+
 /// [`normalize`], for a number a message is sent to or a contact is kept under: a sender name
 /// is refused, since nothing can be sent to it.
 pub fn recipient(raw: &str, region: Option<&Region>) -> Result<String, PhoneError> {
