@@ -3,7 +3,7 @@
 //!
 //! The number in a path is URL-encoded (`/api/v1/contacts/%2B819012345678`; a bare `+` works
 //! too, a path is not a query) and normalised like a message's recipient, so `+81 90-1234-5678`
-//! names the same contact. Every write is audited in the transaction of its effect.
+//! names the same contact (and, with `[support] country = "JP"`, so does `090-1234-5678`). Every write is audited in the transaction of its effect.
 
 use std::collections::{BTreeMap, BTreeSet};
 
