@@ -175,9 +175,13 @@ pub async fn start(opts: Options) -> Result<Running, Error> {
     }
     drop(ev_tx);
 
+    if cfg.support.region().is_some() {
+        tracker.spawn_blocking(crate::phone::load_numbering_plans);
+    }
     let (received_tx, received_rx) = mpsc::channel(256);
     tracker.spawn(
         Ingester::new(store.clone(), clock.clone(), events.clone(), received_tx)
+            .with_region(cfg.support.region())
             .run(ev_rx, cancel.clone()),
     );
     tracker.spawn(

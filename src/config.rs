@@ -392,6 +392,10 @@ mod tests {
         );
         assert_eq!(cfg.support.guard, crate::rules::GuardConfig::default());
         assert_eq!(cfg.support.ack_template(false), Some("ack_closed"));
+        assert_eq!(
+            cfg.support.region().map(|r| r.to_string()).as_deref(),
+            Some("JP")
+        );
     }
 
     #[test]
@@ -407,6 +411,11 @@ mod tests {
         );
         assert!(cfg.support.template("opt_out_confirm").is_some());
         assert_eq!(cfg.support.ack_template(true), None);
+        assert_eq!(
+            cfg.support.region(),
+            None,
+            "no region: numbers kept as written"
+        );
     }
 
     #[test]
@@ -463,6 +472,11 @@ mod tests {
                 "unknown time zone",
                 "[support]\ntimezone = \"Asia/Tokio\"\n",
                 &[":2: support.timezone", "Asia/Tokio"],
+            ),
+            (
+                "unknown country",
+                "[support]\ncountry = \"Japan\"\n",
+                &[":2: support.country", "Japan"],
             ),
             (
                 "bad holiday",

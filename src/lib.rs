@@ -18,6 +18,7 @@ pub mod http;
 pub mod metrics;
 pub mod modem;
 pub mod notify;
+pub mod phone;
 pub mod random;
 pub mod rules;
 pub mod sim;

@@ -480,3 +480,64 @@ async fn a_message_that_expires_unsent_is_reported_as_expired() {
     assert!(g.sent_texts(0).await.is_empty());
     g.stop().await;
 }
+
+/// With a default region the ingester stores a national-format sender (type of number unknown,
+/// as many networks deliver domestic senders) in E.164, the form contacts, conversations and
+/// consent are kept in; a sender name is kept as it is. Fed straight from a PDU, no modem.
+#[tokio::test]
+async fn a_national_format_sender_is_stored_in_e164() {
+    let dir = common::temp_dir("gateway-national-sender");
+    let store = Store::open(dir.join("smsgate.db")).unwrap();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let events = Events::new(&[], Arc::new(Notify::new()), Arc::new(Metrics::new()));
+    let (r_tx, mut received) = mpsc::channel(4);
+    let (ev_tx, ev_rx) = mpsc::channel(4);
+    let cancel = CancellationToken::new();
+    let region = Config::parse(
+        "[support]\ncountry = \"JP\"\n",
+        std::path::Path::new("jp.toml"),
+    )
+    .unwrap()
+    .support
+    .region();
+    tokio::spawn(
+        Ingester::new(store.clone(), clock, events, r_tx)
+            .with_region(region)
+            .run(ev_rx, cancel.clone()),
+    );
+    // SMS-DELIVER "hi", no SMSC: from 09012345678 (TOA 0x81: unknown, ISDN), then from the
+    // alphanumeric "AMAZON" (TOA 0xD0).
+    for (pdu, want) in [
+        (
+            "00040B819010325476F800006220602143006302E834",
+            "+819012345678",
+        ),
+        ("00040BD0C16650FB740200006220602143006302E834", "AMAZON"),
+    ] {
+        let tpdu = smsgate::sms::pdumode::decode_hex(pdu, true)
+            .map(|(_, t)| t)
+            .map_err(|e| e.to_string());
+        let (ack, acked) = tokio::sync::oneshot::channel();
+        let part = smsgate::modem::ReceivedPart {
+            modem: "m0".into(),
+            pdu: pdu.to_owned(),
+            tpdu,
+        };
+        ev_tx
+            .send(smsgate::modem::ModemEvent::Received { part, ack })
+            .await
+            .unwrap();
+        tokio::time::timeout(PATIENCE, acked)
+            .await
+            .unwrap()
+            .unwrap();
+        let m = tokio::time::timeout(PATIENCE, received.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(m.text, "hi");
+        assert_eq!(m.sender, want);
+        assert_eq!(store.get_inbound(&m.id).await.unwrap().sender, want);
+    }
+    cancel.cancel();
+}

@@ -187,6 +187,40 @@ async fn several_recipients_ucs2_and_parts() {
     assert_eq!(to, ["+819012345678", "0312345678", "+4915112345678"]);
 }
 
+/// With `[support] country = "JP"` recipients are written as people write them and stored in
+/// E.164; a short code stays as it is; a digit too many is `422 invalid_number`; the `to`
+/// filter takes the typed forms too.
+#[tokio::test]
+async fn recipients_as_people_type_them() {
+    let config = format!("{CONFIG}\n[support]\ncountry = \"JP\"\n");
+    let e = env_with("typed", &config, vec![modem("sim0", ModemState::Ready)]);
+    let (status, body) = post(
+        &e.app,
+        json!({"to": ["090-1234-5678", "(03) 1234-5678", "+1 650 253 0000", "110"],
+               "text": "hi"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let to: Vec<&str> = body["recipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["to"].as_str().unwrap())
+        .collect();
+    assert_eq!(to, ["+819012345678", "+81312345678", "+16502530000", "110"]);
+
+    let (_, page) = get(
+        &e.app,
+        "/api/v1/messages?to=%EF%BC%90%EF%BC%99%EF%BC%90-1234-5678",
+    )
+    .await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 1, "{page}");
+
+    let (status, body) = post(&e.app, json!({"to": "090-1234-56789", "text": "hi"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_error(&body, "invalid_number", "a digit too many");
+}
+
 #[tokio::test]
 async fn bad_inputs_are_4xx_json() {
     let e = env("bad");
@@ -227,7 +261,7 @@ async fn bad_inputs_are_4xx_json() {
         ),
         (
             "one bad number among good ones",
-            post_json(ok(json!({"to": ["+819012345678", "12-34"]}))),
+            post_json(ok(json!({"to": ["+819012345678", "12-3x"]}))),
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_number",
         ),

@@ -859,3 +859,103 @@ async fn routes_need_the_token_and_are_documented() {
     }
     assert_eq!(schemas["ContactBody"]["additionalProperties"], false);
 }
+
+/// With `[support] country = "JP"`, the forms people type one number in address one contact
+/// and one consent record, stored in E.164; a number with a digit too many is a 422 naming it.
+#[tokio::test]
+async fn numbers_as_people_type_them_are_one_contact() {
+    let config = format!("{CONFIG}\n[support]\ncountry = \"JP\"\n");
+    let state = app_state(&config, "typed-numbers");
+    let app = router(state);
+
+    let (status, put) = call(
+        &app,
+        json_req(
+            Method::PUT,
+            "/api/v1/contacts/090-1234-5678",
+            json!({"name": "Taro"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{put}");
+    assert_eq!(put["number"], "+819012345678");
+
+    // The same contact however the number is written (URL-encoded: spaces, `+`, full width).
+    for (name, uri) in [
+        (
+            "international with spaces",
+            "/api/v1/contacts/%2B81%2090%201234%205678",
+        ),
+        ("national digits", "/api/v1/contacts/09012345678"),
+        (
+            "full width",
+            "/api/v1/contacts/%EF%BC%90%EF%BC%99%EF%BC%90%E2%88%92%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%94%E2%88%92%EF%BC%95%EF%BC%96%EF%BC%97%EF%BC%98",
+        ),
+    ] {
+        let (status, got) = get(&app, uri).await;
+        assert_eq!(status, StatusCode::OK, "{name}: {got}");
+        assert_eq!(
+            (&got["number"], &got["name"]),
+            (&json!("+819012345678"), &json!("Taro")),
+            "{name}"
+        );
+    }
+    let (status, put) = call(
+        &app,
+        json_req(
+            Method::PUT,
+            "/api/v1/contacts/%2B81%2090%201234%205678",
+            json!({"name": "Taro Yamada"}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "an update, not a second contact: {put}"
+    );
+
+    // A CSV row in national format is the same contact too.
+    let (status, body) = call(
+        &app,
+        csv_req(
+            "/api/v1/contacts/import",
+            "number,name\n090-1234-5678,山田太郎\n",
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!((&body["created"], &body["updated"]), (&json!(0), &json!(1)));
+    assert_eq!(
+        contacts(&app).await,
+        json!([c("+819012345678", "山田太郎", json!({}), &[])])
+    );
+
+    // Consent written in one form is read in another.
+    let (status, got) = call(
+        &app,
+        json_req(
+            Method::PUT,
+            "/api/v1/consent/090-1234-5678",
+            json!({"opted_out": true}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{got}");
+    let (_, got) = get(&app, "/api/v1/consent/%2B819012345678").await;
+    assert_eq!(
+        (&got["number"], &got["opted_out"]),
+        (&json!("+819012345678"), &json!(true))
+    );
+
+    let (status, got) = get(&app, "/api/v1/contacts/090-1234-56789").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{got}");
+    assert_eq!(got["error"]["code"], "invalid_number", "{got}");
+    assert!(
+        got["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("\"090-1234-56789\" is not a valid phone number in JP"),
+        "{got}"
+    );
+}

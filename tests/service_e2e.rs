@@ -1283,7 +1283,7 @@ async fn bad_inputs_are_rejected_and_nothing_is_sent() {
             post.clone(),
             p,
             json_ct,
-            ok(json!({"to": ["+819012345678", "12-34"]})),
+            ok(json!({"to": ["+819012345678", "12-3x"]})),
             422,
             "invalid_number",
         ),

@@ -222,13 +222,7 @@ async fn watch_changes(
     let _ = tx.send(Event::default().event("inbox").data("1")).await;
     if conv.is_some() {
         let _ = tx.send(Event::default().event("thread").data("1")).await;
-        let _ = tx
-            .send(
-                Event::default()
-                    .event("presence")
-                    .data(seen.presence.clone()),
-            )
-            .await;
+        let _ = tx.send(presence_event(&seen.presence)).await;
     }
     loop {
         tokio::select! {
@@ -257,11 +251,7 @@ async fn watch_changes(
             events.push(Event::default().event("modems").data("1"));
         }
         if now.presence != seen.presence {
-            events.push(
-                Event::default()
-                    .event("presence")
-                    .data(now.presence.clone()),
-            );
+            events.push(presence_event(&now.presence));
         }
         seen = now;
         for e in events {

@@ -23,9 +23,9 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 
 use super::process::{Content, render_for};
+use crate::phone::{self, Region};
 use crate::rules::Live;
 use crate::rules::template::check_cost;
-use crate::sms::Address;
 use crate::store::{Campaign, Contact, Error, NewCampaign, NewMessage, Origin, Skipped, Store, Tx};
 
 /// Most recipients one campaign may have.
@@ -58,6 +58,8 @@ pub struct NewBulk {
     pub max_attempts: u32,
     /// The API token that asked for it.
     pub created_by: String,
+    /// The default region the numbers of `to` are normalised in (`[support] country`).
+    pub region: Option<Region>,
 }
 
 /// A campaign rendered and ready to be queued by [`Prepared::queue`].
@@ -77,8 +79,8 @@ pub async fn prepare(store: &Store, rules: &Arc<Live>, bulk: NewBulk) -> Result<
     let mut skipped = Vec::new();
     let mut listed = Vec::new();
     for n in &bulk.to {
-        match Address::parse_number(n) {
-            Ok(a) => listed.push(a.to_string()),
+        match phone::recipient(n, bulk.region.as_ref()) {
+            Ok(number) => listed.push(number),
             Err(_) => skipped.push(Skipped {
                 number: n.clone(),
                 reason: "invalid_number".into(),
@@ -277,6 +279,7 @@ mod tests {
             max_parts: 1,
             max_attempts: 3,
             created_by: "crm".into(),
+            region: None,
         };
         let prepared = prepare(&store, &rules, bulk).await.unwrap();
         // A STOP committed after the campaign was read is still honoured.

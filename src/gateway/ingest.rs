@@ -15,6 +15,7 @@ use serde_json::json;
 
 use super::{Clock, Events};
 use crate::modem::{ModemEvent, ModemStatus, ReceivedPart};
+use crate::phone::{self, Region};
 use crate::sms::tpdu::{Deliver, StatusClass, StatusReport, Tpdu};
 use crate::sms::udh::Udh;
 use crate::store::{
@@ -35,6 +36,8 @@ pub struct Ingester {
     /// Completed inbound messages, for processing. Sent with backpressure, never dropped; a
     /// message committed but not yet processed when the service stops is processed at start.
     received: mpsc::Sender<InboundMessage>,
+    /// The default region senders are normalised in (`[support] country`).
+    region: Option<Region>,
 }
 
 impl Ingester {
@@ -49,7 +52,17 @@ impl Ingester {
             clock,
             events,
             received,
+            region: None,
         }
+    }
+
+    /// Stores national-format senders (`09012345678`) in E.164 in `region`, so a customer's
+    /// messages meet their contact, conversation and consent whichever form the network used;
+    /// likewise a status report's recipient, so it meets the number its message was sent to
+    /// ([`phone::received`]). Without it addresses are stored as the network sent them.
+    pub fn with_region(mut self, region: Option<Region>) -> Self {
+        self.region = region;
+        self
     }
 
     /// Takes events from every modem until the channel closes or `cancel`.
@@ -112,7 +125,7 @@ impl Ingester {
         });
         let p = NewInboundPart {
             modem: part.modem.clone(),
-            sender: d.oa.to_string(),
+            sender: phone::received(&d.oa, self.region.as_ref()),
             reference: concat.map_or(0, |c| c.reference),
             total: concat.map_or(1, |c| c.total),
             seq: concat.map_or(1, |c| c.sequence),
@@ -148,7 +161,8 @@ impl Ingester {
         let report = NewStatusReport {
             modem: part.modem.clone(),
             mr: r.mr,
-            recipient: r.ra.to_string(),
+            // In the form the number was stored in when sent, or the report matches nothing.
+            recipient: phone::received(&r.ra, self.region.as_ref()),
             status: r.st.0,
             outcome,
             pdu_hex: part.pdu.clone(),

@@ -162,6 +162,7 @@ pub async fn create(
         max_parts: *state.config.queue.max_parts.get_ref() as usize,
         max_attempts: *state.config.queue.max_attempts.get_ref(),
         created_by: caller.clone(),
+        region: state.region(),
     };
     let prepared = campaign::prepare(&state.store, &state.rules, bulk).await?;
     let queued = state

@@ -108,7 +108,7 @@ pub async fn get_one(
     State(state): State<AppState>,
     Path(number): Path<String>,
 ) -> Result<axum::Json<ConsentView>, ApiError> {
-    let number = path_number(&number)?;
+    let number = path_number(&state, &number)?;
     let history = state.store.consent_history(&number).await?;
     Ok(axum::Json(view(number, &history)))
 }
@@ -132,7 +132,7 @@ pub async fn put(
     Path(number): Path<String>,
     Json(body): Json<ConsentBody>,
 ) -> Result<axum::Json<ConsentView>, ApiError> {
-    let number = path_number(&number)?;
+    let number = path_number(&state, &number)?;
     let now = Timestamp::now();
     let target = number.clone();
     let history = state

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::sms::Address;
+use crate::phone::{self, Region};
 use crate::store::NewContact;
 
 /// Longest name, in characters.
@@ -38,21 +38,12 @@ impl FieldError {
     }
 }
 
-/// A contact's number as messages carry it: `+` and digits, or digits alone. Spaces, dashes,
-/// dots and parentheses (`+81 90-1234-5678`, `(03) 1234.5678`) are dropped first, since
-/// spreadsheets and people write numbers that way.
-pub fn number(raw: &str) -> Result<String, String> {
-    let compact: String = raw
-        .trim()
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')' | '\u{3000}'))
-        .collect();
-    if compact.is_empty() {
-        return Err("the number is empty".to_owned());
-    }
-    Address::parse_number(&compact)
-        .map(|a| a.to_string())
-        .map_err(|e| e.to_string())
+/// A contact's number as messages carry it ([`phone::recipient`]): E.164 with a `region`,
+/// else `+` and digits or digits alone; or a short code. Spaces, dashes, dots, parentheses and
+/// full-width digits (`+81 90-1234-5678`, `(03) 1234.5678`, `０９０−１２３４−５６７８`) are
+/// accepted, since spreadsheets and people write numbers that way.
+pub fn number(raw: &str, region: Option<&Region>) -> Result<String, String> {
+    phone::recipient(raw, region).map_err(|e| e.to_string())
 }
 
 /// Rejects control characters (`allow_newlines`: except tab, CR and LF) and text over `max`
@@ -125,15 +116,17 @@ pub fn split_groups(cell: &str) -> Vec<&str> {
 }
 
 /// Checks every part of a contact; returns it cleaned, or every problem found. An empty field
-/// value is no field (so a CSV's empty cell and an absent key mean the same).
+/// value is no field (so a CSV's empty cell and an absent key mean the same). The number is
+/// normalised in `region` ([`number`]).
 pub fn contact(
     raw_number: &str,
     raw_name: &str,
     raw_fields: &BTreeMap<String, String>,
     raw_groups: &[&str],
+    region: Option<&Region>,
 ) -> Result<NewContact, Vec<FieldError>> {
     let mut errors = Vec::new();
-    let number = number(raw_number).unwrap_or_else(|m| {
+    let number = number(raw_number, region).unwrap_or_else(|m| {
         errors.push(FieldError::new("number", m));
         String::new()
     });
@@ -209,7 +202,7 @@ mod tests {
         ];
         for (name, input, want) in cases {
             assert_eq!(
-                number(input).map_err(|_| ()),
+                number(input, None).map_err(|_| ()),
                 want.map(str::to_owned),
                 "{name}"
             );
@@ -239,14 +232,21 @@ mod tests {
             ("address".to_owned(), "1-2-3 Chiyoda\nTokyo".to_owned()),
             ("empty".to_owned(), String::new()),
         ]);
-        let c = contact("+81 90 1234 5678", " 田中 ", &fields, &["b", "a", "b"]).unwrap();
+        let c = contact(
+            "+81 90 1234 5678",
+            " 田中 ",
+            &fields,
+            &["b", "a", "b"],
+            None,
+        )
+        .unwrap();
         assert_eq!(c.number, "+819012345678");
         assert_eq!(c.name, "田中");
         assert_eq!(c.fields.len(), 1, "an empty value is no field");
         assert_eq!(c.groups, ["a", "b"]);
 
         let fields = BTreeMap::from([("name".to_owned(), "x".to_owned())]);
-        let errs = contact("", &"n".repeat(201), &fields, &["a;b"]).unwrap_err();
+        let errs = contact("", &"n".repeat(201), &fields, &["a;b"], None).unwrap_err();
         let named: Vec<_> = errs.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(named, ["number", "name", "name", "groups"]);
     }

@@ -3,7 +3,7 @@
 //!
 //! The number in a path is URL-encoded (`/api/v1/contacts/%2B819012345678`; a bare `+` works
 //! too, a path is not a query) and normalised like a message's recipient, so `+81 90-1234-5678`
-//! names the same contact. Every write is audited in the transaction of its effect.
+//! names the same contact (and, with `[support] country = "JP"`, so does `090-1234-5678`). Every write is audited in the transaction of its effect.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -179,8 +179,9 @@ pub struct ExportQuery {
 }
 
 /// The number of a path, normalised (422 `invalid_number` when it is none).
-pub(crate) fn path_number(raw: &str) -> Result<String, ApiError> {
-    contact_input::number(raw).map_err(|m| ApiError::invalid("invalid_number", m))
+pub(crate) fn path_number(state: &AppState, raw: &str) -> Result<String, ApiError> {
+    contact_input::number(raw, state.region().as_ref())
+        .map_err(|m| ApiError::invalid("invalid_number", m))
 }
 
 /// List contacts in number order.
@@ -227,7 +228,7 @@ pub async fn get_one(
     State(state): State<AppState>,
     Path(number): Path<String>,
 ) -> Result<axum::Json<ContactView>, ApiError> {
-    let number = path_number(&number)?;
+    let number = path_number(&state, &number)?;
     let c = state
         .store
         .get_contact(&number)
@@ -256,17 +257,19 @@ pub async fn put(
     Path(number): Path<String>,
     Json(body): Json<ContactBody>,
 ) -> Result<(StatusCode, axum::Json<ContactView>), ApiError> {
-    let number = path_number(&number)?;
+    let number = path_number(&state, &number)?;
     let groups: Vec<&str> = body.groups.iter().map(String::as_str).collect();
+    let region = state.region();
     let contact =
-        contact_input::contact(&number, &body.name, &body.fields, &groups).map_err(|errs| {
-            let message = errs
-                .iter()
-                .map(|e| format!("{}: {}", e.field, e.message))
-                .collect::<Vec<_>>()
-                .join("; ");
-            ApiError::invalid("invalid_contact", message)
-        })?;
+        contact_input::contact(&number, &body.name, &body.fields, &groups, region.as_ref())
+            .map_err(|errs| {
+                let message = errs
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                ApiError::invalid("invalid_contact", message)
+            })?;
     let now = Timestamp::now();
     let (c, created) = state
         .store
@@ -306,7 +309,7 @@ pub async fn delete(
     Extension(Caller(caller)): Extension<Caller>,
     Path(number): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let number = path_number(&number)?;
+    let number = path_number(&state, &number)?;
     let now = Timestamp::now();
     let target = number.clone();
     let existed = state
@@ -413,7 +416,7 @@ pub async fn import(
             message: r.body_text(),
         }
     })?;
-    let parsed = match contacts_csv::parse(&body) {
+    let parsed = match contacts_csv::parse(&body, state.region().as_ref()) {
         Ok(p) => p,
         Err(e) => {
             let code = match e {

@@ -16,6 +16,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::contact_input::{self, FieldError};
+use crate::phone::Region;
 use crate::store::{Contact, NewContact};
 
 /// Most data rows one import may hold.
@@ -151,8 +152,9 @@ fn label(col: &Column) -> &str {
 /// Each row is checked like a contact written through the API ([`contact_input::contact`]),
 /// plus: its cell count must match the header's, its cells must be UTF-8, and its number must
 /// not be on an earlier row. Stops early only for what makes the whole file unusable
-/// ([`CsvError`]).
-pub fn parse(input: &[u8]) -> Result<Parsed, CsvError> {
+/// ([`CsvError`]). Numbers are normalised in `region` (so `090-1234-5678` and
+/// `+81 90 1234 5678` on two rows are the same number, on an earlier row).
+pub fn parse(input: &[u8], region: Option<&Region>) -> Result<Parsed, CsvError> {
     let input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -207,7 +209,7 @@ pub fn parse(input: &[u8]) -> Result<Parsed, CsvError> {
         if data_rows > MAX_ROWS {
             return Err(CsvError::TooManyRows);
         }
-        match row(&header, &record, line) {
+        match row(&header, &record, line, region) {
             Ok(contact) => match first_line.get(&contact.number) {
                 Some(first) => parsed.errors.push(LineError::new(
                     line,
@@ -258,6 +260,7 @@ fn row(
     header: &[Column],
     record: &csv::ByteRecord,
     line: u64,
+    region: Option<&Region>,
 ) -> Result<NewContact, Vec<LineError>> {
     if record.len() != header.len() {
         return Err(vec![LineError::new(
@@ -290,13 +293,12 @@ fn row(
     if !errors.is_empty() {
         return Err(errors);
     }
-    contact_input::contact(number, name, &fields, &contact_input::split_groups(groups)).map_err(
-        |errs| {
-            errs.into_iter()
-                .map(|FieldError { field, message }| LineError::new(line, Some(&field), message))
-                .collect()
-        },
-    )
+    let groups = contact_input::split_groups(groups);
+    contact_input::contact(number, name, &fields, &groups, region).map_err(|errs| {
+        errs.into_iter()
+            .map(|FieldError { field, message }| LineError::new(line, Some(&field), message))
+            .collect()
+    })
 }
 
 /// Writes contacts as CSV (with a byte order mark first when `bom`: Excel needs it to read
@@ -345,7 +347,7 @@ mod tests {
                     +81x,bad\n\
                     +813,\"a\nb\nc\"\n\
                     +814,ok\n";
-        let p = parse(file.as_bytes()).unwrap();
+        let p = parse(file.as_bytes(), None).unwrap();
         // The blank line is a row of its own in a spreadsheet; the line breaks in cells are not.
         assert_eq!(numbers(&p), [(2, "+811"), (5, "+813"), (6, "+814")]);
         assert_eq!(p.errors.len(), 1);
@@ -376,9 +378,9 @@ mod tests {
             ),
         ];
         for (name, file, want) in cases {
-            assert_eq!(parse(file.as_bytes()).unwrap_err(), *want, "{name}");
+            assert_eq!(parse(file.as_bytes(), None).unwrap_err(), *want, "{name}");
         }
-        let Err(CsvError::Header(errs)) = parse(b"number,,a{b\n") else {
+        let Err(CsvError::Header(errs)) = parse(b"number,,a{b\n", None) else {
             panic!("an empty and a braced column name are header errors");
         };
         assert_eq!(errs.len(), 2);
@@ -390,12 +392,12 @@ mod tests {
         for i in 0..=MAX_ROWS {
             file.push_str(&format!("+81{i:09}\n"));
         }
-        assert_eq!(parse(file.as_bytes()), Err(CsvError::TooManyRows));
+        assert_eq!(parse(file.as_bytes(), None), Err(CsvError::TooManyRows));
     }
 
     #[test]
     fn bad_utf8_names_its_column() {
-        let p = parse(b"number,name\n+811,\xff\xfe\n").unwrap();
+        let p = parse(b"number,name\n+811,\xff\xfe\n", None).unwrap();
         assert!(p.rows.is_empty());
         assert_eq!(
             (p.errors[0].line, p.errors[0].column.as_deref()),
@@ -427,7 +429,7 @@ mod tests {
         ];
         for bom in [false, true] {
             let bytes = write(&contacts, bom).unwrap();
-            let p = parse(&bytes).unwrap();
+            let p = parse(&bytes, None).unwrap();
             assert!(p.errors.is_empty(), "{:?}", p.errors);
             let back: Vec<_> = p.rows.into_iter().map(|(_, c)| c).collect();
             let want: Vec<_> = contacts

@@ -19,9 +19,10 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{Json, Path, Query, page_limit};
-use super::messages::{normalise, plan, unique_now, view};
+use super::messages::{plan, unique_now, view};
 use super::types::{MessageView, content_from, time};
 use crate::gateway::process::{Content, render_for};
+use crate::phone;
 use crate::store::{
     self, Conversation, ConversationFilter, ConversationOrder, ConversationState,
     ConversationUpdate, NewMessage, Origin, ThreadItem,
@@ -173,7 +174,8 @@ pub struct ConversationQuery {
     pub tag: Option<String>,
     /// `true`: only those with unread messages.
     pub unread: Option<bool>,
-    /// Numbers starting with this, e.g. `+8190`.
+    /// Numbers starting with this, e.g. `+8190`; with `[support] country` also as people write
+    /// it (`090`, `090-1234-5678`).
     pub q: Option<String>,
     /// Only those active at or after this RFC 3339 time.
     pub updated_since: Option<String>,
@@ -346,7 +348,7 @@ pub async fn list(
         assignee: q.assignee,
         tag: q.tag,
         unread_only: q.unread.unwrap_or(false),
-        number_prefix: q.q,
+        number_prefix: q.q.map(|p| phone::prefix(&p, state.region().as_ref())),
         updated_since,
         order,
         unassigned: false,
@@ -431,9 +433,11 @@ pub(crate) async fn queue_reply(
         plan(text, max_parts)?;
     }
     // A conversation's number never changes, so it may be read before the transaction; an
-    // alphanumeric sender ("MyBank") cannot be answered.
+    // alphanumeric sender ("MyBank") cannot be answered. The number is the one stored (already
+    // normalised when it arrived, or kept as the network sent it), so no region is applied.
     let conv = state.store.get_conversation(&id).await?;
-    let number = normalise(&conv.number)?;
+    let number = phone::recipient(&conv.number, None)
+        .map_err(|e| ApiError::invalid("invalid_number", e.to_string()))?;
     let live = state.rules.clone();
     let settings = (
         Duration::from_secs(state.config.queue.default_ttl),

@@ -15,8 +15,8 @@ use super::extract::{Json, Path, Query, page_limit};
 use super::types::{
     InboundView, ListItem, ListQuery, ListResponse, MessageView, Recipients, SendRequest,
 };
+use crate::phone;
 use crate::rules::template::{CostError, check_cost};
-use crate::sms::Address;
 use crate::sms::segment::{self, Options};
 use crate::store::{
     Enqueued, InboundMessage, MessageFilter, MessageRecord, NewMessage, Page, State as MsgState,
@@ -49,10 +49,10 @@ pub(crate) fn unique_now() -> Timestamp {
     Timestamp::from_millisecond(ms).unwrap_or_else(|_| Timestamp::now())
 }
 
-/// A number as the API stores it: `+` and digits, or digits alone.
-pub(crate) fn normalise(number: &str) -> Result<String, ApiError> {
-    Address::parse_number(number)
-        .map(|a| a.to_string())
+/// A number a message can be sent to, as the API stores it: E.164 where `[support] country` is
+/// set (else `+` and digits, or digits alone), or a short code ([`phone::recipient`]).
+pub(crate) fn normalise(state: &AppState, number: &str) -> Result<String, ApiError> {
+    phone::recipient(number, state.region().as_ref())
         .map_err(|e| ApiError::invalid("invalid_number", e.to_string()))
 }
 
@@ -108,7 +108,7 @@ fn new_message(state: &AppState, req: SendRequest, caller: &str) -> Result<NewMe
     }
     let recipients = numbers
         .iter()
-        .map(|n| normalise(n))
+        .map(|n| normalise(state, n))
         .collect::<Result<Vec<_>, _>>()?;
     let max_parts = *state.config.queue.max_parts.get_ref() as usize;
     plan(&req.text, max_parts)?;
@@ -302,8 +302,12 @@ pub async fn list(
                 "state and to filter outbound messages (direction=out)",
             ));
         }
-        // A sender may be alphanumeric ("MyBank"): compare numbers normalised, names as given.
-        let from = q.from.map(|f| normalise(&f).unwrap_or(f));
+        // A sender may be alphanumeric ("MyBank"): compare numbers normalised, names as given
+        // (and what is neither as given: it matches nothing the ingester stored).
+        let region = state.region();
+        let from = q
+            .from
+            .map(|f| phone::normalize(&f, region.as_ref()).unwrap_or(f));
         list_inbound(&state, from, since, q.cursor, limit).await?
     } else {
         if q.from.is_some() {
@@ -321,7 +325,7 @@ pub async fn list(
                 })
             })
             .transpose()?;
-        let to = q.to.as_deref().map(normalise).transpose()?;
+        let to = q.to.as_deref().map(|n| normalise(&state, n)).transpose()?;
         list_outbound(&state, st, to, since, q.cursor, limit).await?
     };
     Ok(axum::Json(page))

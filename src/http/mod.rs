@@ -123,6 +123,14 @@ pub struct AppState {
     pub desk: Arc<crate::desk::Desk>,
 }
 
+impl AppState {
+    /// The default region of phone numbers (`[support] country`): every number the API is given
+    /// is normalised with it ([`crate::phone`]).
+    pub fn region(&self) -> Option<crate::phone::Region> {
+        self.config.support.region()
+    }
+}
+
 /// The OpenAPI document of every route.
 #[derive(OpenApi)]
 #[openapi(

@@ -11,6 +11,7 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};
 use super::extract::Json;
+use crate::phone;
 use crate::rules::decide::Inbound;
 use crate::rules::guard::{self, History, SenderKind};
 use crate::rules::rule::{check_templates, check_webhooks};
@@ -56,7 +57,8 @@ pub struct TestRequest {
     /// The message text.
     #[schema(example = "ＳＴＯＰ")]
     pub text: String,
-    /// The sender.
+    /// The sender, normalised as an inbound sender would be (with `[support] country`,
+    /// `090-1234-5678` is `+819012345678`); a sender that is no number is taken as written.
     #[schema(example = "+819012345678")]
     pub from: String,
     /// When it arrives (RFC 3339); default now.
@@ -259,23 +261,27 @@ pub async fn test(
             format!("at most {MAX_TEST_TEXT} characters"),
         ));
     }
+    // The ingester never refuses a sender (what the network sent is kept), so neither does the
+    // test: a number is normalised like an inbound one, anything else is taken as written.
+    let from = phone::normalize(&req.from, state.region().as_ref())
+        .unwrap_or_else(|_| req.from.trim().to_owned());
     let rules = state.rules.rules();
     let policy = state.rules.policy();
     let decision = policy.decide(
         &rules,
         &Inbound {
             text: &req.text,
-            sender: &req.from,
+            sender: &from,
             at,
             first_contact: req.first_contact,
             groups: &req.groups,
             new_conversation: req.new_conversation.unwrap_or(true),
         },
     );
-    let from = req.from.clone();
+    let number = from.clone();
     let vars = move |key: &str| match key {
         "name" => Some(String::new()),
-        "number" => Some(from.clone()),
+        "number" => Some(number.clone()),
         k if k.starts_with("field.") => Some(String::new()),
         _ => None,
     };
@@ -297,7 +303,7 @@ pub async fn test(
             })
         }
     };
-    let refused = guard::check(&policy.guard, &req.from, &History::default(), at)
+    let refused = guard::check(&policy.guard, &from, &History::default(), at)
         .err()
         .map(|r| r.code());
     let response = TestResponse {
@@ -309,7 +315,7 @@ pub async fn test(
         opt: decision.opt.map(|o| o.as_str()),
         reply,
         guard: GuardView {
-            sender: guard::classify_sender(&req.from),
+            sender: guard::classify_sender(&from),
             refused,
         },
     };

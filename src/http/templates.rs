@@ -214,7 +214,7 @@ pub async fn render(
     Json(req): Json<PreviewRequest>,
 ) -> Result<axum::Json<RenderedView>, ApiError> {
     check_name(&name)?;
-    let number = normalise(&req.to)?;
+    let number = normalise(&state, &req.to)?;
     let contact = state.store.get_contact(&number).await?;
     let opted_out = state.store.opted_out(&number).await?;
     let policy = state.rules.policy();

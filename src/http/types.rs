@@ -40,7 +40,8 @@ pub enum Recipients {
 #[serde(deny_unknown_fields)]
 pub struct SendRequest {
     /// `+` and digits for an international number, or digits alone for a national number or
-    /// short code.
+    /// short code; spaces, dashes, parentheses and full-width digits are accepted. With
+    /// `[support] country`, a national number (`090-1234-5678`) is stored in E.164.
     #[schema(example = json!("+819012345678"))]
     pub to: Recipients,
     /// The text; split into as many parts as needed, up to `queue.max_parts`.

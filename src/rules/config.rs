@@ -16,6 +16,7 @@ use super::hours::{BusinessHours, Opening, WEEKDAYS};
 use super::normalize::{fold, is_separator};
 use super::opt::OptKeywords;
 use super::template;
+use crate::phone::Region;
 
 /// The placeholders a template may use: the contact's `{name}`, the sender's `{number}`, the
 /// business `{hours}`, and contact fields as `{field.<key>}`.
@@ -47,6 +48,10 @@ pub struct Support {
     /// IANA zone of the business hours and holidays.
     #[serde(default = "default_timezone")]
     pub timezone: Spanned<String>,
+    /// Default region of phone numbers (a two-letter code such as `JP`): numbers written
+    /// without a country code are taken to be of this country and every number is stored in
+    /// E.164 ([`crate::phone`]). Absent: national numbers are kept as written.
+    pub country: Option<Spanned<String>>,
     /// Dates (`YYYY-MM-DD`, local) on which the line is closed all day.
     #[serde(default)]
     pub holidays: Vec<Spanned<String>>,
@@ -74,6 +79,7 @@ impl Default for Support {
     fn default() -> Self {
         Support {
             timezone: default_timezone(),
+            country: None,
             holidays: Vec::new(),
             ack_open: None,
             ack_closed: None,
@@ -197,6 +203,13 @@ impl Support {
         names
     }
 
+    /// The default region of phone numbers (`country`). The config was validated at load, so
+    /// an unknown code does not occur here; were it called on an unvalidated value, such a code
+    /// counts as none.
+    pub fn region(&self) -> Option<Region> {
+        self.country.as_ref().and_then(|c| c.get_ref().parse().ok())
+    }
+
     /// The acknowledgement template for the current state of business hours.
     pub fn ack_template(&self, open: bool) -> Option<&str> {
         let ack = if open {
@@ -291,6 +304,11 @@ impl Support {
     /// Checks every value; see the module doc.
     pub fn validate(&self) -> Result<(), Invalid> {
         self.build_hours()?;
+        if let Some(c) = &self.country {
+            c.get_ref()
+                .parse::<Region>()
+                .map_err(|e| invalid(c.span(), "support.country", e.to_string()))?;
+        }
         for (name, body) in &self.templates {
             if name.is_empty() {
                 return Err(invalid(
