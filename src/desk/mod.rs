@@ -17,18 +17,27 @@
 //! | `GET /live` | staff | the SSE stream (`?c=conv_...` in a thread) |
 //! | `GET /modems`, `/modems/banner` | staff | modem states; the banner on every page |
 //! | `POST /me/lang` | staff | the user's language |
+//! | `GET/POST /contacts`, `GET/POST /contacts/{number}`, `POST /contacts/{number}/delete` | staff | search `q`, `group`, pages; a contact's form |
+//! | `POST /contacts/import`, `GET /contacts/export.csv` | staff | CSV pasted in a form; the API's export |
+//! | `GET /templates`, `POST /templates`, `POST /templates/{name}/delete` | staff; changes: admin | parts and encoding per template |
+//! | `GET/POST /users`, `POST /users/{name}/password\|remove` | admin | accounts and roles |
+//! | `GET /audit` | staff | the newest 200 audit entries |
 //! | `GET /static/*` | anyone | htmx, the desk's script and style sheet |
 //!
 //! Security: sessions, CSRF and the login throttle are in [`auth`]; every action is audited
 //! as `desk:<user>` in the transaction of its effect; admin-only pages answer 403 to agents.
 
 pub mod assets;
+pub mod audit;
 pub mod auth;
+pub mod contacts;
 pub mod error;
 pub mod i18n;
 pub mod live;
 pub mod pages;
+pub mod templates_page;
 pub mod thread;
+pub mod users;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -107,6 +116,15 @@ pub fn modems_down(state: &AppState) -> Vec<(String, String)> {
             Some((m.name, why))
         })
         .collect()
+}
+
+/// Refuses an agent (403) where only an admin may look or act.
+pub fn require_admin(staff: &Staff) -> Result<(), DeskError> {
+    if staff.is_admin() {
+        Ok(())
+    } else {
+        Err(DeskError::Forbidden)
+    }
 }
 
 /// Middleware on every staff route: the session (else to `/login`), then for a POST the
@@ -217,6 +235,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/modems/banner", get(pages::banner))
         .route("/me/lang", post(pages::set_lang))
         .route("/logout", post(pages::logout))
+        .merge(contacts::routes())
+        .merge(templates_page::routes())
+        .merge(audit::routes())
+        .merge(users::routes())
         .route_layer(middleware::from_fn_with_state(state, require_staff));
     Router::new()
         .merge(staff)
