@@ -145,6 +145,7 @@ async fn every_page_renders_for_an_admin() {
         ("/templates", "Add or replace a template"),
         ("/audit", "desk.login"),
         ("/users", "ken"),
+        ("/rules", "Which rule would fire?"),
     ];
     for (uri, want) in cases {
         let (status, page) = get(&env, &admin, uri).await;
@@ -163,6 +164,9 @@ async fn admin_pages_refuse_an_agent() {
         (Method::POST, "/users/aiko/remove"),
         (Method::POST, "/templates"),
         (Method::POST, "/templates/greeting/delete"),
+        (Method::GET, "/rules"),
+        (Method::POST, "/rules"),
+        (Method::POST, "/rules/test"),
     ];
     for (method, uri) in cases {
         let (status, body) = if *method == Method::GET {
@@ -445,4 +449,39 @@ async fn users_are_added_changed_and_removed() {
     for action in ["user.add", "user.passwd", "user.remove"] {
         assert!(audit_has(&env, "desk:aiko", action).await, "{action}");
     }
+}
+
+#[tokio::test]
+async fn rules_are_replaced_as_json_and_dry_run() {
+    let (env, admin, _) = env("desk_pages_rules").await;
+    let good = r#"[{"name": "hello", "keywords": ["HELLO"], "actions": ["needs_human"]}]"#;
+    let (status, body) = post(&env, &admin, "/rules", &[("json", good)], true).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let (_, page) = get(&env, &admin, "/rules").await;
+    assert!(page.contains("hello") && page.contains("HELLO"), "{page}");
+    // The API's 422, naming the rule and the field; what was typed stays in the box.
+    let broken = r#"{"rules": [{"name": "broken", "regex": "(unclosed", "actions": ["stop"]}]}"#;
+    let (status, page) = post(&env, &admin, "/rules", &[("json", broken)], true).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("rule 0 (&#34;broken&#34;): regex:"), "{page}");
+    assert!(page.contains("(unclosed"), "{page}");
+    let (status, page) = post(&env, &admin, "/rules", &[("json", "[{\"nam\": 1}]")], true).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("JSON:"), "{page}");
+    // Which rule would fire.
+    let (status, page) = post(
+        &env,
+        &admin,
+        "/rules/test",
+        &[("from", "+819012345678"), ("text", "hello there")],
+        true,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("hello") && page.contains("needs_human"),
+        "{page}"
+    );
+    assert!(audit_has(&env, "desk:aiko", "rules.replace").await);
+    assert!(audit_has(&env, "desk:aiko", "rules.test").await);
 }

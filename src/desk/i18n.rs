@@ -310,6 +310,33 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("updated_at", "Updated", "更新日時"),
     ("who", "Who", "実行者"),
     ("you", "you", "自分"),
+    ("rule_spec", "Conditions and actions", "条件と動作"),
+    ("no_rules", "No rules.", "ルールはありません。"),
+    (
+        "rule_test",
+        "Which rule would fire?",
+        "どのルールが動作するか試す",
+    ),
+    ("from_number", "From number", "送信元の番号"),
+    (
+        "first_contact",
+        "First message from this number",
+        "この番号からの初めてのメッセージ",
+    ),
+    ("rule_test_run", "Try", "試す"),
+    ("rule_fires", "Rule that fires", "動作するルール"),
+    ("no_rule_fires", "none", "なし"),
+    ("opens_conversation", "Opens a conversation", "会話を開く"),
+    (
+        "rules_api_edit",
+        "Edit the API-managed rules",
+        "API 管理のルールを編集",
+    ),
+    (
+        "rules_json_hint",
+        "JSON list of rules, as PUT /api/v1/rules takes them; they run after the config file's.",
+        "ルールの JSON 配列（PUT /api/v1/rules と同じ形式）。設定ファイルのルールの後に評価されます。",
+    ),
 ];
 
 #[cfg(test)]

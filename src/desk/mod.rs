@@ -21,6 +21,7 @@
 //! | `POST /contacts/import`, `GET /contacts/export.csv` | staff | CSV pasted in a form; the API's export |
 //! | `GET /templates`, `POST /templates`, `POST /templates/{name}/delete` | staff; changes: admin | parts and encoding per template |
 //! | `GET/POST /users`, `POST /users/{name}/password\|remove` | admin | accounts and roles |
+//! | `GET/POST /rules`, `POST /rules/test` | admin | rules in order; API rules as JSON; dry run |
 //! | `GET /audit` | staff | the newest 200 audit entries |
 //! | `GET /static/*` | anyone | htmx, the desk's script and style sheet |
 //!
@@ -35,6 +36,7 @@ pub mod error;
 pub mod i18n;
 pub mod live;
 pub mod pages;
+pub mod rules;
 pub mod templates_page;
 pub mod thread;
 pub mod users;
@@ -239,6 +241,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(templates_page::routes())
         .merge(audit::routes())
         .merge(users::routes())
+        .merge(rules::routes())
         .route_layer(middleware::from_fn_with_state(state, require_staff));
     Router::new()
         .merge(staff)
