@@ -146,6 +146,7 @@ async fn every_page_renders_for_an_admin() {
         ("/audit", "desk.login"),
         ("/users", "ken"),
         ("/rules", "Which rule would fire?"),
+        ("/reports", "<svg class=\"chart-svg\""),
     ];
     for (uri, want) in cases {
         let (status, page) = get(&env, &admin, uri).await;

@@ -337,6 +337,20 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "JSON list of rules, as PUT /api/v1/rules takes them; they run after the config file's.",
         "ルールの JSON 配列（PUT /api/v1/rules と同じ形式）。設定ファイルのルールの後に評価されます。",
     ),
+    (
+        "messages_per_day",
+        "Messages per day",
+        "1 日あたりのメッセージ",
+    ),
+    ("inbound", "Received", "受信"),
+    ("outbound", "Sent", "送信"),
+    ("delivery_rate", "Delivery rate per day", "1 日ごとの配信率"),
+    (
+        "first_response",
+        "First response time (minutes)",
+        "初回応答時間（分）",
+    ),
+    ("min", " min", "分"),
 ];
 
 #[cfg(test)]

@@ -22,6 +22,7 @@
 //! | `GET /templates`, `POST /templates`, `POST /templates/{name}/delete` | staff; changes: admin | parts and encoding per template |
 //! | `GET/POST /users`, `POST /users/{name}/password\|remove` | admin | accounts and roles |
 //! | `GET/POST /rules`, `POST /rules/test` | admin | rules in order; API rules as JSON; dry run |
+//! | `GET /reports` | staff | the last 30 days as inline SVG charts |
 //! | `GET /audit` | staff | the newest 200 audit entries |
 //! | `GET /static/*` | anyone | htmx, the desk's script and style sheet |
 //!
@@ -36,6 +37,7 @@ pub mod error;
 pub mod i18n;
 pub mod live;
 pub mod pages;
+pub mod reports;
 pub mod rules;
 pub mod templates_page;
 pub mod thread;
@@ -242,6 +244,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(audit::routes())
         .merge(users::routes())
         .merge(rules::routes())
+        .merge(reports::routes())
         .route_layer(middleware::from_fn_with_state(state, require_staff));
     Router::new()
         .merge(staff)
