@@ -147,6 +147,7 @@ async fn every_page_renders_for_an_admin() {
         ("/users", "ken"),
         ("/rules", "Which rule would fire?"),
         ("/reports", "<svg class=\"chart-svg\""),
+        ("/bulk", "Messages per minute"),
     ];
     for (uri, want) in cases {
         let (status, page) = get(&env, &admin, uri).await;
@@ -168,6 +169,9 @@ async fn admin_pages_refuse_an_agent() {
         (Method::GET, "/rules"),
         (Method::POST, "/rules"),
         (Method::POST, "/rules/test"),
+        (Method::GET, "/bulk"),
+        (Method::POST, "/bulk"),
+        (Method::GET, "/bulk/bulk_x"),
     ];
     for (method, uri) in cases {
         let (status, body) = if *method == Method::GET {
@@ -485,4 +489,79 @@ async fn rules_are_replaced_as_json_and_dry_run() {
     );
     assert!(audit_has(&env, "desk:aiko", "rules.replace").await);
     assert!(audit_has(&env, "desk:aiko", "rules.test").await);
+}
+
+#[tokio::test]
+async fn a_bulk_send_is_previewed_then_queued() {
+    let (env, admin, _) = env("desk_pages_bulk").await;
+    let csv = "number,name,groups\n+819000000001,Aiko,vip\n+819000000002,Ken,vip\n";
+    let (status, _) = post(&env, &admin, "/contacts/import", &[("csv", csv)], true).await;
+    assert_eq!(status, StatusCode::OK);
+    env.state
+        .store
+        .set_consent("+819000000002", true, "test", Timestamp::now())
+        .await
+        .unwrap();
+    let fields = |action| {
+        vec![
+            ("group", "vip"),
+            ("numbers", "+81 90-0000-0003\nnot a number"),
+            ("text", "Hello {name}"),
+            ("rate", "2"),
+            ("action", action),
+        ]
+    };
+    let (status, page) = post(&env, &admin, "/bulk", &fields("preview"), true).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    for want in [
+        "Hello Aiko",
+        "+819000000002: opted_out",
+        "not a number: invalid_number",
+        // Not a contact, so the template has no {name} for it.
+        "+819000000003: template:",
+        "<b>1</b> recipients",
+        "Skipped 3",
+    ] {
+        assert!(page.contains(want), "{want}: {page}");
+    }
+    assert!(
+        !audit_has(&env, "desk:aiko", "bulk.create").await,
+        "a preview sends nothing"
+    );
+    // Bad input is a message, not a panic.
+    let mut bad = fields("preview");
+    bad[3] = ("rate", "fast");
+    let (status, page) = post(&env, &admin, "/bulk", &bad, true).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("rate:"), "{page}");
+    let (status, page) = post(&env, &admin, "/bulk", &[("action", "send")], true).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+    // Send, then the progress page.
+    let r = Request::builder()
+        .method(Method::POST)
+        .uri("/bulk")
+        .header(header::COOKIE, &admin.cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from({
+            let mut f = fields("send");
+            f.push(("csrf", &admin.csrf));
+            serde_urlencoded::to_string(&f).unwrap()
+        }))
+        .unwrap();
+    let resp = tower::ServiceExt::oneshot(env.app.clone(), r)
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let to = resp.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(to.starts_with("/bulk/bulk_"), "{to}");
+    let (status, page) = get(&env, &admin, &to).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("<b>1</b> recipients") && page.contains("every 5s"),
+        "{page}"
+    );
+    assert!(audit_has(&env, "desk:aiko", "bulk.create").await);
 }

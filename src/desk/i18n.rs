@@ -351,6 +351,28 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "初回応答時間（分）",
     ),
     ("min", " min", "分"),
+    ("preview", "Preview", "プレビュー"),
+    ("recipients", "recipients", "件の宛先"),
+    ("parts_total", "SMS parts in all", "通（合計）"),
+    ("skipped", "Skipped", "送信しない宛先"),
+    ("sending_window", "Sending", "送信予定"),
+    (
+        "campaign_name",
+        "Campaign name (optional)",
+        "キャンペーン名（任意）",
+    ),
+    (
+        "numbers_list",
+        "Numbers (one per line)",
+        "電話番号（1 行に 1 件）",
+    ),
+    ("or_template", "Or a template", "またはテンプレート"),
+    ("schedule", "Send at (optional)", "送信日時（任意）"),
+    (
+        "rate_per_minute",
+        "Messages per minute (optional)",
+        "1 分あたりの送信数（任意）",
+    ),
 ];
 
 #[cfg(test)]

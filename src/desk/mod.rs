@@ -22,6 +22,7 @@
 //! | `GET /templates`, `POST /templates`, `POST /templates/{name}/delete` | staff; changes: admin | parts and encoding per template |
 //! | `GET/POST /users`, `POST /users/{name}/password\|remove` | admin | accounts and roles |
 //! | `GET/POST /rules`, `POST /rules/test` | admin | rules in order; API rules as JSON; dry run |
+//! | `GET/POST /bulk`, `GET /bulk/{id}` | admin | bulk send: preview, send; a campaign's progress |
 //! | `GET /reports` | staff | the last 30 days as inline SVG charts |
 //! | `GET /audit` | staff | the newest 200 audit entries |
 //! | `GET /static/*` | anyone | htmx, the desk's script and style sheet |
@@ -32,6 +33,7 @@
 pub mod assets;
 pub mod audit;
 pub mod auth;
+pub mod bulk;
 pub mod contacts;
 pub mod error;
 pub mod i18n;
@@ -245,6 +247,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(users::routes())
         .merge(rules::routes())
         .merge(reports::routes())
+        .merge(bulk::routes())
         .route_layer(middleware::from_fn_with_state(state, require_staff));
     Router::new()
         .merge(staff)
