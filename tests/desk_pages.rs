@@ -565,3 +565,24 @@ async fn a_bulk_send_is_previewed_then_queued() {
     );
     assert!(audit_has(&env, "desk:aiko", "bulk.create").await);
 }
+
+#[tokio::test]
+async fn the_pages_speak_japanese() {
+    let (env, admin, _) = env("desk_pages_ja").await;
+    let (status, _) = post(&env, &admin, "/me/lang", &[("lang", "ja")], true).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let cases: &[(&str, &str)] = &[
+        ("/contacts", "CSV インポート"),
+        ("/templates", "テンプレートを追加・上書き"),
+        ("/users", "ユーザーを追加"),
+        ("/rules", "どのルールが動作するか試す"),
+        ("/reports", "1 日あたりのメッセージ"),
+        ("/bulk", "プレビュー"),
+        ("/audit", "監査ログ"),
+    ];
+    for (uri, want) in cases {
+        let (status, page) = get(&env, &admin, uri).await;
+        assert_eq!(status, StatusCode::OK, "{uri}");
+        assert!(page.contains(want), "{uri} lacks {want:?}");
+    }
+}
