@@ -586,3 +586,12 @@ async fn the_pages_speak_japanese() {
         assert!(page.contains(want), "{uri} lacks {want:?}");
     }
 }
+
+#[tokio::test]
+async fn a_form_over_the_body_limit_says_so() {
+    let (env, admin, _) = env("desk_pages_big").await;
+    let big = format!("number\n{}", "+819000000001\n".repeat(10_000));
+    let (status, page) = post(&env, &admin, "/contacts/import", &[("csv", &big)], true).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{page}");
+    assert!(page.contains("max_body_bytes"), "{page}");
+}

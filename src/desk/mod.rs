@@ -190,9 +190,24 @@ async fn auth_request(state: &AppState, req: Request) -> Result<(Staff, Request)
         return Err(DeskError::Csrf);
     }
     let (parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, state.config.http.max_body_bytes)
-        .await
-        .map_err(|_| DeskError::Csrf)?;
+    let limit = state.config.http.max_body_bytes;
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
+        // Say so when the form is too big (a long CSV paste): "reload the page" would not help.
+        let too_big = std::error::Error::source(&e)
+            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+        if too_big {
+            DeskError::Api(crate::http::ApiError::Rejected {
+                status: axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                code: "payload_too_large",
+                message: format!(
+                    "the form is over {limit} bytes (http.max_body_bytes); \
+                     import a large CSV through POST /api/v1/contacts/import"
+                ),
+            })
+        } else {
+            DeskError::Csrf
+        }
+    })?;
     let field = form_urlencoded_field(&bytes, "csrf");
     if !auth::csrf_matches(&session, field.as_deref()) {
         return Err(DeskError::Csrf);
