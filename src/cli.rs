@@ -5,7 +5,7 @@ mod modem;
 mod pdu;
 mod serve;
 mod sim;
-mod user;
+pub(crate) mod user;
 
 use std::process::ExitCode;
 

@@ -47,7 +47,7 @@ enum UserCommand {
 
 /// A user name: 1 to 64 characters, no spaces or control characters (it appears in the audit
 /// log as `desk:<name>` and in the login form).
-fn check_name(name: &str) -> Result<(), String> {
+pub(crate) fn check_name(name: &str) -> Result<(), String> {
     let n = name.chars().count();
     if n == 0 || n > 64 || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(format!(

@@ -17,18 +17,33 @@
 //! | `GET /live` | staff | the SSE stream (`?c=conv_...` in a thread) |
 //! | `GET /modems`, `/modems/banner` | staff | modem states; the banner on every page |
 //! | `POST /me/lang` | staff | the user's language |
+//! | `GET/POST /contacts`, `GET/POST /contacts/{number}`, `POST /contacts/{number}/delete` | staff | search `q`, `group`, pages; a contact's form |
+//! | `POST /contacts/import`, `GET /contacts/export.csv` | staff | CSV pasted in a form; the API's export |
+//! | `GET /templates`, `POST /templates`, `POST /templates/{name}/delete` | staff; changes: admin | parts and encoding per template |
+//! | `GET/POST /users`, `POST /users/{name}/password\|remove` | admin | accounts and roles |
+//! | `GET/POST /rules`, `POST /rules/test` | admin | rules in order; API rules as JSON; dry run |
+//! | `GET/POST /bulk`, `GET /bulk/{id}` | admin | bulk send: preview, send; a campaign's progress |
+//! | `GET /reports` | staff | the last 30 days as inline SVG charts |
+//! | `GET /audit` | staff | the newest 200 audit entries |
 //! | `GET /static/*` | anyone | htmx, the desk's script and style sheet |
 //!
 //! Security: sessions, CSRF and the login throttle are in [`auth`]; every action is audited
 //! as `desk:<user>` in the transaction of its effect; admin-only pages answer 403 to agents.
 
 pub mod assets;
+pub mod audit;
 pub mod auth;
+pub mod bulk;
+pub mod contacts;
 pub mod error;
 pub mod i18n;
 pub mod live;
 pub mod pages;
+pub mod reports;
+pub mod rules;
+pub mod templates_page;
 pub mod thread;
+pub mod users;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -109,6 +124,15 @@ pub fn modems_down(state: &AppState) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Refuses an agent (403) where only an admin may look or act.
+pub fn require_admin(staff: &Staff) -> Result<(), DeskError> {
+    if staff.is_admin() {
+        Ok(())
+    } else {
+        Err(DeskError::Forbidden)
+    }
+}
+
 /// Middleware on every staff route: the session (else to `/login`), then for a POST the
 /// CSRF check ([`auth`]); puts the [`Staff`] into the request's extensions.
 async fn require_staff(
@@ -166,9 +190,24 @@ async fn auth_request(state: &AppState, req: Request) -> Result<(Staff, Request)
         return Err(DeskError::Csrf);
     }
     let (parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, state.config.http.max_body_bytes)
-        .await
-        .map_err(|_| DeskError::Csrf)?;
+    let limit = state.config.http.max_body_bytes;
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
+        // Say so when the form is too big (a long CSV paste): "reload the page" would not help.
+        let too_big = std::error::Error::source(&e)
+            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+        if too_big {
+            DeskError::Api(crate::http::ApiError::Rejected {
+                status: axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                code: "payload_too_large",
+                message: format!(
+                    "the form is over {limit} bytes (http.max_body_bytes); \
+                     import a large CSV through POST /api/v1/contacts/import"
+                ),
+            })
+        } else {
+            DeskError::Csrf
+        }
+    })?;
     let field = form_urlencoded_field(&bytes, "csrf");
     if !auth::csrf_matches(&session, field.as_deref()) {
         return Err(DeskError::Csrf);
@@ -217,6 +256,13 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/modems/banner", get(pages::banner))
         .route("/me/lang", post(pages::set_lang))
         .route("/logout", post(pages::logout))
+        .merge(contacts::routes())
+        .merge(templates_page::routes())
+        .merge(audit::routes())
+        .merge(users::routes())
+        .merge(rules::routes())
+        .merge(reports::routes())
+        .merge(bulk::routes())
         .route_layer(middleware::from_fn_with_state(state, require_staff));
     Router::new()
         .merge(staff)

@@ -164,14 +164,7 @@ impl Prepared {
         } = self;
         let mut messages = Vec::with_capacity(recipients.len());
         for (number, text) in recipients {
-            if !bulk.transactional && tx.opted_out(&number)? {
-                skipped.push(Skipped {
-                    number,
-                    reason: "opted_out".into(),
-                });
-                continue;
-            }
-            let text = match text {
+            let text = match verdict(tx, &bulk, &number, text)? {
                 Ok(text) => text,
                 Err(reason) => {
                     skipped.push(Skipped { number, reason });
@@ -203,6 +196,72 @@ impl Prepared {
             skipped,
         };
         tx.create_campaign(&campaign, messages, now)
+    }
+}
+
+/// Whether [`Prepared::queue`] sends to `number`: its text, or why it is skipped. Opted out
+/// (unless the campaign is transactional) comes before a text that did not render.
+fn verdict(
+    tx: &Tx<'_>,
+    bulk: &NewBulk,
+    number: &str,
+    text: Result<String, String>,
+) -> Result<Result<String, String>, Error> {
+    if !bulk.transactional && tx.opted_out(number)? {
+        return Ok(Err("opted_out".into()));
+    }
+    Ok(text)
+}
+
+/// What [`Prepared::queue`] would do if run now, for a person to check before sending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preview {
+    /// The first recipients that would be sent to, with their rendered text.
+    pub sample: Vec<(String, String)>,
+    /// Messages that would be queued.
+    pub messages: usize,
+    /// SMS parts over all of them.
+    pub parts: usize,
+    /// Every recipient that would be skipped, and why.
+    pub skipped: Vec<Skipped>,
+    /// The first and the last message's `send_at`.
+    pub first: Timestamp,
+    pub last: Timestamp,
+}
+
+impl Prepared {
+    /// The campaign's [`Preview`], read in `tx` with the same decisions as [`Prepared::queue`]
+    /// (consent as of `tx`); `sample` recipients are shown with their text.
+    pub fn preview(&self, tx: &Tx<'_>, sample: usize) -> Result<Preview, Error> {
+        let mut out = Preview {
+            sample: Vec::new(),
+            messages: 0,
+            parts: 0,
+            skipped: self.skipped.clone(),
+            first: self.bulk.start,
+            last: self.bulk.start,
+        };
+        for (number, text) in &self.recipients {
+            match verdict(tx, &self.bulk, number, text.clone())? {
+                Ok(text) => {
+                    out.parts += crate::rules::template::preview(&text).parts;
+                    if out.sample.len() < sample {
+                        out.sample.push((number.clone(), text));
+                    }
+                    out.messages += 1;
+                }
+                Err(reason) => out.skipped.push(Skipped {
+                    number: number.clone(),
+                    reason,
+                }),
+            }
+        }
+        out.last = spread(
+            self.bulk.start,
+            out.messages.saturating_sub(1),
+            self.bulk.rate_per_minute,
+        );
+        Ok(out)
     }
 }
 

@@ -114,6 +114,22 @@ pub async fn create(
     Extension(Caller(caller)): Extension<Caller>,
     Json(req): Json<BulkRequest>,
 ) -> Result<(StatusCode, axum::Json<CampaignView>), ApiError> {
+    let bulk = checked(&state, req, caller.clone())?;
+    let queued = queue(&state, caller, bulk).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(CampaignView::from(&queued)),
+    ))
+}
+
+/// A campaign and its progress.
+/// Checks a bulk request as `POST /api/v1/bulk` does and turns it into a campaign to prepare
+/// (a `send_at` in the past means now); the desk's bulk form goes through it too.
+pub(crate) fn checked(
+    state: &AppState,
+    req: BulkRequest,
+    caller: String,
+) -> Result<NewBulk, ApiError> {
     let content = content_from(req.text, req.template)?;
     if req.group.is_none() && req.to.is_empty() {
         return Err(ApiError::invalid(
@@ -148,7 +164,7 @@ pub async fn create(
         .transpose()?
         .unwrap_or(now)
         .max(now);
-    let bulk = NewBulk {
+    Ok(NewBulk {
         name: req.name.unwrap_or_default(),
         group: req.group,
         to: req.to,
@@ -161,9 +177,19 @@ pub async fn create(
             && state.config.support.allow_transactional_to_opted_out,
         max_parts: *state.config.queue.max_parts.get_ref() as usize,
         max_attempts: *state.config.queue.max_attempts.get_ref(),
-        created_by: caller.clone(),
+        created_by: caller,
         region: state.region(),
-    };
+    })
+}
+
+/// Prepares and queues a checked campaign, audited as `caller` (`bulk.create`) in the
+/// transaction that queues it, and wakes the dispatcher.
+pub(crate) async fn queue(
+    state: &AppState,
+    caller: String,
+    bulk: NewBulk,
+) -> Result<Campaign, ApiError> {
+    let now = Timestamp::now();
     let prepared = campaign::prepare(&state.store, &state.rules, bulk).await?;
     let queued = state
         .store
@@ -174,13 +200,23 @@ pub async fn create(
         })
         .await?;
     state.dispatch.notify_one();
-    Ok((
-        StatusCode::ACCEPTED,
-        axum::Json(CampaignView::from(&queued)),
-    ))
+    Ok(queued)
 }
 
-/// A campaign and its progress.
+/// What queueing a checked campaign would do now, without queueing it: the first `sample`
+/// recipients' texts, the parts, who is skipped and why, and when the last message goes.
+pub(crate) async fn preview(
+    state: &AppState,
+    bulk: NewBulk,
+    sample: usize,
+) -> Result<campaign::Preview, ApiError> {
+    let prepared = campaign::prepare(&state.store, &state.rules, bulk).await?;
+    Ok(state
+        .store
+        .read(move |tx| prepared.preview(tx, sample))
+        .await?)
+}
+
 #[utoipa::path(
     get, path = "/api/v1/bulk/{id}", tag = "bulk",
     params(("id" = String, Path, description = "bulk_...")),

@@ -257,33 +257,8 @@ pub async fn put(
     Path(number): Path<String>,
     Json(body): Json<ContactBody>,
 ) -> Result<(StatusCode, axum::Json<ContactView>), ApiError> {
-    let number = path_number(&state, &number)?;
     let groups: Vec<&str> = body.groups.iter().map(String::as_str).collect();
-    let region = state.region();
-    let contact =
-        contact_input::contact(&number, &body.name, &body.fields, &groups, region.as_ref())
-            .map_err(|errs| {
-                let message = errs
-                    .iter()
-                    .map(|e| format!("{}: {}", e.field, e.message))
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                ApiError::invalid("invalid_contact", message)
-            })?;
-    let now = Timestamp::now();
-    let (c, created) = state
-        .store
-        .atomically(move |tx| {
-            let (c, created) = tx.upsert_contact(&contact, now)?;
-            let action = if created {
-                "contact.create"
-            } else {
-                "contact.update"
-            };
-            tx.audit(&caller, action, Some(&c.number), now)?;
-            Ok((c, created))
-        })
-        .await?;
+    let (c, created) = save(&state, caller, &number, &body.name, &body.fields, &groups).await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -309,7 +284,55 @@ pub async fn delete(
     Extension(Caller(caller)): Extension<Caller>,
     Path(number): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let number = path_number(&state, &number)?;
+    remove(&state, caller, &number).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Checks and stores a contact as `PUT /api/v1/contacts/{number}` does, audited as `caller`;
+/// the desk's contact form saves through it too. Returns the contact and whether it is new.
+pub(crate) async fn save(
+    state: &AppState,
+    caller: String,
+    raw_number: &str,
+    name: &str,
+    fields: &BTreeMap<String, String>,
+    groups: &[&str],
+) -> Result<(Contact, bool), ApiError> {
+    let number = path_number(state, raw_number)?;
+    let region = state.region();
+    let contact =
+        contact_input::contact(&number, name, fields, groups, region.as_ref()).map_err(|errs| {
+            let message = errs
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; ");
+            ApiError::invalid("invalid_contact", message)
+        })?;
+    let now = Timestamp::now();
+    Ok(state
+        .store
+        .atomically(move |tx| {
+            let (c, created) = tx.upsert_contact(&contact, now)?;
+            let action = if created {
+                "contact.create"
+            } else {
+                "contact.update"
+            };
+            tx.audit(&caller, action, Some(&c.number), now)?;
+            Ok((c, created))
+        })
+        .await?)
+}
+
+/// Deletes a contact as `DELETE /api/v1/contacts/{number}` does, audited as `caller`; 404 when
+/// there is none.
+pub(crate) async fn remove(
+    state: &AppState,
+    caller: String,
+    raw_number: &str,
+) -> Result<(), ApiError> {
+    let number = path_number(state, raw_number)?;
     let now = Timestamp::now();
     let target = number.clone();
     let existed = state
@@ -323,7 +346,7 @@ pub async fn delete(
         })
         .await?;
     if existed {
-        Ok(StatusCode::NO_CONTENT)
+        Ok(())
     } else {
         Err(ApiError::NotFound(format!("no contact {number}")))
     }
@@ -416,7 +439,29 @@ pub async fn import(
             message: r.body_text(),
         }
     })?;
-    let parsed = match contacts_csv::parse(&body, state.region().as_ref()) {
+    Ok(
+        match import_csv(&state, caller, &body, skip_invalid).await? {
+            ImportOutcome::Refused(e) => e.into_response(),
+            ImportOutcome::Done(report) => axum::Json(report).into_response(),
+        },
+    )
+}
+
+/// What [`import_csv`] did: refused the file (nothing imported), or imported it.
+pub(crate) enum ImportOutcome {
+    Refused(ImportErrorBody),
+    Done(ImportReport),
+}
+
+/// Imports a CSV file as `POST /api/v1/contacts/import` does, audited as `caller`; the desk's
+/// import form goes through it too. `skip_invalid`: import the valid rows and report the rest.
+pub(crate) async fn import_csv(
+    state: &AppState,
+    caller: String,
+    body: &[u8],
+    skip_invalid: bool,
+) -> Result<ImportOutcome, ApiError> {
+    let parsed = match contacts_csv::parse(body, state.region().as_ref()) {
         Ok(p) => p,
         Err(e) => {
             let code = match e {
@@ -424,7 +469,11 @@ pub async fn import(
                 CsvError::Header(_) => "invalid_header",
                 CsvError::TooManyRows => "too_many_rows",
             };
-            return Ok(ImportErrorBody::new(code, e.to_string(), e.errors()).into_response());
+            return Ok(ImportOutcome::Refused(ImportErrorBody::new(
+                code,
+                e.to_string(),
+                e.errors(),
+            )));
         }
     };
     // Rows with a problem (a row may have several).
@@ -439,7 +488,11 @@ pub async fn import(
             "{bad_rows} of the rows are invalid; nothing was imported \
              (mode=skip_invalid imports the others)"
         );
-        return Ok(ImportErrorBody::new("invalid_rows", message, parsed.errors).into_response());
+        return Ok(ImportOutcome::Refused(ImportErrorBody::new(
+            "invalid_rows",
+            message,
+            parsed.errors,
+        )));
     }
     let rows: Vec<NewContact> = parsed.rows.into_iter().map(|(_, c)| c).collect();
     let now = Timestamp::now();
@@ -455,31 +508,23 @@ pub async fn import(
             Ok(counts)
         })
         .await?;
-    let report = ImportReport {
+    Ok(ImportOutcome::Done(ImportReport {
         imported: counts.created + counts.updated,
         created: counts.created,
         updated: counts.updated,
         errors: parsed.errors,
-    };
-    Ok(axum::Json(report).into_response())
+    }))
 }
 
-/// Export contacts as CSV, in the import's format.
-#[utoipa::path(
-    get, path = "/api/v1/contacts/export", tag = "contacts",
-    params(ExportQuery),
-    responses(
-        (status = 200, description = "number,name,groups then the custom fields, sorted", content_type = "text/csv", body = String),
-        (status = 401, description = "No or a wrong token", body = ErrorBody),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn export(
-    State(state): State<AppState>,
-    Query(q): Query<ExportQuery>,
+/// The export's CSV (`group`: only its members; `bom`: with a byte order mark) and the
+/// headers to send it with; the desk's export link serves the same.
+pub(crate) async fn export_csv(
+    state: &AppState,
+    group: Option<String>,
+    bom: bool,
 ) -> Result<Response, ApiError> {
-    let contacts = state.store.all_contacts(q.group).await?;
-    let bytes = match contacts_csv::write(&contacts, q.bom.unwrap_or(false)) {
+    let contacts = state.store.all_contacts(group).await?;
+    let bytes = match contacts_csv::write(&contacts, bom) {
         Ok(b) => b,
         Err(e) => {
             // Writing into memory fails only on a bug.
@@ -501,4 +546,21 @@ pub async fn export(
         bytes,
     )
         .into_response())
+}
+
+/// Export contacts as CSV, in the import's format.
+#[utoipa::path(
+    get, path = "/api/v1/contacts/export", tag = "contacts",
+    params(ExportQuery),
+    responses(
+        (status = 200, description = "number,name,groups then the custom fields, sorted", content_type = "text/csv", body = String),
+        (status = 401, description = "No or a wrong token", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn export(
+    State(state): State<AppState>,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, ApiError> {
+    export_csv(&state, q.group, q.bom.unwrap_or(false)).await
 }

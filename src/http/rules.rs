@@ -117,7 +117,7 @@ pub struct TestResponse {
     pub guard: GuardView,
 }
 
-fn view(live: &Live) -> RulesView {
+pub(crate) fn view(live: &Live) -> RulesView {
     let config = live.config_rules().iter().map(|s| ("config", s.clone()));
     let api = live.api_rules();
     let api = api.iter().map(|s| ("api", s.clone()));
@@ -165,6 +165,17 @@ pub async fn replace(
     Extension(Caller(caller)): Extension<Caller>,
     Json(req): Json<ReplaceRules>,
 ) -> Result<axum::Json<RulesView>, ApiError> {
+    Ok(axum::Json(replace_rules(&state, caller, req.rules).await?))
+}
+
+/// Checks, stores and installs the API-managed rules as `PUT /api/v1/rules` does, audited as
+/// `caller`; the desk's rules page saves through it. Returns every rule in evaluation order.
+pub(crate) async fn replace_rules(
+    state: &AppState,
+    caller: String,
+    rules: Vec<RuleSpec>,
+) -> Result<RulesView, ApiError> {
+    let req = ReplaceRules { rules };
     if req.rules.len() > MAX_RULES {
         return Err(ApiError::invalid(
             "too_many_rules",
@@ -219,7 +230,7 @@ pub async fn replace(
         })
         .await?;
     live.install(req.rules, set);
-    Ok(axum::Json(view(&live)))
+    Ok(view(&live))
 }
 
 /// Which rule a message would fire and what it would be sent; changes nothing (but, like every
@@ -240,6 +251,16 @@ pub async fn test(
     Extension(Caller(caller)): Extension<Caller>,
     Json(req): Json<TestRequest>,
 ) -> Result<axum::Json<TestResponse>, ApiError> {
+    Ok(axum::Json(dry_run(&state, caller, req).await?))
+}
+
+/// Which rule an inbound message would fire and what it would be sent, as
+/// `POST /api/v1/rules/test` answers; audited as `caller` (`rules.test`).
+pub(crate) async fn dry_run(
+    state: &AppState,
+    caller: String,
+    req: TestRequest,
+) -> Result<TestResponse, ApiError> {
     let at = match &req.at {
         Some(s) => s.parse::<Timestamp>().map_err(|e| {
             ApiError::invalid(
@@ -323,5 +344,5 @@ pub async fn test(
         .store
         .audit(&caller, "rules.test", None, Timestamp::now())
         .await?;
-    Ok(axum::Json(response))
+    Ok(response)
 }

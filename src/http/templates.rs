@@ -153,17 +153,7 @@ fn check_name(name: &str) -> Result<(), ApiError> {
     security(("bearer" = []))
 )]
 pub async fn list(State(state): State<AppState>) -> Result<axum::Json<TemplateList>, ApiError> {
-    let stored = state.store.list_templates().await?;
-    let mut items: Vec<TemplateView> = stored.iter().map(TemplateView::from).collect();
-    let policy = state.rules.policy();
-    for name in state.config.support.template_names() {
-        if !stored.iter().any(|t| t.name == name)
-            && let Some(body) = policy.template(&name)
-        {
-            items.push(TemplateView::from_config(&name, body));
-        }
-    }
-    items.sort_by(|a, b| a.name.cmp(&b.name));
+    let items = views(&state).await?;
     Ok(axum::Json(TemplateList { items }))
 }
 
@@ -254,42 +244,13 @@ pub async fn put(
     Path(name): Path<String>,
     Json(req): Json<TemplateBody>,
 ) -> Result<(StatusCode, axum::Json<TemplateView>), ApiError> {
-    check_name(&name)?;
-    let n = req.body.chars().count();
-    if !(1..=MAX_BODY).contains(&n) {
-        return Err(ApiError::invalid(
-            "invalid_body",
-            format!("body: {n} characters; 1 to {MAX_BODY} are allowed"),
-        ));
-    }
-    template::check(&req.body, PLACEHOLDERS).map_err(|e| {
-        ApiError::invalid(
-            "invalid_template",
-            format!(
-                "body: {e}; known placeholders: {{name}}, {{number}}, {{hours}}, {{field.<key>}}"
-            ),
-        )
-    })?;
-    let now = Timestamp::now();
-    let (t, created) = state
-        .store
-        .atomically(move |tx| {
-            let (t, created) = tx.upsert_template(&name, &req.body, Some(&caller), now)?;
-            let action = if created {
-                "template.create"
-            } else {
-                "template.update"
-            };
-            tx.audit(&caller, action, Some(&name), now)?;
-            Ok((t, created))
-        })
-        .await?;
+    let (view, created) = save(&state, caller, name, req.body).await?;
     let status = if created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    Ok((status, axum::Json(TemplateView::from(&t))))
+    Ok((status, axum::Json(view)))
 }
 
 /// Delete a template (the config file's default of the same name applies again).
@@ -309,6 +270,71 @@ pub async fn delete(
     Extension(Caller(caller)): Extension<Caller>,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    remove(&state, caller, name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Every template, stored and configured, by name, as `GET /api/v1/templates` lists them (a
+/// stored one hides the config's of the same name); the desk's templates page shows the same.
+pub(crate) async fn views(state: &AppState) -> Result<Vec<TemplateView>, ApiError> {
+    let stored = state.store.list_templates().await?;
+    let mut items: Vec<TemplateView> = stored.iter().map(TemplateView::from).collect();
+    let policy = state.rules.policy();
+    for name in state.config.support.template_names() {
+        if !stored.iter().any(|t| t.name == name)
+            && let Some(body) = policy.template(&name)
+        {
+            items.push(TemplateView::from_config(&name, body));
+        }
+    }
+    items.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(items)
+}
+
+/// Checks and stores a template as `PUT /api/v1/templates/{name}` does, audited as `caller`.
+/// Returns it and whether it is new.
+pub(crate) async fn save(
+    state: &AppState,
+    caller: String,
+    name: String,
+    body: String,
+) -> Result<(TemplateView, bool), ApiError> {
+    check_name(&name)?;
+    let n = body.chars().count();
+    if !(1..=MAX_BODY).contains(&n) {
+        return Err(ApiError::invalid(
+            "invalid_body",
+            format!("body: {n} characters; 1 to {MAX_BODY} are allowed"),
+        ));
+    }
+    template::check(&body, PLACEHOLDERS).map_err(|e| {
+        ApiError::invalid(
+            "invalid_template",
+            format!(
+                "body: {e}; known placeholders: {{name}}, {{number}}, {{hours}}, {{field.<key>}}"
+            ),
+        )
+    })?;
+    let now = Timestamp::now();
+    let (t, created) = state
+        .store
+        .atomically(move |tx| {
+            let (t, created) = tx.upsert_template(&name, &body, Some(&caller), now)?;
+            let action = if created {
+                "template.create"
+            } else {
+                "template.update"
+            };
+            tx.audit(&caller, action, Some(&name), now)?;
+            Ok((t, created))
+        })
+        .await?;
+    Ok((TemplateView::from(&t), created))
+}
+
+/// Deletes a stored template as `DELETE /api/v1/templates/{name}` does, audited as `caller`;
+/// 404 when none is stored under `name`.
+pub(crate) async fn remove(state: &AppState, caller: String, name: String) -> Result<(), ApiError> {
     check_name(&name)?;
     let now = Timestamp::now();
     let target = name.clone();
@@ -323,7 +349,7 @@ pub async fn delete(
         })
         .await?;
     if existed {
-        Ok(StatusCode::NO_CONTENT)
+        Ok(())
     } else {
         Err(ApiError::NotFound(format!("no template {name}")))
     }
