@@ -52,11 +52,6 @@ fn seed(path: &Path) {
         let number = format!("+8190{:08}", c);
         let conv = format!("conv_{c:028}");
         let base = t0 + c * 60_000;
-        tx.execute(
-            "INSERT INTO episodes (id, conversation, opened_at) VALUES (?1, ?2, ?3)",
-            params![c + 1, conv, base],
-        )
-        .unwrap();
         for i in 0..PER_SIDE {
             let at = base + i * 2_000;
             let text = format!(
@@ -100,6 +95,11 @@ fn seed(path: &Path) {
                 last,
                 base
             ],
+        )
+        .unwrap();
+        tx.execute(
+            "INSERT INTO episodes (id, conversation, opened_at) VALUES (?1, ?2, ?3)",
+            params![c + 1, conv, base],
         )
         .unwrap();
     }
