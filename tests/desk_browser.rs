@@ -559,3 +559,63 @@ async fn an_agent_cannot_open_the_rules_editor(d: &Desk) {
     let csrf = d.js("return document.cookie;", vec![]).await;
     assert_eq!(csrf, json!(""), "the session cookie is HttpOnly");
 }
+
+/// Not a test but a measurement (docs/benchmarks.md, "The desk"): from the simulator's `+CMTI`
+/// to the row on the open inbox screen, over 20 messages from new numbers. The page stamps the
+/// moment a row appears (a MutationObserver, `Date.now()`); the test stamps the deliver request,
+/// which returns once the simulator has written `+CMTI`. Same machine, same clock.
+/// `cargo test --release --test desk_browser -- --ignored --nocapture inbound_latency`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn inbound_latency() {
+    if let Some(why) = browser::unavailable() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let d = Desk::start("desk_latency", "en").await;
+    d.login("aiko", ADMIN_PW).await;
+    d.until(
+        "the live stream is open",
+        "return document.body.dataset.liveReady === '1';",
+    )
+    .await;
+    d.js(
+        "window.__seen = {};
+         new MutationObserver(() => {
+           for (const li of document.querySelectorAll('li.conv')) {
+             const who = li.querySelector('.who').textContent.trim();
+             if (!(who in window.__seen)) window.__seen[who] = Date.now();
+           }
+         }).observe(document.getElementById('inbox-list'), {childList: true, subtree: true});",
+        vec![],
+    )
+    .await;
+    let mut ms = Vec::new();
+    for i in 0..20 {
+        let number = format!("+8190555{i:05}");
+        let t0 = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as f64;
+        d.deliver(&number, "latency").await;
+        let script = format!("return window.__seen['{number}'] || null;");
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        let seen = loop {
+            if let Some(t) = d.js(&script, vec![]).await.as_f64() {
+                break t;
+            }
+            assert!(tokio::time::Instant::now() < deadline);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        ms.push(seen - t0);
+    }
+    ms.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "inbound on the open inbox after +CMTI: p50 {:.0} ms, p90 {:.0} ms, max {:.0} ms (n = {})",
+        ms[ms.len() / 2],
+        ms[ms.len() * 9 / 10],
+        ms[ms.len() - 1],
+        ms.len()
+    );
+    d.stop().await;
+}
