@@ -231,7 +231,10 @@ pub async fn start(opts: Options) -> Result<Running, Error> {
         dispatch: dispatch_wake,
         metrics,
         rules,
-        desk: Arc::new(crate::desk::Desk::default()),
+        desk: Arc::new(crate::desk::Desk {
+            shutdown: cancel.child_token(),
+            ..crate::desk::Desk::default()
+        }),
     };
     let c = cancel.clone();
     tracker.spawn(async move {

@@ -595,3 +595,93 @@ async fn a_form_over_the_body_limit_says_so() {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{page}");
     assert!(page.contains("max_body_bytes"), "{page}");
 }
+
+/// A tab's live stream ends when the service stops, so the HTTP server's graceful shutdown does
+/// not wait on tabs left open; before that it tells the page what to refresh.
+#[tokio::test]
+async fn the_live_stream_ends_when_the_service_stops() {
+    use http_body_util::BodyExt;
+    let (env, aiko, _) = env("desk_live_stops").await;
+    let r = Request::builder()
+        .uri("/live")
+        .header(header::COOKIE, &aiko.cookie)
+        .body(Body::empty())
+        .unwrap();
+    let resp = tower::ServiceExt::oneshot(env.app.clone(), r)
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let mut body = resp.into_body();
+    let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
+    assert!(
+        String::from_utf8_lossy(&first).contains("event: inbox"),
+        "{first:?}"
+    );
+    env.state.desk.shutdown.cancel();
+    // The stream ends; without the cancellation this would wait for the next keep-alive
+    // forever (the deadline only turns a hang into a failure).
+    let rest = tokio::time::timeout(std::time::Duration::from_secs(60), body.collect())
+        .await
+        .expect("the stream did not end");
+    assert!(rest.is_ok());
+}
+
+async fn login_status(env: &Env, user: &str, password: &str) -> (StatusCode, Option<String>) {
+    let body = serde_urlencoded::to_string([("username", user), ("password", password)]).unwrap();
+    let r = Request::builder()
+        .method(Method::POST)
+        .uri("/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap();
+    let resp = tower::ServiceExt::oneshot(env.app.clone(), r)
+        .await
+        .unwrap();
+    let retry = resp
+        .headers()
+        .get(header::RETRY_AFTER)
+        .map(|v| v.to_str().unwrap().to_owned());
+    (resp.status(), retry)
+}
+
+/// Five wrong passwords for a name pause its logins (even with the right password), other
+/// names still log in, and every failure is audited.
+#[tokio::test]
+async fn failed_logins_are_throttled() {
+    let (env, _, _) = env("desk_throttle").await;
+    for _ in 0..5 {
+        assert_eq!(
+            login_status(&env, "aiko", "wrong").await.0,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let (status, retry) = login_status(&env, "aiko", "admin-pass").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(retry.unwrap().parse::<u64>().unwrap() > 0);
+    assert_eq!(
+        login_status(&env, "ken", "agent-pass").await.0,
+        StatusCode::SEE_OTHER
+    );
+    assert!(audit_has(&env, "desk:aiko", "desk.login_failed").await);
+}
+
+/// A session survives a restart of the service (it is in the database), and logout ends it.
+#[tokio::test]
+async fn a_session_survives_a_restart_and_logout_ends_it() {
+    let (env, aiko, _) = env("desk_restart").await;
+    assert_eq!(get(&env, &aiko, "/inbox").await.0, StatusCode::OK);
+    let path = env.state.store.path().to_owned();
+    env.state.store.close().await.unwrap();
+    let store = smsgate::store::Store::open(&path).unwrap();
+    let state = common::http::state_with(CONFIG, store, Vec::new(), Vec::new());
+    let env = Env {
+        app: router(state.clone()),
+        state,
+    };
+    assert_eq!(get(&env, &aiko, "/inbox").await.0, StatusCode::OK);
+    let (status, _) = post(&env, &aiko, "/logout", &[], true).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _) = get(&env, &aiko, "/inbox").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "logged out: back to /login");
+    assert!(audit_has(&env, "desk:aiko", "desk.logout").await);
+}

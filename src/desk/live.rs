@@ -232,6 +232,7 @@ async fn watch_changes(
             // expires by time.
             _ = tokio::time::sleep(Duration::from_secs(5)) => {},
             _ = tx.closed() => return,
+            _ = desk.shutdown.cancelled() => return,
         }
         tokio::time::sleep(COALESCE).await;
         commits.borrow_and_update();

@@ -65,6 +65,9 @@ pub struct Desk {
     pub presence: live::Presence,
     /// Cookies get `Secure` (the desk is served over TLS).
     pub secure_cookies: bool,
+    /// Cancelled when the service stops: the live streams end, so the HTTP server's graceful
+    /// shutdown does not wait for tabs that never close their stream.
+    pub shutdown: tokio_util::sync::CancellationToken,
 }
 
 /// What every page's frame shows: the user, their language, the sections, and the banner of

@@ -16,9 +16,14 @@
   try { csrf = JSON.parse(body.getAttribute("hx-headers") || "{}")["X-CSRF-Token"] || ""; } catch (e) {}
 
   // ---- live updates ----
+  // A page kept in the back/forward cache would keep its stream's connection, and a browser
+  // allows six per host: after a few pages the next navigation waits for one. So the stream
+  // closes when the page is hidden and opens again if the page comes back.
   var live = body.dataset.live;
-  if (live && window.EventSource) {
-    var es = new EventSource(live);
+  var es = null;
+  function openLive() {
+    if (!live || !window.EventSource || es) return;
+    es = new EventSource(live);
     ["inbox", "thread", "conv", "modems"].forEach(function (name) {
       es.addEventListener(name, function () {
         body.dataset.liveEvents = String((parseInt(body.dataset.liveEvents, 10) || 0) + 1);
@@ -31,6 +36,12 @@
     });
     es.onopen = function () { body.dataset.liveReady = "1"; };
   }
+  window.addEventListener("pagehide", function () {
+    if (es) { es.close(); es = null; }
+    body.dataset.liveReady = "";
+  });
+  window.addEventListener("pageshow", openLive);
+  openLive();
 
   // ---- unread count in the title, and the optional sound ----
   var baseTitle = document.title;
