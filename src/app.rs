@@ -233,6 +233,7 @@ pub async fn start(opts: Options) -> Result<Running, Error> {
         rules,
         desk: Arc::new(crate::desk::Desk {
             shutdown: cancel.child_token(),
+            secure_cookies: cfg.http.tls().is_some(),
             ..crate::desk::Desk::default()
         }),
     };

@@ -63,6 +63,13 @@ pub struct Http {
     /// Largest request body accepted, in bytes.
     #[serde(default = "default_max_body")]
     pub max_body_bytes: usize,
+    /// PEM certificate chain: with `tls_key`, the API and the desk are served over TLS (a
+    /// build with the `tls` cargo feature).
+    #[serde(default)]
+    pub tls_cert: Option<Spanned<PathBuf>>,
+    /// PEM private key of `tls_cert`.
+    #[serde(default)]
+    pub tls_key: Option<Spanned<PathBuf>>,
 }
 
 impl Default for Http {
@@ -71,6 +78,18 @@ impl Default for Http {
             listen: default_listen(),
             tokens: Vec::new(),
             max_body_bytes: default_max_body(),
+            tls_cert: None,
+            tls_key: None,
+        }
+    }
+}
+
+impl Http {
+    /// The certificate and key files, when TLS is configured.
+    pub fn tls(&self) -> Option<(&Path, &Path)> {
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(c), Some(k)) => Some((c.get_ref().as_path(), k.get_ref().as_path())),
+            _ => None,
         }
     }
 }
@@ -249,6 +268,32 @@ impl Config {
                     listen.get_ref()
                 ),
             ));
+        }
+        match (&self.http.tls_cert, &self.http.tls_key) {
+            (Some(c), None) => {
+                return Err(invalid(
+                    c.span(),
+                    "http.tls_cert",
+                    "needs http.tls_key too".into(),
+                ));
+            }
+            (None, Some(k)) => {
+                return Err(invalid(
+                    k.span(),
+                    "http.tls_key",
+                    "needs http.tls_cert too".into(),
+                ));
+            }
+            (Some(c), Some(_)) if !cfg!(feature = "tls") => {
+                return Err(invalid(
+                    c.span(),
+                    "http.tls_cert",
+                    "this smsgate was built without TLS (cargo feature `tls`); remove tls_cert \
+                     and tls_key or put a TLS proxy in front"
+                        .into(),
+                ));
+            }
+            _ => {}
         }
         for t in &self.http.tokens {
             if t.token.get_ref().len() < 16 {

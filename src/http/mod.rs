@@ -61,6 +61,8 @@ pub mod messages;
 pub mod reports;
 pub mod rules;
 pub mod system;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod types;
 
 // contacts, consent and templates (the contacts API)
@@ -355,14 +357,31 @@ pub async fn serve(
     state: AppState,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    if let Ok(addr) = listener.local_addr() {
-        tracing::info!(%addr, "HTTP API listening");
+    let addr = listener.local_addr()?;
+    let tls = state.config.http.tls();
+    if tls.is_none() && !addr.ip().is_loopback() {
+        tracing::warn!(
+            %addr,
+            "the API and the desk are reachable from the network without TLS: passwords, \
+             session cookies and tokens cross it in clear; set [http] tls_cert and tls_key or \
+             put a TLS proxy in front"
+        );
     }
     // The peer address feeds the desk's login throttle.
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move { shutdown.cancelled_owned().await })
-    .await
+    let app = router(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let stop = async move { shutdown.cancelled_owned().await };
+    #[cfg(feature = "tls")]
+    if let Some((cert, key)) = tls {
+        use axum::serve::ListenerExt;
+        let config = tls::server_config(cert, key).map_err(std::io::Error::other)?;
+        tracing::info!(%addr, "HTTP API and desk listening (TLS)");
+        let listener = tls::TlsListener::new(listener, config)?.tap_io(|_| {});
+        return axum::serve(listener, app)
+            .with_graceful_shutdown(stop)
+            .await;
+    }
+    tracing::info!(%addr, "HTTP API and desk listening");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(stop)
+        .await
 }
