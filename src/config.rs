@@ -443,6 +443,16 @@ mod tests {
         );
     }
 
+    #[cfg(not(feature = "tls"))]
+    #[test]
+    fn tls_without_the_feature_is_refused_at_load() {
+        let e = parse("[http]\ntls_cert = \"c.pem\"\ntls_key = \"k.pem\"\n").unwrap_err();
+        assert!(
+            e.contains(":2: http.tls_cert") && e.contains("built without TLS"),
+            "{e}"
+        );
+    }
+
     #[test]
     fn empty_file_gives_defaults() {
         let cfg = parse("").unwrap();
@@ -487,6 +497,16 @@ mod tests {
                 "short token",
                 "[[http.tokens]]\nname = \"crm\"\ntoken = \"abc\"\n",
                 &[":3: http.tokens.token"],
+            ),
+            (
+                "a TLS certificate without its key",
+                "[http]\ntls_cert = \"cert.pem\"\n",
+                &[":2: http.tls_cert", "tls_key"],
+            ),
+            (
+                "a TLS key without its certificate",
+                "[http]\n\ntls_key = \"key.pem\"\n",
+                &[":3: http.tls_key", "tls_cert"],
             ),
             (
                 "max_parts zero",

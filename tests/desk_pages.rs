@@ -125,6 +125,15 @@ async fn post(
     (status, String::from_utf8_lossy(&bytes).into_owned())
 }
 
+/// Each `(uri, text)`: the page answers 200 and shows the text.
+async fn pages_show(env: &Env, who: &Who, cases: &[(&str, &str)]) {
+    for (uri, want) in cases {
+        let (status, page) = get(env, who, uri).await;
+        assert_eq!(status, StatusCode::OK, "{uri}: {page}");
+        assert!(page.contains(want), "{uri} lacks {want:?}: {page}");
+    }
+}
+
 async fn audit_has(env: &Env, who: &str, action: &str) -> bool {
     env.state
         .store
@@ -149,11 +158,7 @@ async fn every_page_renders_for_an_admin() {
         ("/reports", "<svg class=\"chart-svg\""),
         ("/bulk", "Messages per minute"),
     ];
-    for (uri, want) in cases {
-        let (status, page) = get(&env, &admin, uri).await;
-        assert_eq!(status, StatusCode::OK, "{uri}: {page}");
-        assert!(page.contains(want), "{uri} lacks {want:?}: {page}");
-    }
+    pages_show(&env, &admin, cases).await;
 }
 
 #[tokio::test]
@@ -580,11 +585,7 @@ async fn the_pages_speak_japanese() {
         ("/bulk", "プレビュー"),
         ("/audit", "監査ログ"),
     ];
-    for (uri, want) in cases {
-        let (status, page) = get(&env, &admin, uri).await;
-        assert_eq!(status, StatusCode::OK, "{uri}");
-        assert!(page.contains(want), "{uri} lacks {want:?}");
-    }
+    pages_show(&env, &admin, cases).await;
 }
 
 #[tokio::test]
