@@ -312,6 +312,15 @@ async fn the_desk_in_a_real_browser() {
         .await
         .unwrap();
     assert!(counter.contains("UCS-2"), "{counter}");
+    let forced = d
+        .c()
+        .find(Locator::Css("#forced mark"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(forced, "あ", "the character that forced UCS-2 is marked");
     ta.send_keys("\u{E009}\u{E007}\u{E000}").await.unwrap(); // Ctrl+Enter sends
     d.wait_for(".msg.out .mstate[data-state=delivered]").await;
     let out = d
@@ -323,6 +332,18 @@ async fn the_desk_in_a_real_browser() {
         .await
         .unwrap();
     assert_eq!(out, THANKS);
+    let panel = d
+        .c()
+        .find(Locator::Css("#contact-panel"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        panel.contains("Conversations") && panel.contains("(Open)"),
+        "the contact panel lists this conversation, still open: {panel}"
+    );
     d.shot("thread").await;
 
     counter_agrees_with_the_server(&d).await;

@@ -193,6 +193,7 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("notes", "Notes", "メモ"),
     ("save", "Save", "保存"),
     ("since", "Customer since", "初回"),
+    ("past_conversations", "Conversations", "これまでの会話"),
     ("viewing", "is viewing", "が閲覧中"),
     ("typing", "is typing…", "が入力中…"),
     (

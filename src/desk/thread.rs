@@ -62,6 +62,8 @@ pub struct ThreadView {
     /// Why and since when the number may not be texted; `None`: it may.
     pub consent: Option<String>,
     pub consent_history: Vec<String>,
+    /// This customer's conversations (episodes), newest first: "opened – closed".
+    pub episodes: Vec<String>,
     /// `(name, text rendered for this contact)`.
     pub templates: Vec<(String, String)>,
     /// Milliseconds of the newest inbound message the composer was shown with.
@@ -171,6 +173,16 @@ async fn load(state: &AppState, staff: &Staff, tr: Tr, id: &str) -> Result<Threa
             text: m.text,
         });
     }
+    let episodes = state
+        .store
+        .episodes(id, 10)
+        .await?
+        .into_iter()
+        .map(|(opened, resolved)| match resolved {
+            Some(r) => format!("{} – {}", show_time(state, opened), show_time(state, r)),
+            None => format!("{} – ({})", show_time(state, opened), tr.t("open")),
+        })
+        .collect();
     let policy = state.rules.policy();
     let mut templates: Vec<(String, String)> = Vec::new();
     for t in state.store.list_templates().await? {
@@ -216,6 +228,7 @@ async fn load(state: &AppState, staff: &Staff, tr: Tr, id: &str) -> Result<Threa
             .unwrap_or_default(),
         consent,
         consent_history,
+        episodes,
         templates,
         seen,
         draft: String::new(),

@@ -63,6 +63,31 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Conversation `id`'s episodes (each from a customer's first message after a close to the
+    /// next close), newest first: `(opened_at, resolved_at)`.
+    pub async fn episodes(
+        &self,
+        id: &str,
+        limit: usize,
+    ) -> Result<Vec<(jiff::Timestamp, Option<jiff::Timestamp>)>, Error> {
+        let id = id.to_owned();
+        self.read(move |tx| {
+            let mut stmt = tx.conn.prepare_cached(
+                "SELECT opened_at, resolved_at FROM episodes WHERE conversation = ?1 \
+                 ORDER BY opened_at DESC, id DESC LIMIT ?2",
+            )?;
+            let rows = stmt
+                .query_map(params![id, limit as i64], |r| {
+                    Ok((super::ts(r.get(0)?)?, super::opt_ts(r.get(1)?)?))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+}
+
 impl Tx<'_> {
     fn inbox_details(&self, numbers: &[String]) -> Result<HashMap<String, InboxDetail>, Error> {
         let json =

@@ -107,6 +107,24 @@
   }
   htmx.onLoad(setup);
 
+  // The character that forced UCS-2 (70 characters a part instead of 160), marked in its
+  // context below the text, so it can be replaced with a GSM one.
+  document.addEventListener("sms-count", function (e) {
+    var box = document.getElementById("forced");
+    if (!box) return;
+    var f = e.detail && e.detail.forcedBy;
+    if (!f) { box.hidden = true; box.textContent = ""; return; }
+    var chars = Array.from(e.target.value);
+    var from = Math.max(0, f.index - 12);
+    box.textContent = "";
+    box.appendChild(document.createTextNode((from > 0 ? "…" : "") + chars.slice(from, f.index).join("")));
+    var mark = document.createElement("mark");
+    mark.textContent = f.char;
+    box.appendChild(mark);
+    box.appendChild(document.createTextNode(chars.slice(f.index + 1, f.index + 13).join("") +
+      (chars.length > f.index + 13 ? "…" : "")));
+    box.hidden = false;
+  });
   document.addEventListener("compositionstart", function (e) {
     if (e.target.id === "text") composing = true;
   });
