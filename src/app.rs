@@ -61,6 +61,8 @@ pub struct Options {
 /// A running service, for tests and for `main`.
 pub struct Running {
     pub addr: SocketAddr,
+    /// Where the SMS Gateway for Android compatible API listens, when configured.
+    pub smsgate_addr: Option<SocketAddr>,
     pub store: Store,
     pub modems: Vec<ModemHandle>,
     pub sims: Vec<SimHandle>,
@@ -237,6 +239,23 @@ pub async fn start(opts: Options) -> Result<Running, Error> {
             ..crate::desk::Desk::default()
         }),
     };
+    let smsgate_addr = match &cfg.compat.smsgate {
+        Some(c) => {
+            let want = *c.listen.get_ref();
+            let l = tokio::net::TcpListener::bind(want)
+                .await
+                .map_err(|source| Error::Listen { addr: want, source })?;
+            let bound = l.local_addr().unwrap_or(want);
+            let (s, c) = (state.clone(), cancel.clone());
+            tracker.spawn(async move {
+                if let Err(e) = crate::compat::smsgate::serve(l, s, c).await {
+                    tracing::error!(error = %e, "SMSGate-compatible server stopped");
+                }
+            });
+            Some(bound)
+        }
+        None => None,
+    };
     let c = cancel.clone();
     tracker.spawn(async move {
         if let Err(e) = http::serve(listener, state, c).await {
@@ -246,6 +265,7 @@ pub async fn start(opts: Options) -> Result<Running, Error> {
 
     Ok(Running {
         addr,
+        smsgate_addr,
         store,
         modems,
         sims,

@@ -50,6 +50,56 @@ pub struct Config {
     /// `[[rules]]`: the config file's rules, evaluated before the API-managed ones.
     #[serde(default)]
     pub rules: Vec<crate::rules::RuleSpec>,
+    /// `[compat.*]`: the APIs of other gateways, each on its own listener.
+    #[serde(default)]
+    pub compat: Compat,
+}
+
+/// `[compat]`: which compatibility APIs to serve.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Compat {
+    /// SMS Gateway for Android's local server (`src/compat/smsgate.rs`).
+    pub smsgate: Option<CompatSmsgate>,
+    /// Kannel's smsbox `sendsms`.
+    pub kannel: Option<CompatKannel>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompatSmsgate {
+    /// Its own listener; routes at the root as on the phone.
+    #[serde(default = "default_smsgate_listen")]
+    pub listen: Spanned<SocketAddr>,
+    /// The `deviceId` it reports.
+    #[serde(default = "default_device_id")]
+    pub device_id: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompatKannel {
+    #[serde(default = "default_kannel_listen")]
+    pub listen: Spanned<SocketAddr>,
+    /// Where `sendsms` is served.
+    #[serde(default = "default_kannel_path")]
+    pub path: String,
+}
+
+fn default_smsgate_listen() -> Spanned<SocketAddr> {
+    Spanned::new(0..0, SocketAddr::from(([127, 0, 0, 1], 8081)))
+}
+
+fn default_device_id() -> String {
+    "smsgate".to_owned()
+}
+
+fn default_kannel_listen() -> Spanned<SocketAddr> {
+    Spanned::new(0..0, SocketAddr::from(([127, 0, 0, 1], 13013)))
+}
+
+fn default_kannel_path() -> String {
+    "/cgi-bin/sendsms".to_owned()
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -268,6 +318,29 @@ impl Config {
                     listen.get_ref()
                 ),
             ));
+        }
+        let compat_listens = [
+            self.compat
+                .smsgate
+                .as_ref()
+                .map(|c| (&c.listen, "compat.smsgate.listen")),
+            self.compat
+                .kannel
+                .as_ref()
+                .map(|c| (&c.listen, "compat.kannel.listen")),
+        ];
+        for (listen, key) in compat_listens.into_iter().flatten() {
+            if !listen.get_ref().ip().is_loopback() && self.http.tokens.is_empty() {
+                return Err(invalid(
+                    listen.span(),
+                    key,
+                    format!(
+                        "{} is reachable from the network: add an [[http.tokens]] entry (its name \
+                         and token are the user name and password) or listen on 127.0.0.1",
+                        listen.get_ref()
+                    ),
+                ));
+            }
         }
         match (&self.http.tls_cert, &self.http.tls_key) {
             (Some(c), None) => {

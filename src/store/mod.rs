@@ -21,6 +21,7 @@
 //! for a read). This file only opens the database and runs those transactions.
 
 mod campaigns;
+mod compat;
 mod consent;
 // contacts and templates (the contacts API)
 mod contacts;
