@@ -61,6 +61,8 @@ pub struct Options {
 /// A running service, for tests and for `main`.
 pub struct Running {
     pub addr: SocketAddr,
+    /// Where `[compat.kannel]` listens, when configured.
+    pub kannel_addr: Option<SocketAddr>,
     pub store: Store,
     pub modems: Vec<ModemHandle>,
     pub sims: Vec<SimHandle>,
@@ -237,6 +239,7 @@ pub async fn start(opts: Options) -> Result<Running, Error> {
             ..crate::desk::Desk::default()
         }),
     };
+    let kannel_addr = serve_compat_kannel(&cfg, &state, &tracker, &cancel).await?;
     let c = cancel.clone();
     tracker.spawn(async move {
         if let Err(e) = http::serve(listener, state, c).await {
@@ -246,12 +249,46 @@ pub async fn start(opts: Options) -> Result<Running, Error> {
 
     Ok(Running {
         addr,
+        kannel_addr,
         store,
         modems,
         sims,
         cancel,
         tracker,
     })
+}
+
+/// `[compat.kannel]`: Kannel's `sendsms` on its own listener, stopped (after the requests in
+/// flight) by the same token as everything else. Bound before `start` returns, so a port in
+/// use stops the start like the API's own. Returns the address it listens on.
+async fn serve_compat_kannel(
+    cfg: &Config,
+    state: &AppState,
+    tracker: &TaskTracker,
+    cancel: &CancellationToken,
+) -> Result<Option<SocketAddr>, Error> {
+    let Some(kannel) = &cfg.compat.kannel else {
+        return Ok(None);
+    };
+    let addr = *kannel.listen.get_ref();
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| Error::Listen { addr, source })?;
+    let addr = listener.local_addr().unwrap_or(addr);
+    let path = kannel.path.get_ref();
+    tracing::info!(%addr, path = %path, "Kannel sendsms listening");
+    let app = crate::compat::kannel::router(state.clone(), path);
+    let c = cancel.clone();
+    tracker.spawn(async move {
+        let shutdown = async move { c.cancelled().await };
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            tracing::error!(error = %e, "Kannel sendsms server stopped");
+        }
+    });
+    Ok(Some(addr))
 }
 
 /// The rules in force at start: the config file's, then those stored through the API. Stored

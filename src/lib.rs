@@ -11,6 +11,7 @@ pub mod app;
 pub mod at;
 pub mod board;
 pub mod cli;
+pub mod compat;
 pub mod config;
 pub mod desk;
 pub mod gateway;

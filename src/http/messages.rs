@@ -88,8 +88,13 @@ pub(crate) fn parse_time(field: &'static str, s: &str) -> Result<Timestamp, ApiE
     })
 }
 
-/// Validates a request into what the store takes.
-fn new_message(state: &AppState, req: SendRequest, caller: &str) -> Result<NewMessage, ApiError> {
+/// Validates a request into what the store takes. Shared with the compat APIs
+/// ([`crate::compat`]), which translate their requests into a [`SendRequest`].
+pub(crate) fn new_message(
+    state: &AppState,
+    req: SendRequest,
+    caller: &str,
+) -> Result<NewMessage, ApiError> {
     let numbers = match req.to {
         Recipients::One(n) => vec![n],
         Recipients::Many(v) => v,
@@ -187,27 +192,36 @@ pub async fn create(
     Json(req): Json<SendRequest>,
 ) -> Result<(StatusCode, axum::Json<MessageView>), ApiError> {
     let msg = new_message(&state, req, &caller)?;
+    match enqueue(&state, msg, caller).await? {
+        Enqueued::Existing(record) => Ok((StatusCode::OK, axum::Json(view(&record)))),
+        Enqueued::New(record) => Ok((StatusCode::ACCEPTED, axum::Json(view(&record)))),
+    }
+}
+
+/// Commits a validated message with its `message.create` audit line (by `caller`) in one
+/// transaction, then counts it and wakes the dispatcher. Whoever answers the client does so
+/// only after this returned: acknowledged means committed. Shared with [`crate::compat`].
+pub(crate) async fn enqueue(
+    state: &AppState,
+    msg: NewMessage,
+    caller: String,
+) -> Result<Enqueued, ApiError> {
     let now = unique_now();
-    let who = caller;
-    // The message and its audit line commit together; the 202 goes out only after the COMMIT.
     let enqueued = state
         .store
         .atomically(move |tx| {
             let enqueued = tx.enqueue_or_get(&msg, now)?;
-            tx.audit(&who, "message.create", Some(&enqueued.record().id), now)?;
+            tx.audit(&caller, "message.create", Some(&enqueued.record().id), now)?;
             Ok(enqueued)
         })
         .await?;
-    match enqueued {
-        // A replay of an idempotent request: the message it created earlier, already counted
-        // and already waking the dispatcher.
-        Enqueued::Existing(record) => Ok((StatusCode::OK, axum::Json(view(&record)))),
-        Enqueued::New(record) => {
-            state.metrics.inc_accepted();
-            state.dispatch.notify_one();
-            Ok((StatusCode::ACCEPTED, axum::Json(view(&record))))
-        }
+    // A replay of an idempotent request (`Existing`) was counted and woke the dispatcher when
+    // it was first created.
+    if let Enqueued::New(_) = &enqueued {
+        state.metrics.inc_accepted();
+        state.dispatch.notify_one();
     }
+    Ok(enqueued)
 }
 
 /// One message: outbound (`msg_...`) or inbound (`in_...`).
