@@ -540,10 +540,8 @@ mod tests {
 
     #[test]
     fn compat_sections_and_their_defaults() {
-        let cfg = parse(
-            "[compat.kannel]\nlisten = \"127.0.0.1:13013\"\n[compat.smsgate]\n",
-        )
-        .unwrap();
+        let cfg =
+            parse("[compat.kannel]\nlisten = \"127.0.0.1:13013\"\n[compat.smsgate]\n").unwrap();
         let k = cfg.compat.kannel.unwrap();
         assert_eq!(k.listen.get_ref().to_string(), "127.0.0.1:13013");
         assert_eq!(k.path.get_ref(), "/cgi-bin/sendsms");

@@ -245,7 +245,7 @@ async fn sendsms_answers_like_kannel_and_sends_once() {
         ),
         (
             "wrong password",
-            format!("username=nagios&password=wrong-password-000&to=%2B819011110009&text=x"),
+            "username=nagios&password=wrong-password-000&to=%2B819011110009&text=x".into(),
             403,
             "Authorization failed for sendsms",
             vec![],
@@ -330,18 +330,23 @@ async fn sendsms_answers_like_kannel_and_sends_once() {
         form.len()
     );
     let r = s.raw(req.as_bytes()).await;
-    assert_eq!((r.status, r.body.as_slice()), (202, &b"0: Accepted for delivery"[..]));
+    assert_eq!(
+        (r.status, r.body.as_slice()),
+        (202, &b"0: Accepted for delivery"[..])
+    );
     expected
         .entry("+819011110006".into())
         .or_default()
         .push("posted form".into());
 
     // HTTP/1.0 without Host, as playSMS sends it.
-    let req = format!(
-        "GET /cgi-bin/sendsms?{auth}&to=%2B819011110007&text=old+client HTTP/1.0\r\n\r\n"
-    );
+    let req =
+        format!("GET /cgi-bin/sendsms?{auth}&to=%2B819011110007&text=old+client HTTP/1.0\r\n\r\n");
     let r = s.raw(req.as_bytes()).await;
-    assert_eq!((r.status, r.body.as_slice()), (202, &b"0: Accepted for delivery"[..]));
+    assert_eq!(
+        (r.status, r.body.as_slice()),
+        (202, &b"0: Accepted for delivery"[..])
+    );
     expected
         .entry("+819011110007".into())
         .or_default()
@@ -362,6 +367,9 @@ async fn sendsms_answers_like_kannel_and_sends_once() {
         .filter(|p| p["to"] == "+819011110005")
         .map(|p| dcs_of(p["pdu"].as_str().unwrap()))
         .collect();
-    assert!(!ucs2.is_empty() && ucs2.iter().all(|d| d & 0x0C == 0x08), "{ucs2:?}");
+    assert!(
+        !ucs2.is_empty() && ucs2.iter().all(|d| d & 0x0C == 0x08),
+        "{ucs2:?}"
+    );
     s.stop().await;
 }

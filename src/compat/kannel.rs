@@ -322,7 +322,9 @@ fn decode_text(bytes: &[u8], charset: Option<&str>) -> Option<String> {
                 [a, b] => u16::from_be_bytes([*a, *b]),
                 _ => 0,
             });
-            char::decode_utf16(units).collect::<Result<String, _>>().ok()
+            char::decode_utf16(units)
+                .collect::<Result<String, _>>()
+                .ok()
         }
         "ISO-8859-1" | "ISO8859-1" | "ISO_8859-1" | "LATIN1" | "L1" => {
             Some(bytes.iter().map(|b| char::from(*b)).collect())
