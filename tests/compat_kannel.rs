@@ -373,3 +373,36 @@ async fn sendsms_answers_like_kannel_and_sends_once() {
     );
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_ready_modem_the_message_is_queued_for_later() {
+    // No modem at all, no tokens (loopback): any user is `local`.
+    let dir = temp_dir("kannel-queued");
+    let text = format!(
+        "[http]\nlisten = \"127.0.0.1:0\"\n\n[storage]\npath = {:?}\n\n\
+         [compat.kannel]\nlisten = \"127.0.0.1:0\"\npath = \"/send\"\n",
+        dir.join("smsgate.db").display().to_string(),
+    );
+    let config = Config::parse(&text, &dir.join("smsgate.toml")).unwrap();
+    let running = app::start(Options {
+        config,
+        simulate: 0,
+    })
+    .await
+    .unwrap();
+    let addr = running.kannel_addr.unwrap();
+    let mut conn = TcpStream::connect(addr).await.unwrap();
+    conn.write_all(b"GET /send?to=%2B819011110008&text=later HTTP/1.0\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = Vec::new();
+    tokio::time::timeout(PATIENCE, conn.read_to_end(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    let r = parse_reply(&buf);
+    assert_eq!(r.status, 202, "{r:?}");
+    assert_eq!(r.body, b"3: Queued for later delivery");
+    let _ = tokio::time::timeout(Duration::from_secs(3), running.shutdown()).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
