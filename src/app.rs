@@ -63,6 +63,8 @@ pub struct Running {
     pub addr: SocketAddr,
     /// Where the SMS Gateway for Android compatible API listens, when configured.
     pub smsgate_addr: Option<SocketAddr>,
+    /// Where `[compat.kannel]` listens, when configured.
+    pub kannel_addr: Option<SocketAddr>,
     pub store: Store,
     pub modems: Vec<ModemHandle>,
     pub sims: Vec<SimHandle>,
@@ -241,18 +243,25 @@ pub async fn start(opts: Options) -> Result<Running, Error> {
     };
     let smsgate_addr = match &cfg.compat.smsgate {
         Some(c) => {
-            let want = *c.listen.get_ref();
-            let l = tokio::net::TcpListener::bind(want)
-                .await
-                .map_err(|source| Error::Listen { addr: want, source })?;
-            let bound = l.local_addr().unwrap_or(want);
-            let (s, c) = (state.clone(), cancel.clone());
-            tracker.spawn(async move {
-                if let Err(e) = crate::compat::smsgate::serve(l, s, c).await {
-                    tracing::error!(error = %e, "SMSGate-compatible server stopped");
-                }
-            });
-            Some(bound)
+            let app = crate::compat::smsgate::router(state.clone());
+            let what = "SMS Gateway for Android API";
+            Some(serve_compat(*c.listen.get_ref(), app, what, &tracker, &cancel).await?)
+        }
+        None => None,
+    };
+    let kannel_addr = match &cfg.compat.kannel {
+        Some(k) => {
+            let app = crate::compat::kannel::router(state.clone(), k.path.get_ref());
+            Some(
+                serve_compat(
+                    *k.listen.get_ref(),
+                    app,
+                    "Kannel sendsms",
+                    &tracker,
+                    &cancel,
+                )
+                .await?,
+            )
         }
         None => None,
     };
@@ -266,12 +275,41 @@ pub async fn start(opts: Options) -> Result<Running, Error> {
     Ok(Running {
         addr,
         smsgate_addr,
+        kannel_addr,
         store,
         modems,
         sims,
         cancel,
         tracker,
     })
+}
+
+/// Binds a compatibility API's own listener (`[compat.*] listen`) and serves `app` there until
+/// `cancel`, after the requests in flight; returns the bound address. Bound before `start`
+/// returns, so a port in use stops the start like the API's own.
+async fn serve_compat(
+    addr: SocketAddr,
+    app: axum::Router,
+    what: &'static str,
+    tracker: &TaskTracker,
+    cancel: &CancellationToken,
+) -> Result<SocketAddr, Error> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| Error::Listen { addr, source })?;
+    let addr = listener.local_addr().unwrap_or(addr);
+    tracing::info!(%addr, "{what} listening");
+    let c = cancel.clone();
+    tracker.spawn(async move {
+        let shutdown = async move { c.cancelled().await };
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            tracing::error!(error = %e, "{what} server stopped");
+        }
+    });
+    Ok(addr)
 }
 
 /// The rules in force at start: the config file's, then those stored through the API. Stored

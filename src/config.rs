@@ -50,56 +50,58 @@ pub struct Config {
     /// `[[rules]]`: the config file's rules, evaluated before the API-managed ones.
     #[serde(default)]
     pub rules: Vec<crate::rules::RuleSpec>,
-    /// `[compat.*]`: the APIs of other gateways, each on its own listener.
+    /// `[compat.*]`: other gateways' HTTP APIs, each on a listener of its own.
     #[serde(default)]
     pub compat: Compat,
 }
 
-/// `[compat]`: which compatibility APIs to serve.
+/// `[compat]`: listeners that speak another gateway's HTTP API, so that existing clients can
+/// send through smsgate by changing a URL. Each is off unless its table is present.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Compat {
-    /// SMS Gateway for Android's local server (`src/compat/smsgate.rs`).
+    /// `[compat.smsgate]`.
+    #[serde(default)]
     pub smsgate: Option<CompatSmsgate>,
-    /// Kannel's smsbox `sendsms`.
+    /// `[compat.kannel]`: Kannel smsbox's `sendsms` ([`crate::compat::kannel`]).
+    #[serde(default)]
     pub kannel: Option<CompatKannel>,
 }
 
+/// `[compat.smsgate]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CompatSmsgate {
-    /// Its own listener; routes at the root as on the phone.
-    #[serde(default = "default_smsgate_listen")]
+    /// Default 127.0.0.1:8081. A non-loopback address needs an `[[http.tokens]]` entry.
+    #[serde(default = "default_compat_smsgate_listen")]
     pub listen: Spanned<SocketAddr>,
-    /// The `deviceId` it reports.
-    #[serde(default = "default_device_id")]
+    /// Default `smsgate`.
+    #[serde(default = "default_compat_smsgate_device_id")]
     pub device_id: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CompatKannel {
-    #[serde(default = "default_kannel_listen")]
-    pub listen: Spanned<SocketAddr>,
-    /// Where `sendsms` is served.
-    #[serde(default = "default_kannel_path")]
-    pub path: String,
-}
-
-fn default_smsgate_listen() -> Spanned<SocketAddr> {
+fn default_compat_smsgate_listen() -> Spanned<SocketAddr> {
     Spanned::new(0..0, SocketAddr::from(([127, 0, 0, 1], 8081)))
 }
 
-fn default_device_id() -> String {
+fn default_compat_smsgate_device_id() -> String {
     "smsgate".to_owned()
 }
 
-fn default_kannel_listen() -> Spanned<SocketAddr> {
-    Spanned::new(0..0, SocketAddr::from(([127, 0, 0, 1], 13013)))
+/// `[compat.kannel]`: Kannel smsbox's `sendsms` HTTP interface.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompatKannel {
+    /// Its own listener, e.g. 127.0.0.1:13013 (Kannel's usual `sendsms-port`). A non-loopback
+    /// address needs an `[[http.tokens]]` entry: its name and token are the user and password.
+    pub listen: Spanned<SocketAddr>,
+    /// The request path; default `/cgi-bin/sendsms` (Kannel's `sendsms-url` default).
+    #[serde(default = "default_kannel_path")]
+    pub path: Spanned<String>,
 }
 
-fn default_kannel_path() -> String {
-    "/cgi-bin/sendsms".to_owned()
+fn default_kannel_path() -> Spanned<String> {
+    Spanned::new(0..0, "/cgi-bin/sendsms".to_owned())
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -319,7 +321,9 @@ impl Config {
                 ),
             ));
         }
-        let compat_listens = [
+        // The compat listeners take the same tokens as the API: without any, anyone who can
+        // reach the listener could send, so they are refused off loopback like `http.listen`.
+        let compat_listeners = [
             self.compat
                 .smsgate
                 .as_ref()
@@ -329,18 +333,26 @@ impl Config {
                 .as_ref()
                 .map(|c| (&c.listen, "compat.kannel.listen")),
         ];
-        for (listen, key) in compat_listens.into_iter().flatten() {
+        for (listen, key) in compat_listeners.into_iter().flatten() {
             if !listen.get_ref().ip().is_loopback() && self.http.tokens.is_empty() {
                 return Err(invalid(
                     listen.span(),
                     key,
                     format!(
-                        "{} is reachable from the network: add an [[http.tokens]] entry (its name \
-                         and token are the user name and password) or listen on 127.0.0.1",
+                        "{} is reachable from the network: add an [[http.tokens]] entry or listen on 127.0.0.1",
                         listen.get_ref()
                     ),
                 ));
             }
+        }
+        if let Some(k) = &self.compat.kannel
+            && !k.path.get_ref().starts_with('/')
+        {
+            return Err(invalid(
+                k.path.span(),
+                "compat.kannel.path",
+                format!("{:?} does not start with /", k.path.get_ref()),
+            ));
         }
         match (&self.http.tls_cert, &self.http.tls_key) {
             (Some(c), None) => {
@@ -527,12 +539,32 @@ mod tests {
     }
 
     #[test]
+    fn compat_sections_and_their_defaults() {
+        let cfg =
+            parse("[compat.kannel]\nlisten = \"127.0.0.1:13013\"\n[compat.smsgate]\n").unwrap();
+        let k = cfg.compat.kannel.unwrap();
+        assert_eq!(k.listen.get_ref().to_string(), "127.0.0.1:13013");
+        assert_eq!(k.path.get_ref(), "/cgi-bin/sendsms");
+        let s = cfg.compat.smsgate.unwrap();
+        assert_eq!(s.listen.get_ref().to_string(), "127.0.0.1:8081");
+        assert_eq!(s.device_id, "smsgate");
+        // With a token, a network address is allowed.
+        let cfg = parse(
+            "[[http.tokens]]\nname = \"mon\"\ntoken = \"0123456789abcdef\"\n\
+             [compat.kannel]\nlisten = \"0.0.0.0:13013\"\npath = \"/send\"\n",
+        )
+        .unwrap();
+        assert_eq!(cfg.compat.kannel.unwrap().path.get_ref(), "/send");
+    }
+
+    #[test]
     fn empty_file_gives_defaults() {
         let cfg = parse("").unwrap();
         assert_eq!(cfg.http.listen.get_ref().to_string(), "127.0.0.1:8080");
         assert_eq!(cfg.storage.path, PathBuf::from("smsgate.db"));
         assert_eq!(*cfg.queue.max_parts.get_ref(), 10);
         assert!(cfg.rules.is_empty());
+        assert!(cfg.compat.kannel.is_none() && cfg.compat.smsgate.is_none());
         assert_eq!(
             cfg.support.business_hours().describe(),
             "Mon–Fri 09:00–18:00 (UTC)"
@@ -680,6 +712,31 @@ mod tests {
                 "bad url",
                 "[[webhooks]]\nurl = \"ftp://x\"\nevents = []\n",
                 &[":2: webhooks.url"],
+            ),
+            (
+                "kannel listener on the network without a token",
+                "[compat.kannel]\n\nlisten = \"0.0.0.0:13013\"\n",
+                &["smsgate.toml:3: compat.kannel.listen", "[[http.tokens]]"],
+            ),
+            (
+                "smsgate compat listener on the network without a token",
+                "[compat.smsgate]\nlisten = \"[::]:8081\"\n",
+                &["smsgate.toml:2: compat.smsgate.listen"],
+            ),
+            (
+                "kannel path without a slash",
+                "[compat.kannel]\nlisten = \"127.0.0.1:13013\"\npath = \"cgi-bin/sendsms\"\n",
+                &[":3: compat.kannel.path"],
+            ),
+            (
+                "unknown kannel key",
+                "[compat.kannel]\nlisten = \"127.0.0.1:13013\"\nport = 13013\n",
+                &["line 3", "port"],
+            ),
+            (
+                "kannel without listen",
+                "[compat.kannel]\npath = \"/x\"\n",
+                &["listen"],
             ),
         ];
         for (name, text, wants) in cases {

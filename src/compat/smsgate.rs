@@ -505,20 +505,6 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves [`router`] on `listener` until `shutdown` is cancelled.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    state: AppState,
-    shutdown: tokio_util::sync::CancellationToken,
-) -> std::io::Result<()> {
-    if let Ok(addr) = listener.local_addr() {
-        tracing::info!(%addr, "SMS Gateway for Android compatible API listening");
-    }
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async move { shutdown.cancelled_owned().await })
-        .await
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
