@@ -20,9 +20,10 @@ use tokio::net::TcpStream;
 
 use smsgate::app::{self, Options, Running};
 use smsgate::config::Config;
-use smsgate::sim::{Request, SimConfig, SimHandle, Simulator};
+use smsgate::sim::{Request, SimHandle};
 
 mod common;
+use common::service::start_with_sim;
 use common::{reassemble, temp_dir};
 
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -46,26 +47,12 @@ struct Reply {
 
 impl Service {
     async fn start(name: &str) -> Service {
-        let dir = temp_dir(name);
-        let sim = Simulator::spawn(SimConfig::new(dir.join("modem0")))
-            .await
-            .unwrap();
-        let text = format!(
-            "[http]\nlisten = \"127.0.0.1:0\"\n\n[[http.tokens]]\nname = \"nagios\"\ntoken = \"{TOKEN}\"\n\n\
-             [storage]\npath = {:?}\n\n\
+        let extra = format!(
+            "[[http.tokens]]\nname = \"nagios\"\ntoken = \"{TOKEN}\"\n\n\
              [queue]\nbackoff_initial_secs = 1\nbackoff_max_secs = 2\nmax_attempts = 3\n\n\
-             [[modems]]\nname = \"m0\"\ndevice = {:?}\npoll_interval_secs = 30\n\n\
-             [compat.kannel]\nlisten = \"127.0.0.1:0\"\n",
-            dir.join("smsgate.db").display().to_string(),
-            sim.link().display().to_string(),
+             [compat.kannel]\nlisten = \"127.0.0.1:0\"\n"
         );
-        let config = Config::parse(&text, &dir.join("smsgate.toml")).unwrap();
-        let running = app::start(Options {
-            config,
-            simulate: 0,
-        })
-        .await
-        .unwrap();
+        let (running, sim, dir) = start_with_sim(name, &extra).await;
         let kannel = running.kannel_addr.expect("the kannel listener is up");
         let s = Service {
             running: Some(running),

@@ -17,12 +17,12 @@ use base64::Engine;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use smsgate::app::{self, Options, Running};
-use smsgate::config::Config;
-use smsgate::sim::{Request, SimConfig, SimHandle, Simulator};
+use smsgate::app::Running;
+use smsgate::sim::{Request, SimHandle};
 
 mod common;
-use common::{reassemble, temp_dir};
+use common::reassemble;
+use common::service::start_with_sim;
 
 const PATIENCE: Duration = Duration::from_secs(60);
 const USER: &str = "crm";
@@ -82,24 +82,11 @@ struct Service {
 
 impl Service {
     async fn start(name: &str) -> Service {
-        let dir = temp_dir(name);
-        let sim = Simulator::spawn(SimConfig::new(dir.join("modem0")))
-            .await
-            .unwrap();
-        let text = format!(
-            "[http]\nlisten = \"127.0.0.1:0\"\n\n[[http.tokens]]\nname = \"{USER}\"\ntoken = \"{TOKEN}\"\n\n\
-             [storage]\npath = {:?}\n\n[[modems]]\nname = \"m0\"\ndevice = {:?}\npoll_interval_secs = 30\n\n\
-             [compat.smsgate]\nlisten = \"127.0.0.1:0\"\ndevice_id = \"smsgate-test\"\n",
-            dir.join("smsgate.db").display().to_string(),
-            sim.link().display().to_string(),
+        let extra = format!(
+            "[[http.tokens]]\nname = \"{USER}\"\ntoken = \"{TOKEN}\"\n\n\
+             [compat.smsgate]\nlisten = \"127.0.0.1:0\"\ndevice_id = \"smsgate-test\"\n"
         );
-        let config = Config::parse(&text, &dir.join("smsgate.toml")).unwrap();
-        let running = app::start(Options {
-            config,
-            simulate: 0,
-        })
-        .await
-        .unwrap();
+        let (running, sim, _dir) = start_with_sim(name, &extra).await;
         let compat = running.smsgate_addr.expect("the compat listener");
         let s = Service {
             running: Some(running),

@@ -17,15 +17,14 @@ use std::time::Duration;
 use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
 
-use smsgate::app::{self, Options, Running};
-use smsgate::config::Config;
+use smsgate::app::Running;
 use smsgate::desk::auth::hash_password;
-use smsgate::sim::{Request, SimConfig, SimHandle, Simulator};
+use smsgate::sim::{Request, SimHandle};
 use smsgate::store::Role;
 
 mod common;
 use common::browser::{self, Browser};
-use common::temp_dir;
+use common::service::start_with_sim;
 
 const PATIENCE: Duration = Duration::from_secs(60);
 const ADMIN_PW: &str = "admin-pass-123";
@@ -42,24 +41,10 @@ struct Desk {
 
 impl Desk {
     async fn start(name: &str, lang: &str) -> Desk {
-        let dir = temp_dir(name);
-        let sim = Simulator::spawn(SimConfig::new(dir.join("modem0")))
-            .await
-            .unwrap();
-        let text = format!(
-            "[http]\nlisten = \"127.0.0.1:0\"\n\n[storage]\npath = {:?}\n\n\
-             [[modems]]\nname = \"m0\"\ndevice = {:?}\npoll_interval_secs = 30\n\n\
-             [support]\ntimezone = \"Asia/Tokyo\"\n\n[support.templates]\nthanks = {THANKS:?}\n",
-            dir.join("smsgate.db").display().to_string(),
-            sim.link().display().to_string(),
+        let extra = format!(
+            "[support]\ntimezone = \"Asia/Tokyo\"\n\n[support.templates]\nthanks = {THANKS:?}\n"
         );
-        let config = Config::parse(&text, &dir.join("smsgate.toml")).unwrap();
-        let running = app::start(Options {
-            config,
-            simulate: 0,
-        })
-        .await
-        .unwrap();
+        let (running, sim, _dir) = start_with_sim(name, &extra).await;
         let (admin, agent) = (
             hash_password(ADMIN_PW).unwrap(),
             hash_password(AGENT_PW).unwrap(),

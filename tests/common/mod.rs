@@ -4,6 +4,7 @@
 pub mod browser;
 pub mod http;
 pub mod loopback;
+pub mod service;
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
