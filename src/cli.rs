@@ -41,6 +41,9 @@ enum Command {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve(_)) {
+        die_quietly_on_a_closed_pipe();
+    }
     match cli.command {
         Command::Serve(args) => {
             init_tracing("smsgate=info");
@@ -53,6 +56,16 @@ pub fn main() -> ExitCode {
         Command::Status(args) => client::run_status(args),
         Command::User(args) => user::run(args),
     }
+}
+
+/// A one-shot command's output may go to `head` or another reader that stops early. Rust
+/// ignores SIGPIPE, so `println!` would panic on the closed pipe; the default action ends the
+/// process quietly, as `cat` or `grep` end. The service keeps ignoring it: a client that hangs
+/// up must never stop it.
+fn die_quietly_on_a_closed_pipe() {
+    use nix::sys::signal::{SigHandler, Signal, signal};
+    // SAFETY: SIG_DFL installs no handler of ours, and this runs before any thread is started.
+    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
 }
 
 /// Logs to stderr, filtered by `RUST_LOG` or `default`. The one-shot tools

@@ -977,3 +977,31 @@ fn encode_rejects_empty_text() {
     }
     report("encode empty text", cases.len(), &failures);
 }
+
+/// Output to a reader that is already gone (`smsgate pdu decode ... | head -c0`): the command
+/// ends quietly, as Unix tools do, instead of panicking on the closed pipe.
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    let vector = valid_vectors().into_iter().next().expect("a valid vector");
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut args = vec!["pdu", "decode"];
+    if vector.no_smsc {
+        args.push("--no-smsc");
+    }
+    args.push(&vector.pdu);
+    let out = common::smsgate()
+        .args(&args)
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_ne!(
+        out.status.code(),
+        Some(101),
+        "a panic's exit status: {stderr}"
+    );
+}
