@@ -41,7 +41,7 @@ enum Command {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    if !matches!(cli.command, Command::Serve(_)) {
+    if matches!(cli.command, Command::Pdu(_)) {
         die_quietly_on_a_closed_pipe();
     }
     match cli.command {
@@ -58,10 +58,11 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// A one-shot command's output may go to `head` or another reader that stops early. Rust
-/// ignores SIGPIPE, so `println!` would panic on the closed pipe; the default action ends the
-/// process quietly, as `cat` or `grep` end. The service keeps ignoring it: a client that hangs
-/// up must never stop it.
+/// `smsgate pdu`'s output may go to `head` or another reader that stops early. Rust ignores
+/// SIGPIPE, so `println!` would panic on the closed pipe; the default action ends the process
+/// quietly, as `cat` or `grep` end. Only for the commands that touch no socket: in the service,
+/// the simulator and the HTTP or `tcp://` clients a peer that hangs up must be an error to
+/// handle, never a silent death.
 fn die_quietly_on_a_closed_pipe() {
     use nix::sys::signal::{SigHandler, Signal, signal};
     // SAFETY: SIG_DFL installs no handler of ours, and this runs before any thread is started.
