@@ -216,6 +216,11 @@ impl Staff {
         self.role == Role::Admin
     }
 
+    /// The translator for this person: their chosen language, else the browser's.
+    pub fn tr(&self, headers: &HeaderMap) -> super::i18n::Tr {
+        super::i18n::Tr(super::i18n::Lang::choose(self.lang.as_deref(), headers))
+    }
+
     /// The name the audit log records for this person's actions.
     pub fn audit_name(&self) -> String {
         format!("desk:{}", self.name)

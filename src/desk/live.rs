@@ -27,7 +27,7 @@ use tokio::time::Instant;
 
 use super::auth::Staff;
 use super::error::DeskError;
-use super::i18n::{Lang, Tr};
+use super::i18n::Tr;
 use super::modems_down;
 use crate::http::AppState;
 
@@ -160,7 +160,7 @@ pub async fn stream(
     headers: HeaderMap,
     Query(q): Query<LiveQuery>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let tr = Tr(Lang::choose(staff.lang.as_deref(), &headers));
+    let tr = staff.tr(&headers);
     let (tx, rx) = mpsc::channel::<Event>(16);
     tokio::spawn(watch_changes(state, staff, tr, q.c, tx));
     let events =

@@ -54,7 +54,7 @@ use axum::routing::{get, post};
 
 use self::auth::{Staff, Throttle};
 use self::error::DeskError;
-use self::i18n::{Lang, Tr};
+use self::i18n::Tr;
 use crate::http::AppState;
 use crate::modem::ModemState;
 
@@ -91,9 +91,8 @@ impl Chrome {
         section: &'static str,
         live: String,
     ) -> Chrome {
-        let tr = Tr(Lang::choose(staff.lang.as_deref(), headers));
         Chrome {
-            tr,
+            tr: staff.tr(headers),
             staff: staff.clone(),
             section,
             down: modems_down(state),

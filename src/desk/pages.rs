@@ -366,7 +366,7 @@ pub async fn inbox_list(
     headers: HeaderMap,
     Query(q): Query<InboxQuery>,
 ) -> Result<Html<String>, DeskError> {
-    let tr = Tr(Lang::choose(staff.lang.as_deref(), &headers));
+    let tr = staff.tr(&headers);
     let list = load_list(&state, &staff, tr, &q).await?;
     Ok(Html(InboxListFragment { list }.render()?))
 }

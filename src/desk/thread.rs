@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::Chrome;
 use super::auth::Staff;
 use super::error::{DeskError, urlencode};
-use super::i18n::{Lang, Tr};
+use super::i18n::Tr;
 use super::pages::show_time;
 use crate::gateway::process::{Content, render_for};
 use crate::http::conversations::{MAX_NOTES, MAX_TAG, apply_update, mark_read, queue_reply};
@@ -238,10 +238,6 @@ async fn load(state: &AppState, staff: &Staff, tr: Tr, id: &str) -> Result<Threa
     })
 }
 
-fn tr_of(staff: &Staff, headers: &HeaderMap) -> Tr {
-    Tr(Lang::choose(staff.lang.as_deref(), headers))
-}
-
 /// `GET /c/{id}`.
 pub async fn page(
     State(state): State<AppState>,
@@ -267,7 +263,7 @@ pub async fn head(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Html<String>, DeskError> {
-    let t = load(&state, &staff, tr_of(&staff, &headers), &id).await?;
+    let t = load(&state, &staff, staff.tr(&headers), &id).await?;
     Ok(Html(HeadFragment { t }.render()?))
 }
 
@@ -278,7 +274,7 @@ pub async fn messages(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Html<String>, DeskError> {
-    let t = load(&state, &staff, tr_of(&staff, &headers), &id).await?;
+    let t = load(&state, &staff, staff.tr(&headers), &id).await?;
     Ok(Html(MessagesFragment { t }.render()?))
 }
 
@@ -300,7 +296,7 @@ pub async fn reply(
     Path(id): Path<String>,
     Form(form): Form<ReplyForm>,
 ) -> Result<Response, DeskError> {
-    let tr = tr_of(&staff, &headers);
+    let tr = staff.tr(&headers);
     let text = form.text.replace("\r\n", "\n");
     let hold_after = match (form.seen, form.confirm.as_deref()) {
         (Some(ms), None) => Timestamp::from_millisecond(ms).ok(),
@@ -364,7 +360,7 @@ pub async fn retry(
         None,
     )
     .await?;
-    let t = load(&state, &staff, tr_of(&staff, &headers), &id).await?;
+    let t = load(&state, &staff, staff.tr(&headers), &id).await?;
     Ok(Html(MessagesFragment { t }.render()?))
 }
 
@@ -375,7 +371,7 @@ async fn update_and_head(
     id: String,
     update: ConversationUpdate,
 ) -> Result<Html<String>, DeskError> {
-    let tr = tr_of(staff, headers);
+    let tr = staff.tr(headers);
     let error = match apply_update(state, staff.audit_name(), id.clone(), update).await {
         Ok(_) => None,
         Err(e) => Some(DeskError::Api(e).to_string()),
@@ -450,7 +446,7 @@ pub async fn tags(
         ..Default::default()
     };
     if update.add_tags.is_empty() && update.remove_tags.is_empty() {
-        let t = load(&state, &staff, tr_of(&staff, &headers), &id).await?;
+        let t = load(&state, &staff, staff.tr(&headers), &id).await?;
         return Ok(Html(HeadFragment { t }.render()?));
     }
     update_and_head(&state, &staff, &headers, id, update).await
