@@ -26,6 +26,9 @@ pub enum DeskError {
     /// What the API layer would have refused too (not found, invalid, opted out, store).
     #[error(transparent)]
     Api(#[from] ApiError),
+    /// The operating system gave no random bytes for a session.
+    #[error(transparent)]
+    Auth(#[from] super::auth::AuthError),
     /// A template failed to render (a bug).
     #[error("cannot render the page: {0}")]
     Render(#[from] askama::Error),
@@ -57,7 +60,7 @@ impl IntoResponse for DeskError {
             DeskError::Csrf | DeskError::Forbidden => StatusCode::FORBIDDEN,
             DeskError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
             DeskError::Api(e) => e.parts().0,
-            DeskError::Render(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            DeskError::Render(_) | DeskError::Auth(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let message = match &self {
             DeskError::Api(e) => e.parts().2,

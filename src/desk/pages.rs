@@ -113,16 +113,8 @@ pub async fn login(
         return Ok((StatusCode::UNAUTHORIZED, Html(page.render()?)).into_response());
     };
     desk.throttle.succeeded(&user.name);
-    let token = auth::new_token().map_err(|e| {
-        DeskError::Api(crate::http::ApiError::Store(crate::store::Error::Invalid(
-            e.to_string(),
-        )))
-    })?;
-    let csrf = auth::new_token().map_err(|e| {
-        DeskError::Api(crate::http::ApiError::Store(crate::store::Error::Invalid(
-            e.to_string(),
-        )))
-    })?;
+    let token = auth::new_token()?;
+    let csrf = auth::new_token()?;
     let hash = auth::token_hash(&token);
     let now = Timestamp::now();
     let expires = now
