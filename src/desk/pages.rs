@@ -40,7 +40,7 @@ pub struct NextQuery {
 }
 
 /// Only a path on this site: `//evil.example` and `https://...` would send the user away.
-fn safe_next(next: Option<&str>) -> String {
+pub(crate) fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
         _ => "/inbox".to_owned(),

@@ -527,9 +527,6 @@ pub async fn consent(
             Ok(())
         })
         .await?;
-    let back = form
-        .back
-        .filter(|b| b.starts_with('/') && !b.starts_with("//"))
-        .unwrap_or_else(|| "/inbox".to_owned());
+    let back = super::pages::safe_next(form.back.as_deref());
     Ok(Redirect::to(&back).into_response())
 }
