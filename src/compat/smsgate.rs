@@ -43,7 +43,7 @@ use serde_json::{Value, json};
 
 use crate::http::auth::{Caller, LOCAL, find_token};
 use crate::http::messages::{enqueue_message, new_message};
-use crate::http::types::{Recipients, SendRequest};
+use crate::http::types::{Recipients, SendRequest, time};
 use crate::http::{ApiError, AppState};
 use crate::store::{self, Enqueued, MessageRecord, State as Rcpt};
 
@@ -164,10 +164,6 @@ fn rollup(states: &[&'static str]) -> &'static str {
     }
 }
 
-fn iso(t: Timestamp) -> String {
-    crate::http::types::time(t)
-}
-
 /// The app's message state object.
 fn state_object(m: &MessageRecord, device_id: &str) -> Value {
     let states: Vec<&'static str> = m
@@ -190,17 +186,17 @@ fn state_object(m: &MessageRecord, device_id: &str) -> Value {
         .collect();
     // When the message reached each state it has reached.
     let mut times = serde_json::Map::new();
-    times.insert("Pending".into(), json!(iso(m.created_at)));
+    times.insert("Pending".into(), json!(time(m.created_at)));
     if let Some(t) = m.recipients.iter().filter_map(|r| r.sent_at).max() {
-        times.insert("Sent".into(), json!(iso(t)));
+        times.insert("Sent".into(), json!(time(t)));
     }
     if state == "Delivered"
         && let Some(t) = m.recipients.iter().filter_map(|r| r.delivered_at).max()
     {
-        times.insert("Delivered".into(), json!(iso(t)));
+        times.insert("Delivered".into(), json!(time(t)));
     }
     if matches!(state, "Failed" | "Cancelled" | "Processed") {
-        times.insert(state.into(), json!(iso(m.updated_at)));
+        times.insert(state.into(), json!(time(m.updated_at)));
     }
     json!({
         "id": m.idempotency_key.clone().unwrap_or_else(|| m.id.clone()),
@@ -210,7 +206,7 @@ fn state_object(m: &MessageRecord, device_id: &str) -> Value {
         "isEncrypted": false,
         "recipients": recipients,
         "states": times,
-        "createdAt": iso(m.created_at),
+        "createdAt": time(m.created_at),
         "textMessage": { "text": m.body },
     })
 }
