@@ -285,6 +285,7 @@ pub async fn presence(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::desk::i18n::Lang;
 
     #[tokio::test(start_paused = true)]
     async fn presence_names_others_and_expires_typing() {
