@@ -104,8 +104,25 @@ fn state_name(s: MsgState) -> &'static str {
     s.as_str()
 }
 
-/// Reads everything about conversation `id` the thread page shows.
-async fn load(state: &AppState, staff: &Staff, tr: Tr, id: &str) -> Result<ThreadView, DeskError> {
+/// How much of a thread to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// The page or the composer: also the templates rendered for this contact and the
+    /// contact's conversations.
+    Full,
+    /// The head or the message list, which live updates re-fetch on every change: without the
+    /// templates and episodes they never show.
+    Fragment,
+}
+
+/// Reads what the thread page shows of conversation `id`.
+async fn load(
+    state: &AppState,
+    staff: &Staff,
+    tr: Tr,
+    id: &str,
+    scope: Scope,
+) -> Result<ThreadView, DeskError> {
     let (conv, items) = state.store.conversation_thread(id, THREAD_MESSAGES).await?;
     let contact = state.store.get_contact(&conv.number).await?;
     let opted_out = state.store.opted_out(&conv.number).await?;
@@ -173,24 +190,35 @@ async fn load(state: &AppState, staff: &Staff, tr: Tr, id: &str) -> Result<Threa
             text: m.text,
         });
     }
-    let episodes = state
-        .store
-        .episodes(id, 10)
-        .await?
-        .into_iter()
-        .map(|(opened, resolved)| match resolved {
-            Some(r) => format!("{} – {}", show_time(state, opened), show_time(state, r)),
-            None => format!("{} – ({})", show_time(state, opened), tr.t("open")),
-        })
-        .collect();
+    let episodes = if scope == Scope::Fragment {
+        Vec::new()
+    } else {
+        state.store.episodes(id, 10).await?
+    }
+    .into_iter()
+    .map(|(opened, resolved)| match resolved {
+        Some(r) => format!("{} – {}", show_time(state, opened), show_time(state, r)),
+        None => format!("{} – ({})", show_time(state, opened), tr.t("open")),
+    })
+    .collect();
     let policy = state.rules.policy();
     let mut templates: Vec<(String, String)> = Vec::new();
-    for t in state.store.list_templates().await? {
+    let stored = if scope == Scope::Fragment {
+        Vec::new()
+    } else {
+        state.store.list_templates().await?
+    };
+    for t in stored {
         if let Ok(text) = render_for(policy, &t.body, contact.as_ref(), &conv.number, false) {
             templates.push((t.name, text));
         }
     }
-    for name in state.config.support.template_names() {
+    let config_names = if scope == Scope::Fragment {
+        Vec::new()
+    } else {
+        state.config.support.template_names()
+    };
+    for name in config_names {
         if !templates.iter().any(|(n, _)| *n == name)
             && let Some(body) = policy.template(&name)
             && let Ok(text) = render_for(policy, body, contact.as_ref(), &conv.number, false)
@@ -252,7 +280,7 @@ pub async fn page(
         "inbox",
         format!("/live?c={}", urlencode(&id)),
     );
-    let t = load(&state, &staff, chrome.tr, &id).await?;
+    let t = load(&state, &staff, chrome.tr, &id, Scope::Full).await?;
     Ok(Html(ThreadPage { chrome, t }.render()?))
 }
 
@@ -263,7 +291,7 @@ pub async fn head(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Html<String>, DeskError> {
-    let t = load(&state, &staff, staff.tr(&headers), &id).await?;
+    let t = load(&state, &staff, staff.tr(&headers), &id, Scope::Fragment).await?;
     Ok(Html(HeadFragment { t }.render()?))
 }
 
@@ -274,7 +302,7 @@ pub async fn messages(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Html<String>, DeskError> {
-    let t = load(&state, &staff, staff.tr(&headers), &id).await?;
+    let t = load(&state, &staff, staff.tr(&headers), &id, Scope::Fragment).await?;
     Ok(Html(MessagesFragment { t }.render()?))
 }
 
@@ -310,7 +338,7 @@ pub async fn reply(
         hold_after,
     )
     .await;
-    let mut t = load(&state, &staff, tr, &id).await?;
+    let mut t = load(&state, &staff, tr, &id, Scope::Full).await?;
     match result {
         Ok(Some(_)) => {}
         Ok(None) => {
@@ -360,7 +388,7 @@ pub async fn retry(
         None,
     )
     .await?;
-    let t = load(&state, &staff, staff.tr(&headers), &id).await?;
+    let t = load(&state, &staff, staff.tr(&headers), &id, Scope::Fragment).await?;
     Ok(Html(MessagesFragment { t }.render()?))
 }
 
@@ -376,7 +404,7 @@ async fn update_and_head(
         Ok(_) => None,
         Err(e) => Some(DeskError::Api(e).to_string()),
     };
-    let mut t = load(state, staff, tr, &id).await?;
+    let mut t = load(state, staff, tr, &id, Scope::Fragment).await?;
     t.error = error;
     Ok(Html(HeadFragment { t }.render()?))
 }
@@ -446,7 +474,7 @@ pub async fn tags(
         ..Default::default()
     };
     if update.add_tags.is_empty() && update.remove_tags.is_empty() {
-        let t = load(&state, &staff, staff.tr(&headers), &id).await?;
+        let t = load(&state, &staff, staff.tr(&headers), &id, Scope::Fragment).await?;
         return Ok(Html(HeadFragment { t }.render()?));
     }
     update_and_head(&state, &staff, &headers, id, update).await
