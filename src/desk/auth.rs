@@ -37,6 +37,8 @@ pub const SESSION_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 pub const MAX_FAILURES_PER_USER: usize = 5;
 /// Failed logins from one address within [`FAILURE_WINDOW`] before it is throttled.
 pub const MAX_FAILURES_PER_ADDR: usize = 20;
+/// User names and addresses the throttle keeps failures for at most.
+pub const MAX_THROTTLE_KEYS: usize = 10_000;
 /// How long failed logins count.
 pub const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
 /// Longest password accepted: Argon2 takes any length, but hashing megabytes on every attempt
@@ -270,12 +272,17 @@ impl Throttle {
     /// Records a failed login.
     pub fn failed(&self, user: &str, addr: Option<IpAddr>, now: Instant) {
         if let Ok(mut map) = self.failures.lock() {
-            // Bounded: a key holds at most its limit of recent failures, and the map is cleared
-            // of stale keys when it grows (an address scan must not grow it without end).
-            if map.len() > 10_000 {
+            // Bounded: a key holds at most its limit of recent failures; the map is cleared of
+            // stale keys when it grows, and when it is full of live ones new keys are not
+            // recorded (keys already throttled stay so): an address or name scan must not grow
+            // it without end.
+            if map.len() >= MAX_THROTTLE_KEYS {
                 map.retain(|_, v| v.iter().any(|t| now.duration_since(*t) < FAILURE_WINDOW));
             }
             for (key, max) in Self::keys(user, addr) {
+                if map.len() >= MAX_THROTTLE_KEYS && !map.contains_key(&key) {
+                    continue;
+                }
                 let times = map.entry(key).or_default();
                 times.push(now);
                 if times.len() > max {
