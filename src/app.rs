@@ -101,7 +101,8 @@ pub async fn start(opts: Options) -> Result<Running, Error> {
     let metrics = Arc::new(Metrics::new());
     let dispatch_wake = Arc::new(Notify::new());
     let webhook_wake = Arc::new(Notify::new());
-    let events = Events::new(&cfg.webhooks, webhook_wake.clone(), metrics.clone());
+    let events = Events::new(&cfg.webhooks, webhook_wake.clone(), metrics.clone())
+        .with_compat(crate::compat::events::Hooks::new(&cfg));
     // A recipient interrupted while sending becomes `unknown` at open; its `message.failed`
     // event is queued in that transaction.
     let interrupted = |tx: &crate::store::Tx<'_>, r: &crate::store::Interrupted| {
@@ -212,7 +213,22 @@ pub async fn start(opts: Options) -> Result<Running, Error> {
     );
     tracker.spawn(dispatcher.run(paced, cancel.clone()));
 
-    tracker.spawn(Deliverer::new(store.clone(), &cfg.webhooks).run(cancel.clone(), webhook_wake));
+    let compat_delivery = crate::webhook::CompatDelivery {
+        app_signing_key: cfg
+            .compat
+            .smsgate
+            .as_ref()
+            .and_then(|s| s.signing_key.as_ref())
+            .map(|k| k.as_bytes().to_vec()),
+        dispatch: Some(dispatch_wake.clone()),
+        reply_ttl: std::time::Duration::from_secs(cfg.queue.default_ttl),
+        reply_max_attempts: *cfg.queue.max_attempts.get_ref(),
+    };
+    tracker.spawn(
+        Deliverer::new(store.clone(), &cfg.webhooks)
+            .with_compat(compat_delivery)
+            .run(cancel.clone(), webhook_wake.clone()),
+    );
 
     if cfg.storage.retention_days > 0 {
         tracker.spawn(retention(
@@ -245,6 +261,14 @@ pub async fn start(opts: Options) -> Result<Running, Error> {
         Some(c) => {
             let app = crate::compat::smsgate::router(state.clone());
             let what = "SMS Gateway for Android API";
+            if let Some(secs) = c.ping_seconds.filter(|s| *s > 0) {
+                tracker.spawn(app_ping(
+                    state.clone(),
+                    Duration::from_secs(secs),
+                    webhook_wake.clone(),
+                    cancel.clone(),
+                ));
+            }
             Some(serve_compat(*c.listen.get_ref(), app, what, &tracker, &cancel).await?)
         }
         None => None,
@@ -282,6 +306,43 @@ pub async fn start(opts: Options) -> Result<Running, Error> {
         cancel,
         tracker,
     })
+}
+
+/// SMS Gateway for Android's `system:ping`: every `every`, an event with `GET /health`'s
+/// answer to each webhook registered for it.
+async fn app_ping(state: AppState, every: Duration, wake: Arc<Notify>, cancel: CancellationToken) {
+    let Some(hooks) = crate::compat::events::Hooks::new(&state.config) else {
+        return;
+    };
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let payload = serde_json::json!({
+            "health": crate::compat::smsgate::health_body(&state),
+        });
+        let hooks = hooks.clone();
+        let queued = state
+            .store
+            .atomically(move |tx| {
+                let now = jiff::Timestamp::now();
+                let rows = hooks.app_rows(tx, "system:ping", payload, now)?;
+                for row in &rows {
+                    tx.enqueue_event(row, now)?;
+                }
+                Ok(rows.len())
+            })
+            .await;
+        match queued {
+            Ok(0) => {}
+            Ok(_) => wake.notify_one(),
+            Err(e) => tracing::warn!(error = %e, "system:ping not queued"),
+        }
+    }
 }
 
 /// Binds a compatibility API's own listener (`[compat.*] listen`) and serves `app` there until

@@ -78,6 +78,14 @@ pub struct CompatSmsgate {
     /// Default `smsgate`.
     #[serde(default = "default_compat_smsgate_device_id")]
     pub device_id: String,
+    /// The key webhook deliveries are signed with (`X-Signature`, the app's "signing key").
+    /// Without it they go unsigned.
+    #[serde(default)]
+    pub signing_key: Option<String>,
+    /// Seconds between `system:ping` events; none without it (the app's ping is off by
+    /// default too).
+    #[serde(default)]
+    pub ping_seconds: Option<u64>,
 }
 
 fn default_compat_smsgate_listen() -> Spanned<SocketAddr> {
@@ -98,6 +106,21 @@ pub struct CompatKannel {
     /// The request path; default `/cgi-bin/sendsms` (Kannel's `sendsms-url` default).
     #[serde(default = "default_kannel_path")]
     pub path: Spanned<String>,
+    /// Kannel's `sms-service` `get-url`: every received message is passed to it by GET, with
+    /// the escapes expanded ([`crate::compat::kannel_escapes`]).
+    #[serde(default, alias = "get-url")]
+    pub get_url: Option<Spanned<String>>,
+    /// Kannel's `post-url`: the same by POST, the text as the body.
+    #[serde(default, alias = "post-url")]
+    pub post_url: Option<Spanned<String>>,
+    /// Whether a non-empty answer from `get_url`/`post_url` is sent back to the sender as the
+    /// reply (Kannel does; its `max-messages = 0` turns that off). Default true.
+    #[serde(default = "default_true")]
+    pub reply: bool,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_kannel_path() -> Spanned<String> {
@@ -353,6 +376,29 @@ impl Config {
                 "compat.kannel.path",
                 format!("{:?} does not start with /", k.path.get_ref()),
             ));
+        }
+        if let Some(k) = &self.compat.kannel {
+            if let (Some(_), Some(post)) = (&k.get_url, &k.post_url) {
+                return Err(invalid(
+                    post.span(),
+                    "compat.kannel.post_url",
+                    "give get_url or post_url, not both".into(),
+                ));
+            }
+            for (url, key) in [
+                (&k.get_url, "compat.kannel.get_url"),
+                (&k.post_url, "compat.kannel.post_url"),
+            ] {
+                if let Some(url) = url
+                    && !url.get_ref().starts_with("http://")
+                {
+                    return Err(invalid(
+                        url.span(),
+                        key,
+                        format!("{:?} is not an http:// URL", url.get_ref()),
+                    ));
+                }
+            }
         }
         match (&self.http.tls_cert, &self.http.tls_key) {
             (Some(c), None) => {
@@ -732,6 +778,16 @@ mod tests {
                 "unknown kannel key",
                 "[compat.kannel]\nlisten = \"127.0.0.1:13013\"\nport = 13013\n",
                 &["line 3", "port"],
+            ),
+            (
+                "kannel get and post url",
+                "[compat.kannel]\nlisten = \"127.0.0.1:13013\"\nget-url = \"http://a/\"\npost_url = \"http://b/\"\n",
+                &[":4: compat.kannel.post_url", "not both"],
+            ),
+            (
+                "kannel service url not http",
+                "[compat.kannel]\nlisten = \"127.0.0.1:13013\"\nget_url = \"https://a/?t=%a\"\n",
+                &[":3: compat.kannel.get_url", "http://"],
             ),
             (
                 "kannel without listen",

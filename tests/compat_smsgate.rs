@@ -82,9 +82,14 @@ struct Service {
 
 impl Service {
     async fn start(name: &str) -> Service {
+        Service::start_with(name, "").await
+    }
+
+    /// With more keys for `[compat.smsgate]`.
+    async fn start_with(name: &str, more: &str) -> Service {
         let extra = format!(
             "[[http.tokens]]\nname = \"{USER}\"\ntoken = \"{TOKEN}\"\n\n\
-             [compat.smsgate]\nlisten = \"127.0.0.1:0\"\ndevice_id = \"smsgate-test\"\n"
+             [compat.smsgate]\nlisten = \"127.0.0.1:0\"\ndevice_id = \"smsgate-test\"\n{more}"
         );
         let (running, sim, _dir) = start_with_sim(name, &extra).await;
         let compat = running.smsgate_addr.expect("the compat listener");
@@ -203,6 +208,99 @@ async fn the_official_python_client_sends_tracks_lists_and_cancels() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_official_python_client_registers_webhooks_and_verifies_their_signatures() {
+    use tokio::io::AsyncBufReadExt;
+    let Some(py) = python() else {
+        eprintln!(
+            "skipped: no Python with android-sms-gateway (run .ci/run, or set SMSGATE_COMPAT_PYTHON)"
+        );
+        return;
+    };
+    const KEY: &str = "webhook-signing-key-42";
+    let s = Service::start_with(
+        "compat_smsgate_webhooks",
+        &format!("signing_key = \"{KEY}\"\n"),
+    )
+    .await;
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/compat/smsgate_webhooks.py"
+    );
+    let mut child = tokio::process::Command::new(&py)
+        .arg(script)
+        .env("BASE_URL", format!("http://{}", s.compat))
+        .env("LOGIN", USER)
+        .env("PASSWORD", TOKEN)
+        .env("TO", TO)
+        .env("SIGNING_KEY", KEY)
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = tokio::time::timeout(PATIENCE, lines.next_line())
+        .await
+        .expect("the client registers its webhooks")
+        .unwrap();
+    assert_eq!(first.as_deref(), Some("ready"));
+    // A customer texts in while the webhooks are registered.
+    let v = s
+        .sim
+        .request(Request::Deliver {
+            from: "+819087654321".into(),
+            text: "届きましたか？".into(),
+            encoding: None,
+            class: None,
+        })
+        .await;
+    assert_eq!(v["ok"], json!(true), "{v}");
+    let last = tokio::time::timeout(PATIENCE * 2, lines.next_line())
+        .await
+        .expect("the client hears every event")
+        .unwrap()
+        .unwrap_or_default();
+    let status = child.wait().await.unwrap();
+    assert!(status.success(), "the client failed; it printed {last}");
+    let seen: Value = serde_json::from_str(&last).unwrap();
+
+    assert_eq!(seen["upsert_same_id"], true, "{seen}");
+    assert_eq!(
+        seen["listed"],
+        json!(["sms:delivered", "sms:received", "sms:sent"]),
+        "one webhook per event, the upsert replaced one: {seen}"
+    );
+    assert_eq!(seen["after_delete"], json!([]));
+    assert_eq!(seen["all_signed"], true, "X-Signature verifies: {seen}");
+    assert_eq!(seen["all_fresh"], true);
+    let events = seen["events"].as_array().unwrap();
+    let one = |name: &str| {
+        let got: Vec<&Value> = events.iter().filter(|e| e["event"] == name).collect();
+        assert_eq!(got.len(), 1, "{name} once: {seen}");
+        got[0].clone()
+    };
+    let sent = one("sms:sent");
+    assert_eq!(sent["deviceId"], "smsgate-test");
+    assert_eq!(sent["payload"]["messageId"], "wh-1");
+    assert_eq!(sent["payload"]["phoneNumber"], TO);
+    assert_eq!(sent["payload"]["partsCount"], 1);
+    assert_eq!(sent["payload"]["simNumber"], 1);
+    assert!(sent["webhookId"].is_string() && sent["id"].is_string());
+    let delivered = one("sms:delivered");
+    assert_eq!(delivered["payload"]["messageId"], "wh-1");
+    assert!(delivered["payload"]["deliveredAt"].is_string());
+    let received = one("sms:received");
+    assert_eq!(received["payload"]["message"], "届きましたか？");
+    assert_eq!(received["payload"]["phoneNumber"], "+819087654321");
+    assert!(
+        received["payload"]["messageId"]
+            .as_str()
+            .unwrap()
+            .starts_with("in_")
+    );
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn protocol_details_as_the_app_answers_them() {
     let s = Service::start("compat_smsgate_raw").await;
     let a = Some((USER, TOKEN));
@@ -310,6 +408,79 @@ async fn protocol_details_as_the_app_answers_them() {
             400,
             "message",
         ),
+        (
+            "a webhook with the client's id",
+            "POST",
+            "/webhooks",
+            a,
+            Some(json!({"id": "hook-1", "url": "http://127.0.0.1:9/in", "event": "sms:failed"})),
+            201,
+            "\"id\":\"hook-1\"",
+        ),
+        (
+            "webhooks need the login",
+            "GET",
+            "/webhooks",
+            None,
+            None,
+            401,
+            "",
+        ),
+        (
+            "webhooks listed",
+            "GET",
+            "/webhook",
+            a,
+            None,
+            200,
+            "\"event\":\"sms:failed\"",
+        ),
+        (
+            "an event smsgate never sends",
+            "POST",
+            "/webhooks",
+            a,
+            Some(json!({"url": "http://127.0.0.1:9/in", "event": "mms:received"})),
+            400,
+            "Unsupported event",
+        ),
+        (
+            "an https webhook (no TLS client)",
+            "POST",
+            "/webhooks",
+            a,
+            Some(json!({"url": "https://example.com/in", "event": "sms:sent"})),
+            400,
+            "http://",
+        ),
+        (
+            "a webhook without a url",
+            "POST",
+            "/webhooks",
+            a,
+            Some(json!({"event": "sms:sent"})),
+            400,
+            "url",
+        ),
+        (
+            "a webhook deleted",
+            "DELETE",
+            "/webhooks/hook-1",
+            a,
+            None,
+            204,
+            "",
+        ),
+        (
+            "deleting it again is no error",
+            "DELETE",
+            "/webhook/hook-1",
+            a,
+            None,
+            204,
+            "",
+        ),
+        ("none left", "GET", "/webhooks", a, None, 200, "[]"),
     ];
     for (name, method, path, auth, body, status, want) in cases {
         let (got, headers, text) = http(s.compat, method, path, auth, body).await;

@@ -54,6 +54,7 @@ fn hook(url: &str, events: &[&str], secret: Option<&str>) -> String {
 /// A request as the receiver saw it.
 #[derive(Debug, Clone)]
 struct Received {
+    method: String,
     path: String,
     headers: HeaderMap,
     body: Bytes,
@@ -114,8 +115,10 @@ impl Receiver {
                             .path_and_query()
                             .map_or("/".to_owned(), |p| p.to_string());
                         let headers = req.headers().clone();
+                        let method = req.method().to_string();
                         let body = req.into_body().collect().await.unwrap().to_bytes();
                         reqs.lock().unwrap().push(Received {
+                            method,
                             path,
                             headers,
                             body,
@@ -815,5 +818,142 @@ async fn the_task_keeps_delivering_while_a_receiver_hangs() {
     assert_eq!(deliverer.in_flight(), 0);
     let rows = outbox(&db);
     assert_eq!(rows[0], ("pending".to_owned(), 0, None));
+    store.close().await.unwrap();
+}
+
+/// The compatibility APIs' deliveries share the outbox: SMS Gateway for Android's webhook
+/// (signed as the app signs) and a Kannel DLR (a GET of the expanded URL) are retried from the
+/// file after a restart, and sent the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compat_deliveries_survive_a_restart_each_as_its_api_sends_it() {
+    let rx = Receiver::start(&[503, 503]).await;
+    let db = temp_db("compat_restart");
+    let compat = || webhook::CompatDelivery {
+        app_signing_key: Some(b"app-key".to_vec()),
+        ..Default::default()
+    };
+    let app_body = r#"{"id":"e1","webhookId":"w1","event":"sms:sent","deviceId":"d","payload":{"messageId":"m1"}}"#;
+    let dlr_url = rx.url("/dlr?status=8&to=%2B819012345678");
+    let retry_at = {
+        let store = open(&db, t(0));
+        store
+            .enqueue_event(&rx.url("/app"), "smsgate-app:sms:sent", app_body, t(0))
+            .await
+            .unwrap();
+        store
+            .enqueue_event(&dlr_url, "kannel:dlr", "{}", t(0))
+            .await
+            .unwrap();
+        let d = Deliverer::new(store.clone(), &[]).with_compat(compat());
+        let done = d.deliver_due(t(0)).await.unwrap();
+        assert_eq!(done.len(), 2);
+        let ats: Vec<Timestamp> = done
+            .iter()
+            .map(|x| match &x.outcome {
+                Outcome::Retry { at, error } => {
+                    assert!(error.contains("503"), "{error}");
+                    *at
+                }
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        drop(d);
+        store.close().await.unwrap();
+        ats.into_iter().max().unwrap()
+    };
+    let store = open(&db, t(60));
+    let d = Deliverer::new(store.clone(), &[]).with_compat(compat());
+    let done = d.deliver_due(retry_at).await.unwrap();
+    assert!(
+        done.iter().all(|x| x.outcome == Outcome::Delivered),
+        "{done:?}"
+    );
+    assert!(outbox(&db).iter().all(|(state, _, _)| state == "delivered"));
+
+    let reqs = rx.requests();
+    assert_eq!(reqs.len(), 4);
+    for r in reqs.iter().filter(|r| r.path == "/app") {
+        assert_eq!(r.method, "POST");
+        assert_eq!(r.body, app_body.as_bytes());
+        let ts = r.header("x-timestamp");
+        let mut mac = Hmac::<Sha256>::new_from_slice(b"app-key").unwrap();
+        mac.update(app_body.as_bytes());
+        mac.update(ts.as_bytes());
+        assert_eq!(
+            r.header("x-signature"),
+            hex::encode(mac.finalize().into_bytes())
+        );
+    }
+    let dlrs: Vec<&Received> = reqs.iter().filter(|r| r.path.starts_with("/dlr")).collect();
+    assert_eq!(dlrs.len(), 2);
+    for r in dlrs {
+        assert_eq!(r.method, "GET");
+        assert_eq!(r.path, "/dlr?status=8&to=%2B819012345678");
+        assert!(r.body.is_empty());
+    }
+    store.close().await.unwrap();
+}
+
+/// A Kannel service's answer is queued as the reply in the transaction that records the call,
+/// and the dispatcher is woken; not when replies are off, nor to a number that opted out since.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kannel_service_answer_is_queued_as_the_reply() {
+    let rx = Receiver::start(&[]).await;
+    let db = temp_db("kannel_service");
+    let store = open(&db, t(0));
+    let dispatch = Arc::new(Notify::new());
+    let d = Deliverer::new(store.clone(), &[]).with_compat(webhook::CompatDelivery {
+        dispatch: Some(dispatch.clone()),
+        reply_ttl: Duration::from_secs(3600),
+        reply_max_attempts: 3,
+        ..Default::default()
+    });
+    let call = |reply_to: Option<&str>| {
+        json!({"method": "POST", "body": "hello", "headers": [["X-Kannel-From", "+819011112222"]],
+               "reply_to": reply_to, "inbound": "in_1"})
+        .to_string()
+    };
+    store
+        .set_consent("+819033334444", true, "test", t(0))
+        .await
+        .unwrap();
+    for (path, reply_to) in [
+        ("/answer", Some("+819011112222")),
+        ("/quiet", None),
+        ("/stopped", Some("+819033334444")),
+    ] {
+        store
+            .enqueue_event(&rx.url(path), "kannel:service", &call(reply_to), t(0))
+            .await
+            .unwrap();
+    }
+    let woken = dispatch.notified();
+    let done = d.deliver_due(t(0)).await.unwrap();
+    assert!(
+        done.iter().all(|x| x.outcome == Outcome::Delivered),
+        "{done:?}"
+    );
+    tokio::time::timeout(GENEROUS, woken)
+        .await
+        .expect("the dispatcher is woken");
+
+    let reqs = rx.requests();
+    let answered = reqs.iter().find(|r| r.path == "/answer").unwrap();
+    assert_eq!(answered.method, "POST");
+    assert_eq!(answered.body, "hello".as_bytes());
+    assert_eq!(answered.header("x-kannel-from"), "+819011112222");
+    assert!(answered.header("content-type").starts_with("text/plain"));
+
+    let page = store
+        .list_messages(Default::default(), None, 10)
+        .await
+        .unwrap();
+    let replies: Vec<(String, String)> = page
+        .items
+        .iter()
+        .map(|m| (m.recipients[0].number.clone(), m.body.clone()))
+        .collect();
+    // The receiver's answer ("ok") to the one number that takes replies.
+    assert_eq!(replies, vec![("+819011112222".to_owned(), "ok".to_owned())]);
     store.close().await.unwrap();
 }

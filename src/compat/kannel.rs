@@ -95,7 +95,7 @@ use crate::http::error::ApiError;
 use crate::http::messages::{self, MAX_RECIPIENTS};
 use crate::http::types::{Recipients, SendRequest};
 use crate::modem::ModemState;
-use crate::store;
+use crate::store::{self, KannelDlr};
 
 /// The replies, byte for byte as Kannel writes them.
 pub const ACCEPTED: &str = "0: Accepted for delivery";
@@ -351,6 +351,7 @@ fn authorise(state: &AppState, p: &Params<'_>) -> Option<String> {
 
 /// The field checks, in Kannel's order: `Err` is the `400` text.
 struct Fields {
+    dlr: Option<KannelDlr>,
     ttl: Option<u64>,
     send_at: Option<Timestamp>,
     priority: Option<i32>,
@@ -362,7 +363,8 @@ fn fields(p: &Params<'_>) -> Result<Fields, &'static str> {
     if p.bytes(&["udh"]).is_some_and(|u| !u.is_empty()) {
         return Err(UDH);
     }
-    if let Some(url) = p.bytes(&["dlr-url", "dlrurl"]).filter(|u| !u.is_empty()) {
+    let dlr_url = p.bytes(&["dlr-url", "dlrurl"]).filter(|u| !u.is_empty());
+    if let Some(url) = &dlr_url {
         let lower = url.to_ascii_lowercase();
         if url.len() < 8 || !(lower.starts_with(b"http://") || lower.starts_with(b"https://")) {
             return Err("DLR-URL field misformed, rejected");
@@ -418,7 +420,22 @@ fn fields(p: &Params<'_>) -> Result<Fields, &'static str> {
                 .map_err(|_| DEFERRED)
         })
         .transpose()?;
+    // A URL without a mask asks for no report, as in Kannel.
+    let dlr = match (
+        dlr_url,
+        mask.and_then(|m| u8::try_from(m).ok()).filter(|m| *m > 0),
+    ) {
+        (Some(url), Some(mask)) => Some(KannelDlr {
+            url: String::from_utf8(url).map_err(|_| "DLR-URL field misformed, rejected")?,
+            mask,
+            sender: p.string(&["from"]),
+            coding: coding.and_then(|c| u8::try_from(c).ok()).unwrap_or(0),
+            charset: charset.clone(),
+        }),
+        _ => None,
+    };
     Ok(Fields {
+        dlr,
         ttl: validity.and_then(|v| u64::try_from(v).ok()).map(|v| v * 60),
         send_at,
         priority: priority.and_then(|v| i32::try_from(v).ok()),
@@ -489,7 +506,12 @@ async fn sendsms(state: &AppState, p: &Params<'_>) -> Response {
     let queued = match messages::new_message(state, req, &caller) {
         Ok(mut msg) => {
             msg.send_at = f.send_at;
-            messages::enqueue_message(state, caller, msg).await
+            let dlr = f.dlr;
+            messages::enqueue_message_with(state, caller, msg, move |tx, m| match &dlr {
+                Some(d) => tx.set_kannel_dlr(&m.id, d),
+                None => Ok(()),
+            })
+            .await
         }
         Err(e) => Err(e),
     };

@@ -5,5 +5,7 @@
 //! through the same validation and transaction ([`crate::http::messages`]), authenticated
 //! with the same `[[http.tokens]]` and audited under the token's name.
 
+pub mod events;
 pub mod kannel;
+pub mod kannel_escapes;
 pub mod smsgate;

@@ -14,6 +14,9 @@
 //! | `GET /message(s)/{id}` | by smsgate's id or the client's `id`; `404` with an empty body |
 //! | `GET /message(s)` | `state`, `limit` (50), `offset`, `from`, `to`: a JSON array and `X-Total-Count` |
 //! | `DELETE /message(s)/{id}` | cancel while pending |
+//! | `POST /webhook(s)` | register `{id?, url, event, deviceId?}` (replaces an existing `id`); `201` |
+//! | `GET /webhook(s)` | the registered webhooks, a JSON array |
+//! | `DELETE /webhook(s)/{id}` | `204`; deliveries not yet made are dropped |
 //!
 //! Auth: Basic (realm "Access to SMS Gateway") with a `[[http.tokens]]` entry's `name` as the
 //! user and its `token` as the password; with no tokens configured (loopback only) anyone passes
@@ -27,7 +30,14 @@
 //!
 //! What differs from the phone: data messages (`dataMessage`) and encrypted ones are refused
 //! with `400`; `withDeliveryReport: false` is accepted but smsgate asks for reports anyway;
-//! `simNumber` N picks the N-th configured modem; webhooks (`/webhooks`) are not served yet.
+//! `simNumber` N picks the N-th configured modem.
+//!
+//! Webhooks ([`crate::compat::events`]) are delivered like smsgate's own: queued in the
+//! transaction of the change, persisted, retried with backoff across restarts. Each is a POST
+//! of `{"id", "webhookId", "event", "deviceId", "payload"}` with `X-Timestamp` (Unix seconds)
+//! and, when `[compat.smsgate] signing_key` is set, `X-Signature`: lowercase hex
+//! HMAC-SHA256(key, body + timestamp). Unlike the app, webhook URLs must be `http://` (any
+//! host; no TLS client yet), and `sms:delivered` comes once per recipient, not per part.
 
 use axum::Router;
 use axum::body::Body;
@@ -41,11 +51,12 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::compat::events::APP_EVENTS;
 use crate::http::auth::{Caller, LOCAL, find_token};
 use crate::http::messages::{enqueue_message, new_message};
 use crate::http::types::{Recipients, SendRequest, time};
 use crate::http::{ApiError, AppState};
-use crate::store::{self, Enqueued, MessageRecord, State as Rcpt};
+use crate::store::{self, CompatWebhook, Enqueued, MessageRecord, State as Rcpt};
 
 /// The realm the app's Basic auth names.
 pub const REALM: &str = "Access to SMS Gateway";
@@ -449,7 +460,7 @@ async fn root(State(state): State<AppState>) -> axum::Json<Value> {
 }
 
 #[derive(Serialize)]
-struct Health {
+pub struct Health {
     status: &'static str,
     version: &'static str,
     #[serde(rename = "releaseId")]
@@ -458,12 +469,17 @@ struct Health {
 }
 
 async fn health(State(state): State<AppState>) -> Response {
+    axum::Json(health_body(&state)).into_response()
+}
+
+/// `GET /health`'s answer, also the payload of `system:ping`.
+pub fn health_body(state: &AppState) -> Health {
     let ready = state
         .modems
         .list()
         .iter()
         .any(|m| m.state == crate::modem::ModemState::Ready);
-    let body = Health {
+    Health {
         status: if ready { "pass" } else { "warn" },
         version: env!("CARGO_PKG_VERSION"),
         release_id: 1,
@@ -475,8 +491,90 @@ async fn health(State(state): State<AppState>) -> Response {
                 "status": if ready { "pass" } else { "warn" },
             }
         }),
+    }
+}
+
+/// A webhook as the app takes and shows it.
+#[derive(Debug, Deserialize, Serialize)]
+struct WebhookBody {
+    #[serde(default)]
+    id: Option<String>,
+    url: String,
+    event: String,
+    #[serde(rename = "deviceId", default)]
+    device_id: Option<String>,
+}
+
+impl From<CompatWebhook> for WebhookBody {
+    fn from(h: CompatWebhook) -> WebhookBody {
+        WebhookBody {
+            id: Some(h.id),
+            url: h.url,
+            event: h.event,
+            device_id: h.device_id,
+        }
+    }
+}
+
+/// Longest webhook id and URL taken.
+const MAX_WEBHOOK_ID: usize = 64;
+const MAX_WEBHOOK_URL: usize = 2048;
+
+async fn post_webhook(
+    State(state): State<AppState>,
+    body: Result<axum::Json<WebhookBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, CompatError> {
+    let axum::Json(w) = body.map_err(|e| bad(e.body_text()))?;
+    if !APP_EVENTS.contains(&w.event.as_str()) {
+        return Err(bad(format!("Unsupported event: {}", w.event)));
+    }
+    let url: axum::http::Uri = w
+        .url
+        .parse()
+        .map_err(|_| bad(format!("Invalid URL: {}", w.url)))?;
+    // Deliveries go out over plain HTTP only (crate::webhook::client).
+    if url.scheme_str() != Some("http") || url.host().is_none() || w.url.len() > MAX_WEBHOOK_URL {
+        return Err(bad(format!(
+            "Invalid URL: {} (smsgate delivers to http:// URLs)",
+            w.url
+        )));
+    }
+    let id = match w.id.filter(|i| !i.is_empty()) {
+        Some(id) if id.len() > MAX_WEBHOOK_ID => return Err(bad("Webhook id too long")),
+        Some(id) => id,
+        None => format!("{:016x}", crate::random::u64()),
     };
-    axum::Json(body).into_response()
+    let hook = CompatWebhook {
+        id,
+        url: w.url,
+        event: w.event,
+        device_id: w.device_id,
+    };
+    state
+        .store
+        .compat_webhook_upsert(hook.clone(), Timestamp::now())
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(WebhookBody::from(hook))).into_response())
+}
+
+async fn list_webhooks(State(state): State<AppState>) -> Result<Response, CompatError> {
+    let hooks: Vec<WebhookBody> = state
+        .store
+        .compat_webhooks()
+        .await?
+        .into_iter()
+        .map(WebhookBody::from)
+        .collect();
+    Ok(axum::Json(hooks).into_response())
+}
+
+async fn delete_webhook(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, CompatError> {
+    // 204 whether or not it existed, as the app answers.
+    state.store.compat_webhook_delete(&id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn not_found() -> Response {
@@ -492,6 +590,10 @@ pub fn router(state: AppState) -> Router {
         .route("/messages", get(list_messages).post(post_message))
         .route("/message/{id}", get(get_message).delete(delete_message))
         .route("/messages/{id}", get(get_message).delete(delete_message))
+        .route("/webhook", get(list_webhooks).post(post_webhook))
+        .route("/webhooks", get(list_webhooks).post(post_webhook))
+        .route("/webhook/{id}", axum::routing::delete(delete_webhook))
+        .route("/webhooks/{id}", axum::routing::delete(delete_webhook))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_login));
     Router::new()
         .merge(authed)

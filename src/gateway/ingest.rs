@@ -181,6 +181,16 @@ impl Ingester {
                     Some(State::Failed) => Some("message.failed"),
                     _ => None,
                 };
+                // The compatibility APIs report per recipient: when this part settled one.
+                if let Some(p) = &m.matched
+                    && matches!(
+                        (p.part_state, p.recipient_state),
+                        (crate::store::PartState::Delivered, State::Delivered)
+                            | (crate::store::PartState::Failed, State::Failed)
+                    )
+                {
+                    events.report_tx(tx, p.recipient_id, now)?;
+                }
                 if let (Some(kind), Some(p)) = (kind, &m.matched) {
                     events.publish_tx(
                         tx,

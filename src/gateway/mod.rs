@@ -29,6 +29,8 @@ use crate::store::Tx;
 #[derive(Clone)]
 pub struct Events {
     webhooks: Arc<[Webhook]>,
+    /// The compatibility APIs' deliveries (`[compat.*]`), when any is configured.
+    compat: Option<Arc<crate::compat::events::Hooks>>,
     /// Wakes the webhook deliverer once a transaction with events committed.
     wake: Arc<Notify>,
     metrics: Arc<Metrics>,
@@ -38,14 +40,37 @@ impl Events {
     pub fn new(webhooks: &[Webhook], wake: Arc<Notify>, metrics: Arc<Metrics>) -> Events {
         Events {
             webhooks: webhooks.into(),
+            compat: None,
             wake,
             metrics,
         }
     }
 
+    /// Also queues the compatibility APIs' deliveries for each event.
+    pub fn with_compat(mut self, hooks: Option<crate::compat::events::Hooks>) -> Events {
+        self.compat = hooks.map(Arc::new);
+        self
+    }
+
     /// Whether any endpoint is configured: without one there is nothing to write.
     pub fn any(&self) -> bool {
-        !self.webhooks.is_empty()
+        !self.webhooks.is_empty() || self.compat.is_some()
+    }
+
+    /// Queues the compatibility APIs' deliveries for a status report that settled the
+    /// recipient `recipient_id`, inside `tx`.
+    pub fn report_tx(
+        &self,
+        tx: &Tx<'_>,
+        recipient_id: i64,
+        now: Timestamp,
+    ) -> Result<(), crate::store::Error> {
+        if let Some(hooks) = &self.compat {
+            for row in hooks.report_rows(tx, recipient_id, now)? {
+                tx.enqueue_event(&row, now)?;
+            }
+        }
+        Ok(())
     }
 
     /// Queues `kind` with `data` for every endpoint subscribed to it, inside `tx`.
@@ -56,7 +81,12 @@ impl Events {
         data: Value,
         now: Timestamp,
     ) -> Result<(), crate::store::Error> {
-        if self.any() {
+        if let Some(hooks) = &self.compat {
+            for row in hooks.outbound_rows(tx, kind, &data, now)? {
+                tx.enqueue_event(&row, now)?;
+            }
+        }
+        if !self.webhooks.is_empty() {
             crate::webhook::publish_tx(tx, &self.webhooks, kind, data, now)?;
         }
         Ok(())

@@ -71,14 +71,17 @@ pub struct Processor {
     store: Store,
     config: Arc<Config>,
     live: Arc<Live>,
+    compat: Option<Arc<crate::compat::events::Hooks>>,
 }
 
 impl Processor {
     pub fn new(store: Store, config: Arc<Config>, live: Arc<Live>) -> Processor {
+        let compat = crate::compat::events::Hooks::new(&config).map(Arc::new);
         Processor {
             store,
             config,
             live,
+            compat,
         }
     }
 
@@ -297,6 +300,9 @@ impl Processor {
             }
         }
 
+        if let Some(hooks) = &self.compat {
+            events.extend(hooks.inbound_rows(tx, m, decision.opt.is_some(), now)?);
+        }
         tx.finish_inbound(&m.id, &[], &events, now)?;
         Ok(out)
     }

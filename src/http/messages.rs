@@ -207,11 +207,30 @@ pub(crate) async fn enqueue_message(
     caller: String,
     msg: NewMessage,
 ) -> Result<Enqueued, ApiError> {
+    enqueue_message_with(state, caller, msg, |_, _| Ok(())).await
+}
+
+/// [`enqueue_message`], and `also` in the same transaction for a message queued anew (a
+/// compatibility API keeps what it needs with the message so).
+pub(crate) async fn enqueue_message_with(
+    state: &AppState,
+    caller: String,
+    msg: NewMessage,
+    also: impl FnOnce(
+        &crate::store::Tx<'_>,
+        &crate::store::MessageRecord,
+    ) -> Result<(), crate::store::Error>
+    + Send
+    + 'static,
+) -> Result<Enqueued, ApiError> {
     let now = unique_now();
     let enqueued = state
         .store
         .atomically(move |tx| {
             let enqueued = tx.enqueue_or_get(&msg, now)?;
+            if let Enqueued::New(m) = &enqueued {
+                also(tx, m)?;
+            }
             tx.audit(&caller, "message.create", Some(&enqueued.record().id), now)?;
             Ok(enqueued)
         })

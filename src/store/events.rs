@@ -110,7 +110,7 @@ impl Tx<'_> {
     }
 
     /// The endpoint answered 2xx.
-    fn mark_event_delivered(&self, id: i64, now: Timestamp) -> Result<(), Error> {
+    pub(crate) fn mark_event_delivered(&self, id: i64, now: Timestamp) -> Result<(), Error> {
         check_pending(self.conn, id)?;
         self.conn
             .prepare_cached(

@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_rules.sql"),
     include_str!("migrations/0006_convo.sql"),
     include_str!("migrations/0007_desk.sql"),
+    include_str!("migrations/0008_compat.sql"),
 ];
 
 /// The schema version this code writes.

@@ -57,6 +57,7 @@ use jiff::Timestamp;
 use rusqlite::Connection;
 
 pub use campaigns::{Campaign, NewCampaign, Skipped};
+pub use compat::{CompatWebhook, KannelDlr, RecipientFacts};
 pub use consent::ConsentChange;
 // contacts and templates (the contacts API)
 pub use consent::ConsentState;

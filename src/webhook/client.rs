@@ -15,7 +15,7 @@ use tokio::net::TcpStream;
 use super::Error;
 
 /// How much of a non-2xx answer's body is kept in the error.
-const BODY_EXCERPT: usize = 200;
+pub(crate) const BODY_EXCERPT: usize = 200;
 /// How much of an answer's body is read at most.
 const BODY_LIMIT: usize = 16 * 1024;
 
@@ -27,7 +27,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Io for T {}
 #[derive(Debug)]
 pub(crate) struct Answer {
     pub status: u16,
-    /// The start of the body, lossily decoded.
+    /// The body (its first 16 KiB), lossily decoded.
     pub body: String,
 }
 
@@ -78,7 +78,17 @@ async fn connect(url: &str, uri: &Uri) -> Result<(Box<dyn Io>, String), Error> {
 /// No timeout of its own: the caller bounds it, and dropping the future closes the connection.
 pub(crate) async fn post(
     url: &str,
-    headers: &[(&'static str, String)],
+    headers: &[(&str, String)],
+    body: Bytes,
+) -> Result<Answer, Error> {
+    request(hyper::Method::POST, url, headers, body).await
+}
+
+/// Like [`post`] with any method (a GET sends no body).
+pub(crate) async fn request(
+    method: hyper::Method,
+    url: &str,
+    headers: &[(&str, String)],
     body: Bytes,
 ) -> Result<Answer, Error> {
     let uri: Uri = url.parse().map_err(|e| bad_url(url, &format!("{e}")))?;
@@ -91,7 +101,9 @@ pub(crate) async fn post(
     }));
 
     let path = uri.path_and_query().map_or("/", |p| p.as_str());
-    let mut req = hyper::Request::post(path)
+    let mut req = hyper::Request::builder()
+        .method(method)
+        .uri(path)
         .body(Full::new(body))
         .map_err(|e| bad_url(url, &e.to_string()))?;
     let h = req.headers_mut();
@@ -104,21 +116,19 @@ pub(crate) async fn post(
         HeaderValue::from_static(concat!("smsgate/", env!("CARGO_PKG_VERSION"))),
     );
     for (name, value) in headers {
+        let name =
+            HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad_url(url, "bad header name"))?;
         let value = HeaderValue::from_str(value).map_err(|_| bad_url(url, "bad header value"))?;
-        h.insert(HeaderName::from_static(name), value);
+        h.insert(name, value);
     }
 
     sender.ready().await?;
     let resp = sender.send_request(req).await?;
     let status = resp.status().as_u16();
-    // Read (a bounded part of) the body so the receiver sees a complete exchange; only
-    // failures keep it.
+    // Read (a bounded part of) the body so the receiver sees a complete exchange; a failure
+    // keeps its start, a Kannel service's answer is a reply.
     let body = match Limited::new(resp.into_body(), BODY_LIMIT).collect().await {
-        Ok(collected) => {
-            let bytes = collected.to_bytes();
-            let text = String::from_utf8_lossy(&bytes[..bytes.len().min(BODY_EXCERPT)]);
-            text.trim().to_owned()
-        }
+        Ok(collected) => String::from_utf8_lossy(&collected.to_bytes()).into_owned(),
         Err(_) => String::new(),
     };
     Ok(Answer { status, body })

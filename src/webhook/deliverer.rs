@@ -14,8 +14,10 @@ use tokio_util::sync::CancellationToken;
 use super::{
     Error, HEADER_DELIVERY, HEADER_EVENT, HEADER_SIGNATURE, HEADER_TIMESTAMP, Retry, client, sign,
 };
+use crate::compat::events::{KIND_APP, KIND_KANNEL_DLR, KIND_KANNEL_SERVICE, ServiceCall};
 use crate::config::Webhook;
-use crate::store::{Store, WebhookEvent};
+use crate::store::{NewMessage, Origin, Store, WebhookEvent};
+use hyper::Method;
 
 /// How the [`Deliverer`] works; [`Options::default`] suits production.
 #[derive(Debug, Clone)]
@@ -79,8 +81,22 @@ pub struct Delivery {
     pub outcome: Outcome,
 }
 
+/// How the [`Deliverer`] makes the compatibility APIs' deliveries
+/// ([`crate::compat::events`]).
+#[derive(Debug, Clone, Default)]
+pub struct CompatDelivery {
+    /// SMS Gateway for Android's signing key (`X-Signature`); unsigned without one.
+    pub app_signing_key: Option<Vec<u8>>,
+    /// Wakes the dispatcher after a Kannel service's answer was queued as a reply.
+    pub dispatch: Option<Arc<Notify>>,
+    /// The reply's time to live and attempts (`[queue]`).
+    pub reply_ttl: Duration,
+    pub reply_max_attempts: u32,
+}
+
 struct Shared {
     store: Store,
+    compat: CompatDelivery,
     /// URL -> secret (the first configured entry for a URL wins).
     endpoints: HashMap<String, Option<Vec<u8>>>,
     options: Options,
@@ -146,6 +162,7 @@ impl Deliverer {
         Deliverer {
             shared: Arc::new(Shared {
                 store,
+                compat: CompatDelivery::default(),
                 endpoints,
                 options,
                 in_flight: Mutex::new(HashSet::new()),
@@ -153,6 +170,14 @@ impl Deliverer {
                 permits,
             }),
         }
+    }
+
+    /// Makes the compatibility APIs' deliveries with `compat` (call before cloning).
+    pub fn with_compat(mut self, compat: CompatDelivery) -> Deliverer {
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.compat = compat;
+        }
+        self
     }
 
     /// Rows being attempted right now.
@@ -321,15 +346,29 @@ impl Deliverer {
             .ok()
             .and_then(|v| v.get("id").and_then(Value::as_str).map(str::to_owned));
         let started = fixed_now.unwrap_or_else(Timestamp::now);
+        let compat = ev.kind.starts_with(KIND_APP) || ev.kind.starts_with("kannel:");
         let result = match &event_id {
-            Some(id) => self.send(&ev, id, started).await,
+            _ if compat => self.send_compat(&ev, started).await,
+            Some(id) => self.send(&ev, id, started).await.map(|()| None),
             None => Err(Error::Payload(format!("row {} has no event id", ev.id))),
         };
         let finished = fixed_now.unwrap_or_else(Timestamp::now);
         let store = &self.shared.store;
         let outcome = match result {
-            Ok(()) => {
-                store.mark_event_delivered(ev.id, finished).await?;
+            Ok(reply) => {
+                match reply {
+                    Some(reply) => {
+                        let queued = store
+                            .mark_event_delivered_with_reply(ev.id, finished, reply)
+                            .await?;
+                        if queued.is_some()
+                            && let Some(wake) = &self.shared.compat.dispatch
+                        {
+                            wake.notify_one();
+                        }
+                    }
+                    None => store.mark_event_delivered(ev.id, finished).await?,
+                }
                 // Released as soon as the result is committed, not later.
                 drop(claim);
                 tracing::debug!(row = ev.id, endpoint = %ev.endpoint, kind = %ev.kind, "webhook delivered");
@@ -370,6 +409,84 @@ impl Deliverer {
         })
     }
 
+    /// Makes a compatibility API's delivery (its kind says which); `Ok` only for a 2xx answer
+    /// in time, with the reply to queue when it is a Kannel service's answer.
+    async fn send_compat(
+        &self,
+        ev: &WebhookEvent,
+        at: Timestamp,
+    ) -> Result<Option<NewMessage>, Error> {
+        let compat = &self.shared.compat;
+        let mut call = None;
+        let (method, headers, body) = if ev.kind.starts_with(KIND_APP) {
+            // SMS Gateway for Android signs body + timestamp (its PayloadSigningPlugin).
+            let timestamp = at.as_second().to_string();
+            let mut headers = vec![
+                ("content-type".to_owned(), "application/json".to_owned()),
+                ("x-timestamp".to_owned(), timestamp.clone()),
+            ];
+            if let Some(key) = &compat.app_signing_key {
+                headers.push((
+                    "x-signature".to_owned(),
+                    app_signature(key, &ev.payload, &timestamp),
+                ));
+            }
+            (Method::POST, headers, Bytes::from(ev.payload.clone()))
+        } else if ev.kind == KIND_KANNEL_SERVICE {
+            let c: ServiceCall = serde_json::from_str(&ev.payload)
+                .map_err(|e| Error::Payload(format!("row {}: {e}", ev.id)))?;
+            let method = if c.method == "POST" {
+                Method::POST
+            } else {
+                Method::GET
+            };
+            let mut headers = c.headers.clone();
+            if method == Method::POST {
+                headers.push((
+                    "content-type".to_owned(),
+                    "text/plain; charset=utf-8".to_owned(),
+                ));
+            }
+            let body = Bytes::from(c.body.clone());
+            call = Some(c);
+            (method, headers, body)
+        } else if ev.kind == KIND_KANNEL_DLR {
+            (Method::GET, Vec::new(), Bytes::new())
+        } else {
+            return Err(Error::Payload(format!(
+                "row {}: unknown kind {}",
+                ev.id, ev.kind
+            )));
+        };
+        let headers: Vec<(&str, String)> = headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.clone()))
+            .collect();
+        let timeout = self.shared.options.timeout;
+        let answer = tokio::time::timeout(
+            timeout,
+            client::request(method, &ev.endpoint, &headers, body),
+        )
+        .await
+        .map_err(|_| Error::Timeout(timeout))??;
+        if !(200..300).contains(&answer.status) {
+            return Err(status_error(answer));
+        }
+        // A Kannel service's non-empty answer is the reply (its text as it is, trimmed).
+        let reply = call
+            .and_then(|c| c.reply_to)
+            .filter(|_| !answer.body.trim().is_empty())
+            .map(|to| NewMessage {
+                priority: Origin::Auto.default_priority(),
+                origin: Origin::Auto,
+                ttl: Some(compat.reply_ttl),
+                max_attempts: compat.reply_max_attempts.max(1),
+                created_by: Some("kannel".into()),
+                ..NewMessage::new(vec![to], answer.body.trim())
+            });
+        Ok(reply)
+    }
+
     /// POSTs the row's payload, signed as of `at`; `Ok` only for a 2xx answer in time.
     async fn send(&self, ev: &WebhookEvent, event_id: &str, at: Timestamp) -> Result<(), Error> {
         let secret = self
@@ -395,11 +512,35 @@ impl Deliverer {
         if (200..300).contains(&answer.status) {
             Ok(())
         } else {
-            Err(Error::Status {
-                status: answer.status,
-                body: answer.body,
-            })
+            Err(status_error(answer))
         }
+    }
+}
+
+fn status_error(answer: client::Answer) -> Error {
+    let body = answer.body.trim();
+    let cut = body
+        .char_indices()
+        .nth(client::BODY_EXCERPT)
+        .map_or(body.len(), |(i, _)| i);
+    Error::Status {
+        status: answer.status,
+        body: body[..cut].to_owned(),
+    }
+}
+
+/// SMS Gateway for Android's `X-Signature`: lowercase hex HMAC-SHA256 of the body followed by
+/// the `X-Timestamp` value, keyed with the signing key.
+pub fn app_signature(key: &[u8], body: &str, timestamp: &str) -> String {
+    use hmac::{Hmac, KeyInit, Mac};
+    match Hmac::<sha2::Sha256>::new_from_slice(key) {
+        Ok(mut mac) => {
+            mac.update(body.as_bytes());
+            mac.update(timestamp.as_bytes());
+            hex::encode(mac.finalize().into_bytes())
+        }
+        // HMAC takes a key of any length; an empty signature would fail every check.
+        Err(_) => String::new(),
     }
 }
 

@@ -66,7 +66,7 @@ use crate::config::{EVENTS, Webhook};
 use crate::store::{NewEvent, Store, Tx};
 
 pub use backoff::Retry;
-pub use deliverer::{Deliverer, Delivery, Options, Outcome};
+pub use deliverer::{CompatDelivery, Deliverer, Delivery, Options, Outcome, app_signature};
 
 /// Header carrying the event type.
 pub const HEADER_EVENT: &str = "x-smsgate-event";
@@ -135,7 +135,7 @@ type HmacSha256 = Hmac<Sha256>;
 
 /// A fresh event id: `evt_`, the time in milliseconds (12 hex digits, so ids sort by time) and
 /// 64 random bits.
-fn new_event_id(now: Timestamp) -> String {
+pub(crate) fn new_event_id(now: Timestamp) -> String {
     let ms = now.as_millisecond().max(0) as u64 & 0xffff_ffff_ffff;
     format!("evt_{ms:012x}{:016x}", crate::random::u64())
 }

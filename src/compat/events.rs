@@ -1,0 +1,327 @@
+//! What the compatibility APIs deliver when a message changes state or arrives: SMS Gateway
+//! for Android's webhooks (registered through its `/webhooks`) and Kannel's `dlr-url` and
+//! `sms-service` calls. They are rows of the webhook outbox, queued in the transaction of the
+//! change they report like smsgate's own events, and delivered and retried by the same
+//! [`crate::webhook::Deliverer`]; their `kind` says how (see [`KIND_APP`], [`KIND_KANNEL_DLR`],
+//! [`KIND_KANNEL_SERVICE`]).
+
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+use super::kannel_escapes::{Escapes, expand};
+use crate::config::Config;
+use crate::store::{self, InboundMessage, NewEvent, RecipientFacts, Tx};
+
+/// Kind prefix of an SMS Gateway for Android webhook delivery: `smsgate-app:<event>`. POSTed
+/// as JSON, signed with `X-Signature` and `X-Timestamp`.
+pub const KIND_APP: &str = "smsgate-app:";
+/// Kind of a Kannel `dlr-url` call: a GET of the expanded URL (the row's endpoint).
+pub const KIND_KANNEL_DLR: &str = "kannel:dlr";
+/// Kind of a Kannel `get-url`/`post-url` call for a received message; its answer may be a
+/// reply. The payload is a [`ServiceCall`].
+pub const KIND_KANNEL_SERVICE: &str = "kannel:service";
+
+/// The app's events smsgate produces (`mms:*`, `sms:batch:*` and `app:started` it never does).
+pub const APP_EVENTS: &[&str] = &[
+    "sms:received",
+    "sms:data-received",
+    "sms:sent",
+    "sms:delivered",
+    "sms:failed",
+    "system:ping",
+];
+
+/// Kannel's DLR values (`dlr-mask` bits and `%d`).
+pub mod dlr {
+    /// Delivered to the phone.
+    pub const DELIVERED: u8 = 1;
+    /// Not delivered (the report said so).
+    pub const UNDELIVERED: u8 = 2;
+    /// Accepted by the SMSC ("sent").
+    pub const SMSC_ACCEPTED: u8 = 8;
+    /// Refused before or at the SMSC.
+    pub const SMSC_REJECTED: u8 = 16;
+}
+
+/// A Kannel `sms-service` call, as stored in its outbox row.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ServiceCall {
+    /// `GET` or `POST`.
+    pub method: String,
+    /// The body of a POST: the text.
+    #[serde(default)]
+    pub body: String,
+    /// Kannel's `X-Kannel-*` headers of a POST.
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
+    /// Where an answer goes, when answers are sent back; `None` when they are not.
+    pub reply_to: Option<String>,
+    /// The received message's id.
+    pub inbound: String,
+}
+
+/// What the compatibility layer needs from the config to queue its deliveries; `None` from
+/// [`Hooks::new`] when no `[compat.*]` section is configured.
+#[derive(Debug, Clone)]
+pub struct Hooks {
+    /// `[compat.smsgate] device_id`, when that API is served.
+    app_device: Option<String>,
+    /// Modem names in config order: SIM number N is the N-th.
+    modems: Vec<String>,
+    /// `[compat.kannel]`: whether `dlr-url`s are kept, and the `sms-service`.
+    kannel: bool,
+    service: Option<Service>,
+}
+
+#[derive(Debug, Clone)]
+struct Service {
+    url: String,
+    post: bool,
+    reply: bool,
+}
+
+impl Hooks {
+    pub fn new(cfg: &Config) -> Option<Hooks> {
+        let app_device = cfg.compat.smsgate.as_ref().map(|s| s.device_id.clone());
+        let kannel = cfg.compat.kannel.as_ref();
+        if app_device.is_none() && kannel.is_none() {
+            return None;
+        }
+        let service = kannel.and_then(|k| {
+            let (url, post) = match (&k.get_url, &k.post_url) {
+                (Some(u), _) => (u.get_ref().clone(), false),
+                (None, Some(u)) => (u.get_ref().clone(), true),
+                (None, None) => return None,
+            };
+            Some(Service {
+                url,
+                post,
+                reply: k.reply,
+            })
+        });
+        Some(Hooks {
+            app_device,
+            modems: cfg
+                .modems
+                .iter()
+                .map(|m| m.name.get_ref().clone())
+                .collect(),
+            kannel: kannel.is_some(),
+            service,
+        })
+    }
+
+    fn sim_number(&self, modem: Option<&str>) -> Option<usize> {
+        let modem = modem?;
+        self.modems.iter().position(|m| m == modem).map(|i| i + 1)
+    }
+
+    /// The app's webhook rows for `event` with `payload`, one per registered webhook.
+    pub fn app_rows(
+        &self,
+        tx: &Tx<'_>,
+        event: &str,
+        payload: Value,
+        now: Timestamp,
+    ) -> Result<Vec<NewEvent>, store::Error> {
+        let Some(device) = &self.app_device else {
+            return Ok(Vec::new());
+        };
+        let hooks = tx.compat_webhooks(Some(event))?;
+        Ok(hooks
+            .into_iter()
+            .map(|h| {
+                let body = json!({
+                    "id": crate::webhook::new_event_id(now),
+                    "webhookId": h.id,
+                    "event": event,
+                    "deviceId": h.device_id.as_deref().unwrap_or(device),
+                    "payload": payload,
+                });
+                NewEvent {
+                    endpoint: h.url,
+                    kind: format!("{KIND_APP}{event}"),
+                    payload: body.to_string(),
+                }
+            })
+            .collect())
+    }
+
+    /// Rows for one of smsgate's outbound events (`message.sent`, `message.delivered`,
+    /// `message.failed`) with its `data`, read in `tx`: the app's `sms:sent`, `sms:delivered`,
+    /// `sms:failed` and a Kannel DLR when the message has a `dlr-url` whose mask asks for it.
+    /// A recipient whose outcome is unknown is reported by neither (the app would call it
+    /// `Processed`; Kannel has no such DLR).
+    pub fn outbound_rows(
+        &self,
+        tx: &Tx<'_>,
+        kind: &str,
+        data: &Value,
+        now: Timestamp,
+    ) -> Result<Vec<NewEvent>, store::Error> {
+        let (Some(id), Some(to)) = (
+            data.get("id").and_then(Value::as_str),
+            data.get("to").and_then(Value::as_str),
+        ) else {
+            return Ok(Vec::new());
+        };
+        match tx.recipient_facts(id, to)? {
+            Some(f) => self.recipient_rows(tx, kind, &f, now),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Rows for a status report that settled recipient `recipient_id` (delivered or failed).
+    pub fn report_rows(
+        &self,
+        tx: &Tx<'_>,
+        recipient_id: i64,
+        now: Timestamp,
+    ) -> Result<Vec<NewEvent>, store::Error> {
+        let Some(f) = tx.recipient_facts_by_id(recipient_id)? else {
+            return Ok(Vec::new());
+        };
+        let kind = match f.state.as_str() {
+            "delivered" => "message.delivered",
+            "failed" => "message.failed",
+            _ => return Ok(Vec::new()),
+        };
+        self.recipient_rows(tx, kind, &f, now)
+    }
+
+    fn recipient_rows(
+        &self,
+        tx: &Tx<'_>,
+        kind: &str,
+        f: &RecipientFacts,
+        now: Timestamp,
+    ) -> Result<Vec<NewEvent>, store::Error> {
+        let at = now.to_string();
+        let sim = self.sim_number(f.modem.as_deref());
+        let (event, dlr_value, payload) = match (kind, f.state.as_str()) {
+            ("message.sent", _) => (
+                "sms:sent",
+                dlr::SMSC_ACCEPTED,
+                json!({"messageId": f.client_id, "phoneNumber": f.number, "simNumber": sim,
+                       "partsCount": f.parts, "sentAt": at}),
+            ),
+            ("message.delivered", _) => (
+                "sms:delivered",
+                dlr::DELIVERED,
+                json!({"messageId": f.client_id, "phoneNumber": f.number, "simNumber": sim,
+                       "deliveredAt": at}),
+            ),
+            ("message.failed", "failed" | "expired") => (
+                "sms:failed",
+                // Submitted and then reported undelivered, or never accepted at all.
+                if f.mr.is_some() {
+                    dlr::UNDELIVERED
+                } else {
+                    dlr::SMSC_REJECTED
+                },
+                json!({"messageId": f.client_id, "phoneNumber": f.number, "simNumber": sim,
+                       "failedAt": at, "reason": f.error.clone().unwrap_or_else(|| f.state.clone())}),
+            ),
+            _ => return Ok(Vec::new()),
+        };
+        let mut rows = self.app_rows(tx, event, payload, now)?;
+        if self.kannel
+            && let Some(d) = tx.kannel_dlr(&f.message_id)?
+            && d.mask & dlr_value != 0
+        {
+            let text = match dlr_value {
+                dlr::DELIVERED => "Delivered".to_owned(),
+                dlr::SMSC_ACCEPTED => "Sent".to_owned(),
+                _ => f.error.clone().unwrap_or_else(|| "Failed".to_owned()),
+            };
+            let e = Escapes {
+                from: f.number.clone(),
+                to: d.sender.clone().unwrap_or_default(),
+                text: f.body.clone(),
+                time: Some(now),
+                smsc: f.modem.clone().unwrap_or_default(),
+                id: f.message_id.clone(),
+                foreign_id: f.mr.map(|m| m.to_string()).unwrap_or_default(),
+                dlr: Some(dlr_value),
+                dlr_text: text,
+                coding: d.coding,
+                charset: d.charset.clone().unwrap_or_default(),
+                ..Escapes::default()
+            };
+            rows.push(NewEvent {
+                endpoint: expand(&d.url, &e),
+                kind: KIND_KANNEL_DLR.into(),
+                payload: json!({"message": f.message_id, "to": f.number, "dlr": dlr_value})
+                    .to_string(),
+            });
+        }
+        Ok(rows)
+    }
+
+    /// Rows for a received message: the app's `sms:received`, and the Kannel `sms-service`
+    /// call. `keyword_handled` says smsgate itself answered it (STOP, START, HELP): the
+    /// service still hears of it, but its answer is not sent.
+    pub fn inbound_rows(
+        &self,
+        tx: &Tx<'_>,
+        m: &InboundMessage,
+        keyword_handled: bool,
+        now: Timestamp,
+    ) -> Result<Vec<NewEvent>, store::Error> {
+        let sim = self.sim_number(Some(&m.modem));
+        let received = m.completed_at.to_string();
+        let mut rows = self.app_rows(
+            tx,
+            "sms:received",
+            json!({"messageId": m.id, "message": m.text, "phoneNumber": m.sender,
+                   "sender": m.sender, "simNumber": sim, "receivedAt": received}),
+            now,
+        )?;
+        if let Some(s) = &self.service {
+            let opts = crate::sms::segment::Options::default();
+            let gsm = crate::sms::count(&m.text, &opts).alphabet == crate::sms::Alphabet::Gsm7;
+            let e = Escapes {
+                from: m.sender.clone(),
+                text: m.text.clone(),
+                time: Some(m.smsc_at.unwrap_or(m.completed_at)),
+                smsc: m.modem.clone(),
+                id: m.id.clone(),
+                coding: if gsm { 0 } else { 2 },
+                charset: "UTF-8".into(),
+                ..Escapes::default()
+            };
+            let call = ServiceCall {
+                method: if s.post { "POST" } else { "GET" }.into(),
+                body: if s.post {
+                    m.text.clone()
+                } else {
+                    String::new()
+                },
+                headers: if s.post {
+                    vec![
+                        ("X-Kannel-From".into(), m.sender.clone()),
+                        ("X-Kannel-SMSC".into(), m.modem.clone()),
+                        (
+                            "X-Kannel-Time".into(),
+                            e.time
+                                .map(|t| t.as_second().to_string())
+                                .unwrap_or_default(),
+                        ),
+                        ("X-Kannel-Coding".into(), e.coding.to_string()),
+                    ]
+                } else {
+                    Vec::new()
+                },
+                reply_to: (s.reply && !keyword_handled).then(|| m.sender.clone()),
+                inbound: m.id.clone(),
+            };
+            rows.push(NewEvent {
+                endpoint: expand(&s.url, &e),
+                kind: KIND_KANNEL_SERVICE.into(),
+                payload: serde_json::to_string(&call)
+                    .map_err(|e| store::Error::Invalid(e.to_string()))?,
+            });
+        }
+        Ok(rows)
+    }
+}
