@@ -47,10 +47,15 @@ struct Reply {
 
 impl Service {
     async fn start(name: &str) -> Service {
+        Service::start_with(name, "").await
+    }
+
+    /// With more keys for `[compat.kannel]`.
+    async fn start_with(name: &str, more: &str) -> Service {
         let extra = format!(
             "[[http.tokens]]\nname = \"nagios\"\ntoken = \"{TOKEN}\"\n\n\
              [queue]\nbackoff_initial_secs = 1\nbackoff_max_secs = 2\nmax_attempts = 3\n\n\
-             [compat.kannel]\nlisten = \"127.0.0.1:0\"\n"
+             [compat.kannel]\nlisten = \"127.0.0.1:0\"\n{more}"
         );
         let (running, sim, dir) = start_with_sim(name, &extra).await;
         let kannel = running.kannel_addr.expect("the kannel listener is up");
@@ -130,6 +135,38 @@ impl Service {
             );
             tokio::time::sleep(POLL).await;
         }
+    }
+
+    /// Once every `sms-service` call is recorded as made (a reply is queued in that same
+    /// transaction), the texts of all outbound messages.
+    async fn bodies_after_service_calls(&self) -> Vec<String> {
+        let db = rusqlite::Connection::open(self.dir.join("smsgate.db")).unwrap();
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let open: i64 = db
+                .query_row(
+                    "SELECT COUNT(*) FROM webhook_events WHERE kind = 'kannel:service' \
+                     AND state != 'delivered'",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            if open == 0 {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "calls never recorded"
+            );
+            tokio::time::sleep(POLL).await;
+        }
+        let mut stmt = db
+            .prepare("SELECT body FROM outbound_messages ORDER BY seq")
+            .unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
     }
 
     async fn stop(mut self) {
@@ -392,4 +429,241 @@ async fn without_a_ready_modem_the_message_is_queued_for_later() {
     assert_eq!(r.body, b"3: Queued for later delivery");
     let _ = tokio::time::timeout(Duration::from_secs(3), running.shutdown()).await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// One request a [`Hook`] got.
+#[derive(Debug)]
+struct Call {
+    method: String,
+    target: String,
+    headers: BTreeMap<String, String>,
+    body: String,
+}
+
+/// An HTTP receiver on loopback, as a Kannel application runs one: records each request and
+/// answers `200` with the next of `answers` (an empty body once they run out).
+struct Hook {
+    addr: SocketAddr,
+    calls: tokio::sync::mpsc::UnboundedReceiver<Call>,
+}
+
+impl Hook {
+    async fn start(answers: &[&str]) -> Hook {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, calls) = tokio::sync::mpsc::unbounded_channel();
+        let mut answers: std::collections::VecDeque<String> =
+            answers.iter().map(|a| a.to_string()).collect();
+        tokio::spawn(async move {
+            while let Ok((mut c, _)) = listener.accept().await {
+                let mut raw = Vec::new();
+                let mut buf = [0u8; 4096];
+                let (head, body) = loop {
+                    match c.read(&mut buf).await {
+                        Ok(0) | Err(_) => break (String::new(), String::new()),
+                        Ok(n) => raw.extend_from_slice(&buf[..n]),
+                    }
+                    if let Some(i) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&raw[..i]).into_owned();
+                        let len: usize = head
+                            .lines()
+                            .filter_map(|l| l.split_once(':'))
+                            .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+                            .and_then(|(_, v)| v.trim().parse().ok())
+                            .unwrap_or(0);
+                        while raw.len() < i + 4 + len {
+                            match c.read(&mut buf).await {
+                                Ok(0) | Err(_) => break,
+                                Ok(n) => raw.extend_from_slice(&buf[..n]),
+                            }
+                        }
+                        break (head, String::from_utf8_lossy(&raw[i + 4..]).into_owned());
+                    }
+                };
+                let mut lines = head.lines();
+                let first: Vec<String> = lines
+                    .next()
+                    .unwrap_or("")
+                    .split(' ')
+                    .map(str::to_owned)
+                    .collect();
+                let headers = lines
+                    .filter_map(|l| l.split_once(':'))
+                    .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+                    .collect();
+                let answer = answers.pop_front().unwrap_or_default();
+                let _ = c
+                    .write_all(
+                        format!(
+                            "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n\
+                             Content-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                            answer.len()
+                        )
+                        .as_bytes(),
+                    )
+                    .await;
+                let _ = tx.send(Call {
+                    method: first.first().cloned().unwrap_or_default(),
+                    target: first.get(1).cloned().unwrap_or_default(),
+                    headers,
+                    body,
+                });
+            }
+        });
+        Hook { addr, calls }
+    }
+
+    async fn next(&mut self) -> Call {
+        tokio::time::timeout(PATIENCE, self.calls.recv())
+            .await
+            .expect("the hook is called")
+            .unwrap()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dlr_url_is_called_for_what_the_mask_asks() {
+    let mut hook = Hook::start(&[]).await;
+    let s = Service::start("kannel_dlr").await;
+    let dlr = format!(
+        "http://{}/dlr?type=%d&to=%p&from=%P&smsc=%i&id=%I&text=%A&time=%t&mr=%F&coding=%c",
+        hook.addr
+    );
+    // dlr-mask 1 + 8: "sent" and "delivered"; the report of a message without a mask never.
+    let r = s
+        .get(&format!(
+            "username=nagios&password={TOKEN}&to=%2B819012345678&text=disk+full&from=nagios\
+             &dlr-mask=9&dlr-url={}",
+            pct(dlr.as_bytes())
+        ))
+        .await;
+    assert_eq!(
+        (r.status, r.body.as_slice()),
+        (202, b"0: Accepted for delivery".as_slice())
+    );
+    let r = s
+        .get(&format!(
+            "username=nagios&password={TOKEN}&to=%2B819011112222&text=no+mask&dlr-url={}",
+            pct(dlr.as_bytes())
+        ))
+        .await;
+    assert_eq!(r.status, 202);
+
+    let mut types = Vec::new();
+    for _ in 0..2 {
+        let c = hook.next().await;
+        assert_eq!(c.method, "GET");
+        let q: BTreeMap<String, String> =
+            form_urlencoded::parse(c.target.split_once('?').unwrap().1.as_bytes())
+                .into_owned()
+                .collect();
+        assert_eq!(q["to"], "+819012345678", "{c:?}");
+        assert_eq!(q["from"], "nagios");
+        assert!(q["id"].starts_with("msg_"), "{q:?}");
+        assert!(!q["smsc"].is_empty() && !q["mr"].is_empty(), "{q:?}");
+        assert_eq!(q["coding"], "0");
+        assert_eq!(q["time"].len(), "2026-12-06 22:13".len(), "{q:?}");
+        types.push((q["type"].clone(), q["text"].clone()));
+    }
+    types.sort();
+    assert_eq!(
+        types,
+        [
+            ("1".to_owned(), "Delivered".to_owned()),
+            ("8".to_owned(), "Sent".to_owned())
+        ]
+    );
+    // Both messages went out, and nothing more was called.
+    s.wait_sent_to("+819011112222", 1).await;
+    assert!(hook.calls.try_recv().is_err());
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sms_service_hears_each_message_and_its_answer_is_the_reply() {
+    let mut hook = Hook::start(&["ご予約は明日10時です", "ignored"]).await;
+    let url = format!(
+        "http://{}/svc?from=%p&kw=%k&first=%s&rest=%r&all=%a&body=%b&smsc=%i&id=%I&coding=%c",
+        hook.addr
+    );
+    let s = Service::start_with("kannel_service", &format!("get-url = \"{url}\"\n")).await;
+
+    s.sim
+        .request(Request::Deliver {
+            from: "+819087654321".into(),
+            text: "予約 確認 明日 お願いします".into(),
+            encoding: None,
+            class: None,
+        })
+        .await;
+    let c = hook.next().await;
+    assert_eq!(c.method, "GET");
+    let q: BTreeMap<String, String> =
+        form_urlencoded::parse(c.target.split_once('?').unwrap().1.as_bytes())
+            .into_owned()
+            .collect();
+    assert_eq!(q["from"], "+819087654321");
+    assert_eq!(q["kw"], "予約");
+    assert_eq!(q["first"], "確認");
+    assert_eq!(q["rest"], "明日 お願いします");
+    assert_eq!(q["all"], "予約 確認 明日 お願いします");
+    assert_eq!(q["body"], "予約 確認 明日 お願いします");
+    assert!(q["id"].starts_with("in_"));
+    assert_eq!(q["coding"], "2");
+    // The service's answer goes back to the sender.
+    assert_eq!(
+        s.wait_sent_to("+819087654321", 1).await,
+        ["ご予約は明日10時です"]
+    );
+
+    // STOP is smsgate's own: the service hears it, its answer is not sent, the opt-out's
+    // confirmation is.
+    s.sim
+        .request(Request::Deliver {
+            from: "+819087654321".into(),
+            text: "STOP".into(),
+            encoding: None,
+            class: None,
+        })
+        .await;
+    let c = hook.next().await;
+    assert!(c.target.contains("kw=STOP"), "{c:?}");
+    let bodies = s.bodies_after_service_calls().await;
+    assert_eq!(
+        bodies.len(),
+        2,
+        "the answer and the confirmation: {bodies:?}"
+    );
+    assert!(!bodies.contains(&"ignored".to_owned()), "{bodies:?}");
+    s.wait_sent_to("+819087654321", 2).await;
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_url_gets_the_text_as_the_body_and_replies_can_be_off() {
+    let mut hook = Hook::start(&["not sent"]).await;
+    let url = format!("http://{}/in?from=%p", hook.addr);
+    let s = Service::start_with(
+        "kannel_post",
+        &format!("post-url = \"{url}\"\nreply = false\n"),
+    )
+    .await;
+    s.sim
+        .request(Request::Deliver {
+            from: "+819087654321".into(),
+            text: "在庫ありますか".into(),
+            encoding: None,
+            class: None,
+        })
+        .await;
+    let c = hook.next().await;
+    assert_eq!(c.method, "POST");
+    assert_eq!(c.target, "/in?from=%2B819087654321");
+    assert_eq!(c.body, "在庫ありますか");
+    assert_eq!(c.headers["x-kannel-from"], "+819087654321");
+    assert!(c.headers["content-type"].starts_with("text/plain"));
+    // Once the call is recorded as made, no reply was queued with it.
+    let bodies = s.bodies_after_service_calls().await;
+    assert!(bodies.is_empty(), "{bodies:?}");
+    s.stop().await;
 }

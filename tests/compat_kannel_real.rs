@@ -3,6 +3,9 @@
 //! a site that forwards from one Kannel to another would run it. The message must reach the
 //! simulated modem once, and Kannel must count it as sent (its `kannel_parse_reply` accepted
 //! smsgate's answer; a reply it did not accept would be retried, a duplicate to the customer).
+//! The client's `dlr-url` must then hear "sent" and "delivered": smsgate calls the `dlr-url`
+//! Kannel's HTTP SMSC passed on (its own port, with `dlr-mask=%d` and `dlr-mid`), and Kannel
+//! matches the report and calls the client.
 //!
 //! Skipped, with a note, where `bearerbox` and `smsbox` are not installed (`.ci/run` installs
 //! the `kannel` package).
@@ -89,7 +92,8 @@ async fn a_kannel_bearerbox_forwards_through_smsgate_once() {
              group = smsc\nsmsc = http\nsmsc-id = smsgate\nsystem-type = kannel\n\
              send-url = \"http://{sendsms}/cgi-bin/sendsms\"\n\
              smsc-username = kannel\nsmsc-password = {TOKEN}\nport = {smsc_port}\n\
-             connect-allow-ip = 127.0.0.1\n\n\
+             connect-allow-ip = 127.0.0.1\n\
+             dlr-url = \"http://127.0.0.1:{smsc_port}/?username=kannel&password={TOKEN}\"\n\n\
              group = smsbox\nbearerbox-host = 127.0.0.1\nsendsms-port = {user_port}\n\
              global-sender = 12345\nlog-file = {sb_log:?}\nlog-level = 0\n\n\
              group = sendsms-user\nusername = tester\npassword = foobar\n",
@@ -121,10 +125,41 @@ async fn a_kannel_bearerbox_forwards_through_smsgate_once() {
     }
     boxes.0.push(spawn("smsbox"));
 
+    // The client's own dlr-url, as RapidSMS writes it.
+    let dlr = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let dlr_port = dlr.local_addr().unwrap().port();
+    let (dlr_tx, mut dlr_rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut c, _)) = dlr.accept().await {
+            let mut head = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match c.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => head.extend_from_slice(&buf[..n]),
+                }
+            }
+            let line = String::from_utf8_lossy(&head)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_owned();
+            let _ = c
+                .write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                .await;
+            let _ = dlr_tx.send(line);
+        }
+    });
+    let client_dlr = format!(
+        "http://127.0.0.1:{dlr_port}/dlr?message_id=m1&status=%d&status_text=%A&smsc=%i&sms_id=%I&date_sent=%t&identity=%p"
+    );
+    let client_dlr: String = form_urlencoded::byte_serialize(client_dlr.as_bytes()).collect();
+
     // smsbox takes the request once it is connected to the bearerbox; until then it refuses.
     let text = "hello from kannel";
     let url = format!(
-        "http://127.0.0.1:{user_port}/cgi-bin/sendsms?username=tester&password=foobar&to=%2B819012345678&text=hello+from+kannel"
+        "http://127.0.0.1:{user_port}/cgi-bin/sendsms?username=tester&password=foobar&to=%2B819012345678&text=hello+from+kannel&dlr-mask=9&dlr-url={client_dlr}"
     );
     loop {
         if let Some((202, body)) = get(&url).await {
@@ -160,6 +195,34 @@ async fn a_kannel_bearerbox_forwards_through_smsgate_once() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+
+    // Kannel's DLRs come back to the client's dlr-url, with Kannel's escapes expanded by
+    // Kannel: its own "sent to SMSC" (8) when smsgate accepted the message, smsgate's 8 when
+    // the modem sent it, then smsgate's "delivered" (1) when the status report came.
+    let mut statuses: Vec<String> = Vec::new();
+    while statuses.last().map(String::as_str) != Some("1") {
+        let line = tokio::time::timeout(PATIENCE, dlr_rx.recv())
+            .await
+            .unwrap_or_else(|_| panic!("DLRs so far {statuses:?} (logs in {})", dir.display()))
+            .unwrap();
+        assert!(line.starts_with("GET /dlr?message_id=m1&status="), "{line}");
+        assert!(line.contains("identity=%2B819012345678"), "{line}");
+        let status = line
+            .split("status=")
+            .nth(1)
+            .and_then(|r| r.split('&').next())
+            .unwrap_or("")
+            .to_owned();
+        statuses.push(status);
+    }
+    // (Deliveries are not ordered per endpoint: smsgate's 8 may reach Kannel after the 1, and
+    // Kannel, having closed the report, drops it.)
+    let (last, before) = statuses.split_last().unwrap();
+    assert_eq!(last, "1");
+    assert!(
+        !before.is_empty() && before.iter().all(|s| s == "8"),
+        "sent before delivered: {statuses:?}"
+    );
     drop(boxes);
     running.shutdown().await;
     sim.shutdown().await;

@@ -371,7 +371,7 @@ impl Deliverer {
                 }
                 // Released as soon as the result is committed, not later.
                 drop(claim);
-                tracing::debug!(row = ev.id, endpoint = %ev.endpoint, kind = %ev.kind, "webhook delivered");
+                tracing::debug!(row = ev.id, endpoint = %without_query(&ev.endpoint), kind = %ev.kind, "webhook delivered");
                 Outcome::Delivered
             }
             Err(e) => {
@@ -390,11 +390,11 @@ impl Deliverer {
                 drop(claim);
                 match at {
                     Some(at) => {
-                        tracing::debug!(row = ev.id, endpoint = %ev.endpoint, %error, %at, "webhook failed; will retry");
+                        tracing::debug!(row = ev.id, endpoint = %without_query(&ev.endpoint), %error, %at, "webhook failed; will retry");
                         Outcome::Retry { at, error }
                     }
                     None => {
-                        tracing::warn!(row = ev.id, endpoint = %ev.endpoint, kind = %ev.kind, %error, "webhook given up");
+                        tracing::warn!(row = ev.id, endpoint = %without_query(&ev.endpoint), kind = %ev.kind, %error, "webhook given up");
                         Outcome::GaveUp { error }
                     }
                 }
@@ -551,4 +551,10 @@ fn log_joined(joined: Result<Result<Delivery, Error>, tokio::task::JoinError>) {
         Err(e) if e.is_cancelled() => {}
         Err(e) => tracing::error!(error = %e, "webhook delivery task failed"),
     }
+}
+
+/// A URL as logged: without its query, where a Kannel `dlr-url` or `get-url` may carry a
+/// password.
+fn without_query(url: &str) -> &str {
+    url.split_once('?').map_or(url, |(base, _)| base)
 }
