@@ -258,6 +258,20 @@ async fn sendsms_answers_like_kannel_and_sends_once() {
             ],
         ),
         (
+            "coding=2 with a text GSM 7-bit could carry",
+            format!("{auth}&to=%2B819011110010&coding=2&text=plain+ascii"),
+            202,
+            "0: Accepted for delivery",
+            vec![("+819011110010", "plain ascii".into())],
+        ),
+        (
+            "the same text without coding",
+            format!("{auth}&to=%2B819011110011&text=plain+ascii"),
+            202,
+            "0: Accepted for delivery",
+            vec![("+819011110011", "plain ascii".into())],
+        ),
+        (
             "UTF-16BE percent-encoded bytes",
             format!(
                 "{auth}&to=%2B819011110005&charset=UTF-16BE&coding=2&text={}",
@@ -382,19 +396,20 @@ async fn sendsms_answers_like_kannel_and_sends_once() {
     }
     assert_eq!(s.sent().await, expected);
 
-    // The Japanese text went as UCS-2 (DCS 0x08).
+    // The Japanese text and the ASCII one asked for with coding=2 went as UCS-2 (DCS 0x08);
+    // the ASCII one without coding as GSM 7-bit (0x00).
     let sent = s.sent_raw().await;
-    let ucs2: Vec<u8> = sent
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|p| p["to"] == "+819011110005")
-        .map(|p| dcs_of(p["pdu"].as_str().unwrap()))
-        .collect();
-    assert!(
-        !ucs2.is_empty() && ucs2.iter().all(|d| d & 0x0C == 0x08),
-        "{ucs2:?}"
-    );
+    let dcs = |to: &str| -> Vec<u8> {
+        sent.as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["to"] == to)
+            .map(|p| dcs_of(p["pdu"].as_str().unwrap()) & 0x0C)
+            .collect()
+    };
+    assert_eq!(dcs("+819011110005"), [0x08]);
+    assert_eq!(dcs("+819011110010"), [0x08]);
+    assert_eq!(dcs("+819011110011"), [0x00]);
     s.stop().await;
 }
 

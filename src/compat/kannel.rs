@@ -47,27 +47,32 @@
 //!   arrives as ` 8190...`: a `+` written raw at the start of `to`, or right after a separator,
 //!   is taken as the international prefix of the number after it (`to=+8190...` is
 //!   `+8190...`), while a `+` between two numbers separates them as in Kannel.
-//! - **`from`** is not required (the modem's own number is the sender) and is ignored;
-//!   Kannel refuses a request with neither `from` nor a `global-sender`.
+//! - **`from`** is not required and does not change the sender (the modem's own number is
+//!   the sender); it is kept for a DLR's `%P`. Kannel refuses a request with neither `from`
+//!   nor a `global-sender`.
 //! - **Empty or missing `text`** is refused with `400` `Empty text not allowed, rejected`
 //!   (Kannel would send an empty message; smsgate never sends one). A text over
 //!   `queue.max_parts` parts or not encodable is `400` with the reason (Kannel truncates
 //!   to `max-messages`).
 //! - **`coding`**: `0` or unset lets smsgate choose (GSM 7-bit when every character has one,
-//!   else UCS-2, as for every message); `2` (UCS-2) is accepted and only changes how `text`
-//!   is decoded (see `charset`), since the dispatcher always sends UCS-2 when a character
-//!   needs it and GSM 7-bit otherwise: a `coding=2` text that is all GSM characters goes as
-//!   7-bit. `1` (8-bit data) is refused with `400` `8-bit coding not supported, rejected`:
-//!   smsgate sends text only.
+//!   else UCS-2, as for every message); `2` sends UCS-2 whatever the text, as Kannel does.
+//!   `1` (8-bit data) is refused with `400` `8-bit coding not supported, rejected`: smsgate
+//!   sends text only.
 //! - **`charset`**: UTF-8 (the default), UTF-16BE (also `UCS-2`, `UTF-16` with or without a
 //!   byte order mark), ISO-8859-1 (`latin1`) and US-ASCII; any other is `400`
 //!   `Charset or body misformed, rejected`. The request is decoded as bytes, so
 //!   percent-encoded UTF-16 arrives intact.
-//! - **`mclass`, `dlr-mask`, `dlr-url`**: validated as Kannel validates them, then not used:
-//!   the message class is not set, and **no delivery report is ever called back to
-//!   `dlr-url`** (smsgate keeps the reports on the message, `GET /api/v1/messages/{id}`, and
-//!   sends `message.delivered` webhooks). `udh` is refused with `400`
-//!   `UDH not supported, rejected`. `smsc`, `account`, `pid`, `mwi`, `compress`, `alt-dcs`,
+//! - **`dlr-url` with `dlr-mask`** (a URL without a mask asks for nothing, as in Kannel) is
+//!   kept with the message, and each report the mask asks for is a GET of the URL with
+//!   Kannel's escapes expanded ([`super::kannel_escapes`], [`super::events`]): `8` when the
+//!   modem sent it (`%A` `Sent`), `1` when the status report says delivered, `2` when it says
+//!   it failed, `16` when it failed or expired before the network took it (`%A` the reason).
+//!   `4` (buffered) is never sent. One report per recipient, not per part; the calls are
+//!   persisted and retried across restarts like webhooks, and not ordered per URL. Kannel's
+//!   HTTP SMSC in front of smsgate passes its own `dlr-url` (with `dlr-mask=%d` and
+//!   `dlr-mid`), so its client hears Kannel's own `8`, then smsgate's.
+//! - **`mclass`** is validated, then not used: the message class is not set. `udh` is
+//!   refused with `400` `UDH not supported, rejected`. `smsc`, `account`, `pid`, `mwi`, `compress`, `alt-dcs`,
 //!   `rpi`, `binfo` and `meta-data` are ignored.
 //! - **`POST`** takes form bodies only (`application/x-www-form-urlencoded`, up to
 //!   `http.max_body_bytes`); Kannel's `text/plain` and `text/xml` bodies with `X-Kannel-*`
@@ -75,6 +80,20 @@
 //! - A rejected or opted-out recipient (`[support]` opt-out) is `400`
 //!   `Number(s) has/have been denied by white- and/or black-lists.`: for Kannel clients that
 //!   is the black list's answer.
+//!
+//! # Received messages: `get_url` / `post_url`
+//!
+//! Like a Kannel `sms-service` with `get-url` or `post-url` (`[compat.kannel] get_url` or
+//! `post_url`; the Kannel spellings `get-url`/`post-url` are accepted), every received message
+//! is passed on after smsgate's own processing (rules, opt-out): a GET of the URL with the
+//! escapes expanded (`%p` sender, `%a` `%b` `%k` `%s` `%S` `%r` the text, `%t` `%T` the time,
+//! `%i` the modem, `%I` the message id, `%c` `%C`), or a POST of the text (`text/plain;
+//! charset=utf-8`) with `X-Kannel-From`, `-SMSC`, `-Time` and `-Coding`. A non-empty answer is
+//! sent back to the sender as the reply, in the transaction that records the call, unless
+//! `reply = false` (Kannel's `max-messages = 0`), the number has opted out, or the message
+//! was a keyword smsgate answered itself (STOP, START, HELP). Differences: the text is always
+//! UTF-8 (`%C` is `UTF-8`, `%b` its bytes), the answer is sent whole (Kannel cuts it to
+//! `max-messages` parts), and the calls are persisted and retried (Kannel tries once).
 //!
 //! Auth: an `[[http.tokens]]` entry's `name` is the user and its `token` the password (the
 //! token compared in constant time, [`find_token`]). With no tokens configured (the config
@@ -352,6 +371,7 @@ fn authorise(state: &AppState, p: &Params<'_>) -> Option<String> {
 /// The field checks, in Kannel's order: `Err` is the `400` text.
 struct Fields {
     dlr: Option<KannelDlr>,
+    ucs2: bool,
     ttl: Option<u64>,
     send_at: Option<Timestamp>,
     priority: Option<i32>,
@@ -436,6 +456,7 @@ fn fields(p: &Params<'_>) -> Result<Fields, &'static str> {
     };
     Ok(Fields {
         dlr,
+        ucs2: coding == Some(2),
         ttl: validity.and_then(|v| u64::try_from(v).ok()).map(|v| v * 60),
         send_at,
         priority: priority.and_then(|v| i32::try_from(v).ok()),
@@ -506,6 +527,7 @@ async fn sendsms(state: &AppState, p: &Params<'_>) -> Response {
     let queued = match messages::new_message(state, req, &caller) {
         Ok(mut msg) => {
             msg.send_at = f.send_at;
+            msg.ucs2 = f.ucs2;
             let dlr = f.dlr;
             messages::enqueue_message_with(state, caller, msg, move |tx, m| match &dlr {
                 Some(d) => tx.set_kannel_dlr(&m.id, d),

@@ -255,6 +255,7 @@ impl Dispatcher {
                 // phone apart.
                 reference: (job.recipient_id as u64 % 256) as u16,
                 max_parts: self.settings.max_parts,
+                ucs2: job.ucs2,
                 ..Options::default()
             },
             ..Compose::to(to)

@@ -27,6 +27,9 @@ pub struct Options {
     pub national: Vec<Language>,
     /// Most parts allowed (a concatenated message has at most 255).
     pub max_parts: usize,
+    /// UCS-2 even when every character has a GSM 7-bit code (a sender that asked for it, as
+    /// Kannel's `coding=2`). [`split`] and [`plan`] honour it; [`count`] does not.
+    pub ucs2: bool,
 }
 
 impl Default for Options {
@@ -36,6 +39,7 @@ impl Default for Options {
             ref16: false,
             national: Vec::new(),
             max_parts: 255,
+            ucs2: false,
         }
     }
 }
@@ -56,7 +60,7 @@ pub fn split(text: &str, opts: &Options) -> Result<Vec<UserData>, EncodeError> {
     // The common case: one part in the default alphabet, with no per-character
     // bookkeeping.
     let mut septets = Vec::new();
-    let default_ok = Charset::DEFAULT.encode(text, &mut septets).is_ok();
+    let default_ok = !opts.ucs2 && Charset::DEFAULT.encode(text, &mut septets).is_ok();
     if default_ok && septets.len() <= MAX_SEPTETS {
         return Ok(vec![UserData {
             udh: None,
@@ -115,9 +119,10 @@ pub fn plan(text: &str, opts: &Options) -> Result<Plan, EncodeError> {
     if text.is_empty() {
         return Err(EncodeError::EmptyText);
     }
-    let default_ok = text
-        .chars()
-        .all(|c| Charset::DEFAULT.encode_char(c).is_some());
+    let default_ok = !opts.ucs2
+        && text
+            .chars()
+            .all(|c| Charset::DEFAULT.encode_char(c).is_some());
     Ok(plan_with(text, opts, default_ok))
 }
 
@@ -228,7 +233,8 @@ fn plan_with(text: &str, opts: &Options, default_ok: bool) -> Plan {
         }
     };
     let mut best = base;
-    for &lang in &opts.national {
+    let national: &[Language] = if opts.ucs2 { &[] } else { &opts.national };
+    for &lang in national {
         for charset in candidates(lang) {
             if let Some(parts) = gsm7_parts(text, charset, opts.ref16) {
                 // Only a strictly lower count justifies a shift table.
@@ -402,6 +408,31 @@ mod tests {
 
     fn texts(parts: &[UserData]) -> String {
         parts.iter().filter_map(UserData::text).collect()
+    }
+
+    #[test]
+    fn ucs2_when_asked_even_for_gsm_text() {
+        let opts = Options {
+            ucs2: true,
+            national: vec![Language::Turkish],
+            ..Options::default()
+        };
+        // (name, text, parts)
+        let cases = [
+            ("short", "hello".to_owned(), 1),
+            ("71 chars", "a".repeat(71), 2),
+        ];
+        for (name, text, parts) in cases {
+            let got = split(&text, &opts).unwrap();
+            assert_eq!(got.len(), parts, "{name}");
+            assert!(
+                got.iter().all(|u| matches!(u.body, Body::Ucs2(_))),
+                "{name}"
+            );
+            assert_eq!(texts(&got), text, "{name}");
+            let p = plan(&text, &opts).unwrap();
+            assert_eq!((p.alphabet, p.parts), (Alphabet::Ucs2, parts), "{name}");
+        }
     }
 
     #[test]

@@ -300,8 +300,8 @@ impl Tx<'_> {
         self.conn.prepare_cached(
             "INSERT INTO outbound_messages (id, idempotency_key, fingerprint, body, priority, send_at, \
              expires_at, max_attempts, modem, created_by, state, created_at, updated_at, status_report, \
-             origin, transactional, campaign) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14, ?15, ?16)",
+             origin, transactional, campaign, ucs2) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14, ?15, ?16, ?17)",
         )?
         .execute(params![
             id,
@@ -320,6 +320,7 @@ impl Tx<'_> {
             msg.origin,
             msg.transactional,
             msg.campaign,
+            msg.ucs2,
         ])?;
         let mut stmt = self.conn.prepare_cached(
             "INSERT INTO outbound_recipients (message_id, idx, number, state, next_attempt_at, \
@@ -351,7 +352,7 @@ impl Tx<'_> {
         let now_ms = ms(now);
         let mut stmt = self.conn.prepare_cached(
             "SELECT r.id, r.message_id, r.number, m.body, m.priority, r.attempts, m.max_attempts, \
-                    m.modem, m.expires_at, m.status_report \
+                    m.modem, m.expires_at, m.status_report, m.ucs2 \
              FROM outbound_recipients r JOIN outbound_messages m ON m.id = r.message_id \
              WHERE r.state = 'queued' AND r.next_attempt_at <= ?1 AND m.send_at <= ?1 \
                AND (m.expires_at IS NULL OR m.expires_at > ?1) \
@@ -372,6 +373,7 @@ impl Tx<'_> {
                     modem: r.get(7)?,
                     expires_at: opt_ts(r.get(8)?)?,
                     status_report: r.get(9)?,
+                    ucs2: r.get(10)?,
                     parts: Vec::new(),
                 })
             })?

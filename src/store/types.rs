@@ -237,6 +237,8 @@ pub struct NewMessage {
     pub transactional: bool,
     /// The bulk campaign it belongs to.
     pub campaign: Option<String>,
+    /// Sent as UCS-2 even when GSM 7-bit would do (Kannel's `coding=2`).
+    pub ucs2: bool,
 }
 
 impl NewMessage {
@@ -256,12 +258,13 @@ impl NewMessage {
             origin: Origin::Api,
             transactional: false,
             campaign: None,
+            ucs2: false,
         }
     }
 
     /// The canonical form compared on an idempotent retry: everything the client chose.
     pub(crate) fn fingerprint(&self) -> String {
-        serde_json::json!({
+        let mut f = serde_json::json!({
             "recipients": self.recipients,
             "body": self.body,
             "priority": self.priority,
@@ -271,8 +274,12 @@ impl NewMessage {
             "modem": self.modem,
             "status_report": self.status_report,
             "transactional": self.transactional,
-        })
-        .to_string()
+        });
+        // Only when set, so that the fingerprints stored before it existed still match.
+        if self.ucs2 {
+            f["ucs2"] = serde_json::Value::Bool(true);
+        }
+        f.to_string()
     }
 }
 
@@ -426,6 +433,8 @@ pub struct DispatchJob {
     pub expires_at: Option<Timestamp>,
     /// Ask for status reports (TP-SRR).
     pub status_report: bool,
+    /// UCS-2 even when GSM 7-bit would do.
+    pub ucs2: bool,
     /// Parts stored by an earlier attempt; the `pending` ones are to be sent again as they are,
     /// the `sent` ones must not be. Empty on the first attempt: segment and call
     /// [`Store::add_parts`](super::Store::add_parts).

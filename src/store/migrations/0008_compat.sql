@@ -1,5 +1,8 @@
 -- The compatibility APIs' own state (src/compat).
 
+-- A message its sender asked to go as UCS-2 even where GSM 7-bit would do (Kannel's coding=2).
+ALTER TABLE outbound_messages ADD COLUMN ucs2 INTEGER NOT NULL DEFAULT 0;
+
 -- Webhooks registered through SMS Gateway for Android's `/webhooks`: one event each, as in the
 -- app. Their deliveries are webhook_events rows whose kind starts with `smsgate-app:`.
 CREATE TABLE compat_webhooks (
