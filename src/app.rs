@@ -101,8 +101,17 @@ pub async fn start(opts: Options) -> Result<Running, Error> {
     let metrics = Arc::new(Metrics::new());
     let dispatch_wake = Arc::new(Notify::new());
     let webhook_wake = Arc::new(Notify::new());
+    // The running modems in order, the configured ones then the simulated (`sim1`, ...): the
+    // compatibility APIs number SIMs so.
+    let modem_names: Vec<String> = cfg
+        .modems
+        .iter()
+        .map(|m| m.name.get_ref().clone())
+        .chain((1..=opts.simulate).map(|i| format!("sim{i}")))
+        .collect();
+    let hooks = crate::compat::events::Hooks::new(&cfg, modem_names);
     let events = Events::new(&cfg.webhooks, webhook_wake.clone(), metrics.clone())
-        .with_compat(crate::compat::events::Hooks::new(&cfg));
+        .with_compat(hooks.clone());
     // A recipient interrupted while sending becomes `unknown` at open; its `message.failed`
     // event is queued in that transaction.
     let interrupted = |tx: &crate::store::Tx<'_>, r: &crate::store::Interrupted| {
@@ -190,13 +199,15 @@ pub async fn start(opts: Options) -> Result<Running, Error> {
             .run(ev_rx, cancel.clone()),
     );
     tracker.spawn(
-        Processor::new(store.clone(), cfg.clone(), rules.clone()).run(
-            clock.clone(),
-            events.clone(),
-            dispatch_wake.clone(),
-            received_rx,
-            cancel.clone(),
-        ),
+        Processor::new(store.clone(), cfg.clone(), rules.clone())
+            .with_compat(hooks.clone())
+            .run(
+                clock.clone(),
+                events.clone(),
+                dispatch_wake.clone(),
+                received_rx,
+                cancel.clone(),
+            ),
     );
 
     let settings = dispatch::Settings {
@@ -261,9 +272,10 @@ pub async fn start(opts: Options) -> Result<Running, Error> {
         Some(c) => {
             let app = crate::compat::smsgate::router(state.clone());
             let what = "SMS Gateway for Android API";
-            if let Some(secs) = c.ping_seconds.filter(|s| *s > 0) {
+            if let (Some(secs), Some(hooks)) = (c.ping_seconds.filter(|s| *s > 0), hooks.clone()) {
                 tracker.spawn(app_ping(
                     state.clone(),
+                    hooks,
                     Duration::from_secs(secs),
                     webhook_wake.clone(),
                     cancel.clone(),
@@ -310,10 +322,13 @@ pub async fn start(opts: Options) -> Result<Running, Error> {
 
 /// SMS Gateway for Android's `system:ping`: every `every`, an event with `GET /health`'s
 /// answer to each webhook registered for it.
-async fn app_ping(state: AppState, every: Duration, wake: Arc<Notify>, cancel: CancellationToken) {
-    let Some(hooks) = crate::compat::events::Hooks::new(&state.config) else {
-        return;
-    };
+async fn app_ping(
+    state: AppState,
+    hooks: crate::compat::events::Hooks,
+    every: Duration,
+    wake: Arc<Notify>,
+    cancel: CancellationToken,
+) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tick.tick().await;

@@ -511,3 +511,46 @@ async fn protocol_details_as_the_app_answers_them() {
     assert_eq!(header(&headers, "x-total-count"), Some("1"));
     s.stop().await;
 }
+
+/// `system:ping` every `ping_seconds` to the webhooks registered for it, with the health
+/// check's answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn system_ping_reaches_its_webhooks() {
+    let s = Service::start_with("compat_smsgate_ping", "ping_seconds = 1\n").await;
+    let rx = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/ping", rx.local_addr().unwrap());
+    let (status, _, body) = http(
+        s.compat,
+        "POST",
+        "/webhooks",
+        Some((USER, TOKEN)),
+        Some(json!({"url": url, "event": "system:ping"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let (mut c, _) = tokio::time::timeout(PATIENCE, rx.accept())
+        .await
+        .expect("a ping comes")
+        .unwrap();
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 4096];
+    let body = loop {
+        let n = c.read(&mut buf).await.unwrap();
+        assert!(n > 0, "the request ended early");
+        raw.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        if let Some((_, body)) = text.split_once("\r\n\r\n")
+            && let Ok(v) = serde_json::from_str::<Value>(body)
+        {
+            break v;
+        }
+    };
+    c.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        .await
+        .unwrap();
+    assert!(String::from_utf8_lossy(&raw).starts_with("POST /ping "));
+    assert_eq!(body["event"], "system:ping", "{body}");
+    assert_eq!(body["deviceId"], "smsgate-test");
+    assert_eq!(body["payload"]["health"]["status"], "pass", "{body}");
+    s.stop().await;
+}

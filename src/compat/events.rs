@@ -81,7 +81,9 @@ struct Service {
 }
 
 impl Hooks {
-    pub fn new(cfg: &Config) -> Option<Hooks> {
+    /// `modems` are the running modems' names in order (the configured ones, then any
+    /// simulated): SIM number N is the N-th.
+    pub fn new(cfg: &Config, modems: Vec<String>) -> Option<Hooks> {
         let app_device = cfg.compat.smsgate.as_ref().map(|s| s.device_id.clone());
         let kannel = cfg.compat.kannel.as_ref();
         if app_device.is_none() && kannel.is_none() {
@@ -101,11 +103,7 @@ impl Hooks {
         });
         Some(Hooks {
             app_device,
-            modems: cfg
-                .modems
-                .iter()
-                .map(|m| m.name.get_ref().clone())
-                .collect(),
+            modems,
             kannel: kannel.is_some(),
             service,
         })

@@ -296,13 +296,14 @@ fn to_send_request(state: &AppState, p: PostMessage) -> Result<SendRequest, Comp
     };
     let modem = match p.sim_number {
         None => None,
+        // The running modems in order: the configured ones, then any simulated.
         Some(n) => Some(
             state
-                .config
                 .modems
+                .list()
                 .get((n as usize).saturating_sub(1))
                 .filter(|_| n >= 1)
-                .map(|m| m.name.get_ref().clone())
+                .map(|m| m.name.clone())
                 .ok_or_else(|| bad(format!("simNumber {n}: no such SIM")))?,
         ),
     };

@@ -76,13 +76,18 @@ pub struct Processor {
 
 impl Processor {
     pub fn new(store: Store, config: Arc<Config>, live: Arc<Live>) -> Processor {
-        let compat = crate::compat::events::Hooks::new(&config).map(Arc::new);
         Processor {
             store,
             config,
             live,
-            compat,
+            compat: None,
         }
+    }
+
+    /// Also queues the compatibility APIs' deliveries for each received message.
+    pub fn with_compat(mut self, hooks: Option<crate::compat::events::Hooks>) -> Processor {
+        self.compat = hooks.map(Arc::new);
+        self
     }
 
     /// Processes completed inbound messages until `cancel` or until `received` closes: first
