@@ -231,9 +231,11 @@ pub async fn start(opts: Options) -> Result<Running, Error> {
             .as_ref()
             .and_then(|s| s.signing_key.as_ref())
             .map(|k| k.as_bytes().to_vec()),
-        dispatch: Some(dispatch_wake.clone()),
-        reply_ttl: std::time::Duration::from_secs(cfg.queue.default_ttl),
-        reply_max_attempts: *cfg.queue.max_attempts.get_ref(),
+        replies: Some(crate::webhook::Replies {
+            dispatch: dispatch_wake.clone(),
+            queue: cfg.queue.clone(),
+            rules: rules.clone(),
+        }),
     };
     tracker.spawn(
         Deliverer::new(store.clone(), &cfg.webhooks)
@@ -346,9 +348,7 @@ async fn app_ping(
             .atomically(move |tx| {
                 let now = jiff::Timestamp::now();
                 let rows = hooks.app_rows(tx, "system:ping", payload, now)?;
-                for row in &rows {
-                    tx.enqueue_event(row, now)?;
-                }
+                tx.enqueue_events(&rows, now)?;
                 Ok(rows.len())
             })
             .await;

@@ -74,10 +74,20 @@ impl Gateway {
         for m in &modems {
             wait_ready(m).await;
         }
-        let hooks = Config::parse(ALL_EVENTS, std::path::Path::new("gateway.toml"))
-            .unwrap()
-            .webhooks;
-        let events = Events::new(&hooks, Arc::new(Notify::new()), Arc::new(Metrics::new()));
+        // The compatibility APIs on too: their rows appear only for a message with a dlr-url
+        // or for a registered app webhook.
+        let cfg = Config::parse(
+            &format!("{ALL_EVENTS}\n[compat.kannel]\nlisten = \"127.0.0.1:0\"\n"),
+            std::path::Path::new("gateway.toml"),
+        )
+        .unwrap();
+        let names = (0..n).map(|i| format!("m{i}")).collect();
+        let events = Events::new(
+            &cfg.webhooks,
+            Arc::new(Notify::new()),
+            Arc::new(Metrics::new()),
+        )
+        .with_compat(smsgate::compat::events::Hooks::new(&cfg, names));
         let (r_tx, received) = mpsc::channel(64);
         tokio::spawn(
             Ingester::new(store.clone(), clock.clone(), events.clone(), r_tx)
@@ -469,13 +479,42 @@ async fn a_message_that_expires_unsent_is_reported_as_expired() {
     g.network(false).await;
     let mut m = NewMessage::new(vec!["+819077770000".into()], "too late");
     m.ttl = Some(Duration::from_secs(1));
-    let id = g.store.enqueue(m, jiff::Timestamp::now()).await.unwrap().id;
+    // Sent through Kannel's sendsms with a dlr-url asking for every report.
+    let dlr = smsgate::store::KannelDlr {
+        url: "http://127.0.0.1:9/dlr?type=%d&to=%p&why=%A".into(),
+        mask: 31,
+        sender: None,
+        coding: 0,
+        charset: None,
+    };
+    let id = g
+        .store
+        .atomically(move |tx| {
+            let rec = tx.enqueue(&m, jiff::Timestamp::now())?;
+            tx.set_kannel_dlr(&rec.id, &dlr)?;
+            Ok(rec.id)
+        })
+        .await
+        .unwrap();
     g.wake.notify_waiters();
     g.wait_message(&id, State::Expired).await;
     let failed = g.events("message.failed").await;
     assert_eq!(
         failed,
         vec![json!({"id": id, "state": "expired", "error": "ttl expired"})]
+    );
+    // Kannel's "rejected by the SMSC" (16), once, in the same transaction.
+    let conn = rusqlite::Connection::open(g.dir.join("smsgate.db")).unwrap();
+    let dlrs: Vec<String> = conn
+        .prepare("SELECT endpoint FROM webhook_events WHERE kind = 'kannel:dlr'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        dlrs,
+        ["http://127.0.0.1:9/dlr?type=16&to=%2B819077770000&why=ttl+expired"]
     );
     assert!(g.sent_texts(0).await.is_empty());
     g.stop().await;

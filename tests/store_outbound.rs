@@ -375,6 +375,37 @@ fn report(mr: u8, to: &str, outcome: ReportOutcome) -> NewStatusReport {
 
 const WINDOW: Duration = Duration::from_secs(3600);
 
+/// A recipient settles once: the first failed part fails it, a later part's failed report
+/// changes nothing (the compatibility APIs report per recipient and must not report twice).
+#[tokio::test]
+async fn a_recipient_settles_once_when_several_parts_fail() {
+    let path = temp_db("reports_settle_once");
+    let store = open(&path, t(0));
+    store.enqueue(msg(&["+1555"], "long"), t(0)).await.unwrap();
+    send_all(&store, 2, 10, t(10)).await;
+    let first = store
+        .record_status_report(report(10, "+1555", ReportOutcome::Failed), WINDOW, t(20))
+        .await
+        .unwrap()
+        .matched
+        .unwrap();
+    assert_eq!(
+        (first.recipient_state, first.settled),
+        (State::Failed, true)
+    );
+    let second = store
+        .record_status_report(report(11, "+1555", ReportOutcome::Failed), WINDOW, t(21))
+        .await
+        .unwrap()
+        .matched
+        .unwrap();
+    assert_eq!(second.part_state, PartState::Failed);
+    assert_eq!(
+        (second.recipient_state, second.settled),
+        (State::Failed, false)
+    );
+}
+
 #[tokio::test]
 async fn delivery_reports_match_and_roll_up() {
     let path = temp_db("reports");
@@ -406,6 +437,7 @@ async fn delivery_reports_match_and_roll_up() {
         .unwrap();
     assert_eq!(pending.part_state, PartState::Sent);
     assert_eq!(pending.message_state, State::Sent);
+    assert!(!pending.settled);
 
     let first = store
         .record_status_report(report(10, "+1555", ReportOutcome::Delivered), WINDOW, t(20))
@@ -417,6 +449,7 @@ async fn delivery_reports_match_and_roll_up() {
     assert_eq!(first.part_state, PartState::Delivered);
     assert_eq!(first.recipient_state, State::Sent, "one part still out");
     assert_eq!(first.message_state, State::Sent);
+    assert!(!first.settled);
 
     let second = store
         .record_status_report(report(11, "+1555", ReportOutcome::Delivered), WINDOW, t(21))
@@ -426,6 +459,10 @@ async fn delivery_reports_match_and_roll_up() {
         .unwrap();
     assert_eq!(second.recipient_state, State::Delivered);
     assert_eq!(second.message_state, State::Delivered);
+    assert!(
+        second.settled,
+        "the report that completes the recipient settles it"
+    );
     let rec = store.get_message(&id).await.unwrap();
     assert_eq!(rec.state, State::Delivered);
     assert_eq!(rec.recipients[0].delivered_at, Some(t(21)));

@@ -902,10 +902,14 @@ async fn a_kannel_service_answer_is_queued_as_the_reply() {
     let db = temp_db("kannel_service");
     let store = open(&db, t(0));
     let dispatch = Arc::new(Notify::new());
+    let cfg = Config::parse("", Path::new("test.toml")).unwrap();
+    let rules = smsgate::rules::Live::new(&cfg.support, Vec::new(), Vec::new()).unwrap();
     let d = Deliverer::new(store.clone(), &[]).with_compat(webhook::CompatDelivery {
-        dispatch: Some(dispatch.clone()),
-        reply_ttl: Duration::from_secs(3600),
-        reply_max_attempts: 3,
+        replies: Some(webhook::Replies {
+            dispatch: dispatch.clone(),
+            queue: cfg.queue.clone(),
+            rules: Arc::new(rules),
+        }),
         ..Default::default()
     });
     let call = |reply_to: Option<&str>| {

@@ -169,8 +169,9 @@ impl Hooks {
         }
     }
 
-    /// Rows for a status report that settled recipient `recipient_id` (delivered or failed).
-    pub fn report_rows(
+    /// Rows for recipient `recipient_id` that a status report or the expiry sweep settled
+    /// (delivered, failed or expired).
+    pub fn settled_rows(
         &self,
         tx: &Tx<'_>,
         recipient_id: i64,
@@ -181,7 +182,7 @@ impl Hooks {
         };
         let kind = match f.state.as_str() {
             "delivered" => "message.delivered",
-            "failed" => "message.failed",
+            "failed" | "expired" => "message.failed",
             _ => return Ok(Vec::new()),
         };
         self.recipient_rows(tx, kind, &f, now)
@@ -232,26 +233,32 @@ impl Hooks {
                 dlr::SMSC_ACCEPTED => "Sent".to_owned(),
                 _ => f.error.clone().unwrap_or_else(|| "Failed".to_owned()),
             };
+            // As in Kannel, a DLR's message data (%A, %b, %a, ...) is the report's text.
             let e = Escapes {
                 from: f.number.clone(),
                 to: d.sender.clone().unwrap_or_default(),
-                text: f.body.clone(),
+                text,
                 time: Some(now),
                 smsc: f.modem.clone().unwrap_or_default(),
                 id: f.message_id.clone(),
                 foreign_id: f.mr.map(|m| m.to_string()).unwrap_or_default(),
                 dlr: Some(dlr_value),
-                dlr_text: text,
+                dlr_url: d.url.clone(),
                 coding: d.coding,
                 charset: d.charset.clone().unwrap_or_default(),
                 ..Escapes::default()
             };
-            rows.push(NewEvent {
-                endpoint: expand(&d.url, &e),
-                kind: KIND_KANNEL_DLR.into(),
-                payload: json!({"message": f.message_id, "to": f.number, "dlr": dlr_value})
-                    .to_string(),
-            });
+            match expand(&d.url, &e) {
+                Some(url) => rows.push(NewEvent {
+                    endpoint: url,
+                    kind: KIND_KANNEL_DLR.into(),
+                    payload: json!({"message": f.message_id, "to": f.number, "dlr": dlr_value})
+                        .to_string(),
+                }),
+                None => {
+                    tracing::warn!(message = %f.message_id, "dlr-url too long once expanded; not called")
+                }
+            }
         }
         Ok(rows)
     }
@@ -297,8 +304,8 @@ impl Hooks {
                 },
                 headers: if s.post {
                     vec![
-                        ("X-Kannel-From".into(), m.sender.clone()),
-                        ("X-Kannel-SMSC".into(), m.modem.clone()),
+                        ("X-Kannel-From".into(), header_value(&m.sender)),
+                        ("X-Kannel-SMSC".into(), header_value(&m.modem)),
                         (
                             "X-Kannel-Time".into(),
                             e.time
@@ -313,13 +320,27 @@ impl Hooks {
                 reply_to: (s.reply && !keyword_handled).then(|| m.sender.clone()),
                 inbound: m.id.clone(),
             };
+            let Some(url) = expand(&s.url, &e) else {
+                tracing::warn!(id = %m.id, "get-url/post-url too long once expanded; not called");
+                return Ok(rows);
+            };
             rows.push(NewEvent {
-                endpoint: expand(&s.url, &e),
+                endpoint: url,
                 kind: KIND_KANNEL_SERVICE.into(),
                 payload: serde_json::to_string(&call)
                     .map_err(|e| store::Error::Invalid(e.to_string()))?,
             });
         }
         Ok(rows)
+    }
+}
+
+/// `value` as an HTTP header can carry it: as it is when it is visible ASCII, else URL-encoded
+/// (an alphanumeric sender may hold `é` or `£`).
+fn header_value(value: &str) -> String {
+    if value.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        value.to_owned()
+    } else {
+        form_urlencoded::byte_serialize(value.as_bytes()).collect()
     }
 }

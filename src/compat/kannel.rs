@@ -67,7 +67,8 @@
 //!   Kannel's escapes expanded ([`super::kannel_escapes`], [`super::events`]): `8` when the
 //!   modem sent it (`%A` `Sent`), `1` when the status report says delivered, `2` when it says
 //!   it failed, `16` when it failed or expired before the network took it (`%A` the reason).
-//!   `4` (buffered) is never sent. One report per recipient, not per part; the calls are
+//!   `4` (buffered) is never sent. An `https://` `dlr-url` (no TLS client yet) or one over
+//!   [`MAX_DLR_URL`] bytes is refused with `400`. One report per recipient, not per part; the calls are
 //!   persisted and retried across restarts like webhooks, and not ordered per URL. Kannel's
 //!   HTTP SMSC in front of smsgate passes its own `dlr-url` (with `dlr-mask=%d` and
 //!   `dlr-mid`), so its client hears Kannel's own `8`, then smsgate's.
@@ -88,12 +89,14 @@
 //! is passed on after smsgate's own processing (rules, opt-out): a GET of the URL with the
 //! escapes expanded (`%p` sender, `%a` `%b` `%k` `%s` `%S` `%r` the text, `%t` `%T` the time,
 //! `%i` the modem, `%I` the message id, `%c` `%C`), or a POST of the text (`text/plain;
-//! charset=utf-8`) with `X-Kannel-From`, `-SMSC`, `-Time` and `-Coding`. A non-empty answer is
-//! sent back to the sender as the reply, in the transaction that records the call, unless
-//! `reply = false` (Kannel's `max-messages = 0`), the number has opted out, or the message
-//! was a keyword smsgate answered itself (STOP, START, HELP). Differences: the text is always
-//! UTF-8 (`%C` is `UTF-8`, `%b` its bytes), the answer is sent whole (Kannel cuts it to
-//! `max-messages` parts), and the calls are persisted and retried (Kannel tries once).
+//! charset=utf-8`) with `X-Kannel-From`, `-SMSC`, `-Time` and `-Coding`. A non-empty
+//! `text/plain` answer is sent back to the sender as an automatic reply, cut to
+//! `queue.max_parts` parts (Kannel cuts to `max-messages`), in the transaction that records the
+//! call, unless `reply = false` (Kannel's `max-messages = 0`), the number has opted out, the
+//! automatic replies' flood and loop guard holds it back, or the message was a keyword smsgate
+//! answered itself (STOP, START, HELP). Differences: the text is always UTF-8 (`%C` is `UTF-8`,
+//! `%b` its bytes), an answer of another type is not sent (Kannel strips HTML), and the calls
+//! are persisted and retried (Kannel tries once).
 //!
 //! Auth: an `[[http.tokens]]` entry's `name` is the user and its `token` the password (the
 //! token compared in constant time, [`find_token`]). With no tokens configured (the config
@@ -130,6 +133,11 @@ pub const BAD_CONTENT_TYPE: &str = "Invalid content-type";
 /// smsgate's own refusals, worded like Kannel's.
 pub const EMPTY_TEXT: &str = "Empty text not allowed, rejected";
 pub const EIGHT_BIT: &str = "8-bit coding not supported, rejected";
+/// smsgate's own `400` texts for a `dlr-url` it cannot call.
+pub const DLR_HTTPS: &str = "https DLR-URL not supported, rejected";
+pub const DLR_TOO_LONG: &str = "DLR-URL field too long, rejected";
+/// Longest `dlr-url` taken.
+pub const MAX_DLR_URL: usize = 2048;
 pub const UDH: &str = "UDH not supported, rejected";
 
 /// The router of `[compat.kannel]`: `GET` and `POST` on `path`, the body bounded by
@@ -389,6 +397,14 @@ fn fields(p: &Params<'_>) -> Result<Fields, &'static str> {
         if url.len() < 8 || !(lower.starts_with(b"http://") || lower.starts_with(b"https://")) {
             return Err("DLR-URL field misformed, rejected");
         }
+        // Calls go out over plain HTTP only (crate::webhook::client): refused now rather than
+        // accepted and never delivered.
+        if lower.starts_with(b"https://") {
+            return Err(DLR_HTTPS);
+        }
+        if url.len() > MAX_DLR_URL {
+            return Err(DLR_TOO_LONG);
+        }
     }
     const MASK: &str = "DLR-Mask field misformed, rejected";
     let mask = match p.int("dlr-mask") {
@@ -524,6 +540,23 @@ async fn sendsms(state: &AppState, p: &Params<'_>) -> Response {
         modem: None,
         transactional: None,
     };
+    let max_parts = *state.config.queue.max_parts.get_ref() as usize;
+    if f.ucs2 {
+        // The native checks counted the text in the alphabet smsgate would choose.
+        let opts = crate::sms::segment::Options {
+            ucs2: true,
+            max_parts,
+            ..Default::default()
+        };
+        if let Ok(plan) = crate::sms::segment::plan(&req.text, &opts)
+            && plan.parts > max_parts
+        {
+            return bad(format!(
+                "Message too long: {} parts as UCS-2, at most {max_parts}, rejected",
+                plan.parts
+            ));
+        }
+    }
     let queued = match messages::new_message(state, req, &caller) {
         Ok(mut msg) => {
             msg.send_at = f.send_at;

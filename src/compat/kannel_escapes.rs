@@ -1,7 +1,11 @@
 //! Kannel's `%` escapes in a `dlr-url`, `get-url` or `post-url` (Kannel 1.4 user guide,
-//! "sms-service configurations", table "Parameters (escape codes)"). Pure: the values come in
-//! an [`Escapes`], the URL comes out with each escape replaced by its URL-encoded value (as
-//! Kannel's `octstr_url_encode`: a space becomes `+`).
+//! "sms-service configurations", table "Parameters (escape codes)", as its smsbox fills them in
+//! `urltrans_fill_escape_codes`). Pure: the values come in an [`Escapes`], the URL comes out
+//! with each escape replaced by its URL-encoded value (a space becomes `+`). As in Kannel, `%t`
+//! is `YYYY-MM-DD+HH:MM:SS` (UTC, the `+` a space once decoded) and `%S` is not encoded.
+//!
+//! The result is bounded: [`expand`] gives up past [`MAX_EXPANDED`] bytes, so that a long
+//! text repeated by many escapes cannot make a huge URL.
 
 use jiff::Timestamp;
 
@@ -12,7 +16,8 @@ pub struct Escapes {
     pub from: String,
     /// `%P`: the receiver (for a DLR, the message's `from`).
     pub to: String,
-    /// `%b`: the text as it is; `%a`, `%k`, `%s`, `%S`, `%r` take its words.
+    /// `%b` and `%A`: the text as it is (for a DLR, the report's text); `%a`, `%k`, `%s`,
+    /// `%S`, `%r` take its words.
     pub text: String,
     /// `%t` (as `YYYY-MM-DD HH:MM`, UTC) and `%T` (Unix seconds).
     pub time: Option<Timestamp>,
@@ -24,8 +29,8 @@ pub struct Escapes {
     pub foreign_id: String,
     /// `%d`: the DLR value (1, 2, 4, 8, 16).
     pub dlr: Option<u8>,
-    /// `%A`: the DLR's text.
-    pub dlr_text: String,
+    /// `%R`: the DLR's URL.
+    pub dlr_url: String,
     /// `%c`: 0 (GSM 7-bit), 1 (8-bit) or 2 (UCS-2).
     pub coding: u8,
     /// `%C`: the charset.
@@ -48,15 +53,21 @@ fn plus(number: &str) -> String {
     }
 }
 
+/// Longest URL [`expand`] makes.
+pub const MAX_EXPANDED: usize = 16 * 1024;
+
 /// `template` with every escape replaced. `%%` is a `%`; an unknown escape, or a `%` at the
-/// end, is kept as it is.
-pub fn expand(template: &str, e: &Escapes) -> String {
+/// end, is kept as it is. `None` when the result would pass [`MAX_EXPANDED`] bytes.
+pub fn expand(template: &str, e: &Escapes) -> Option<String> {
     let words: Vec<&str> = e.text.split_whitespace().collect();
     // `%s` takes the words after the keyword one by one; `%r` the rest.
     let mut next_word = 1;
     let mut out = String::with_capacity(template.len() + e.text.len());
     let mut chars = template.chars();
     while let Some(c) = chars.next() {
+        if out.len() > MAX_EXPANDED {
+            return None;
+        }
         if c != '%' {
             out.push(c);
             continue;
@@ -71,14 +82,14 @@ pub fn expand(template: &str, e: &Escapes) -> String {
             'P' => encode(&mut out, &e.to),
             'q' => encode(&mut out, &plus(&e.from)),
             'Q' => encode(&mut out, &plus(&e.to)),
-            'b' => encode(&mut out, &e.text),
+            'b' | 'A' => encode(&mut out, &e.text),
             'a' => encode(&mut out, &words.join(" ")),
             'k' => encode(&mut out, words.first().copied().unwrap_or("")),
             's' | 'S' => {
                 let word = words.get(next_word).copied().unwrap_or("");
                 next_word += 1;
                 if code == 'S' {
-                    encode(&mut out, &word.replace('*', "~"));
+                    out.push_str(&word.replace('*', "~"));
                 } else {
                     encode(&mut out, word);
                 }
@@ -90,7 +101,7 @@ pub fn expand(template: &str, e: &Escapes) -> String {
             }
             't' => {
                 if let Some(t) = e.time {
-                    encode(&mut out, &t.strftime("%Y-%m-%d %H:%M").to_string());
+                    out.push_str(&t.strftime("%Y-%m-%d+%H:%M:%S").to_string());
                 }
             }
             'T' => {
@@ -106,7 +117,7 @@ pub fn expand(template: &str, e: &Escapes) -> String {
                     out.push_str(&d.to_string());
                 }
             }
-            'A' => encode(&mut out, &e.dlr_text),
+            'R' => encode(&mut out, &e.dlr_url),
             'c' => out.push_str(&e.coding.to_string()),
             'C' => encode(&mut out, &e.charset),
             'u' => encode(&mut out, &e.udh),
@@ -119,7 +130,7 @@ pub fn expand(template: &str, e: &Escapes) -> String {
             }
         }
     }
-    out
+    (out.len() <= MAX_EXPANDED).then_some(out)
 }
 
 #[cfg(test)]
@@ -136,7 +147,7 @@ mod tests {
             id: "msg_1".into(),
             foreign_id: "42".into(),
             dlr: Some(8),
-            dlr_text: "Sent to modem".into(),
+            dlr_url: "http://a/?x=%d".into(),
             coding: 2,
             charset: "UTF-8".into(),
             udh: "050003cc0201".into(),
@@ -165,24 +176,25 @@ mod tests {
             (
                 "words in turn, then the rest",
                 "%s,%S,%r",
-                "news,%7Enow%7E,please",
+                "news,~now~,please",
             ),
             ("rest with no word taken", "%r", "news+*now*+please"),
             ("words run out", "%s%s%s%s|", "news*now*please|"),
-            ("time", "%t|%T", "2023-11-14+22%3A13|1700000000"),
+            ("time", "%t|%T", "2023-11-14+22:13:20|1700000000"),
             ("ids", "%i/%I/%F", "m1/msg_1/42"),
-            ("dlr", "%d:%A", "8:Sent+to+modem"),
+            ("dlr", "%d:%R", "8:http%3A%2F%2Fa%2F%3Fx%3D%25d"),
+            ("message data", "%A", "++join++news+*now*++please+"),
             ("coding", "%c %C %u %n", "2 UTF-8 050003cc0201 app"),
             ("percent and unknown", "100%% %z %", "100% %z %"),
             ("unsupported are empty", "[%B%o%O%m%M%D%f]", "[]"),
             (
                 "rapidsms",
                 "/dlr?status=%d&smsc=%i&sms_id=%I&date_sent=%t&identity=%p",
-                "/dlr?status=8&smsc=m1&sms_id=msg_1&date_sent=2023-11-14+22%3A13&identity=0081901234567",
+                "/dlr?status=8&smsc=m1&sms_id=msg_1&date_sent=2023-11-14+22:13:20&identity=0081901234567",
             ),
         ];
         for (name, template, want) in cases {
-            assert_eq!(expand(template, &e), *want, "{name}");
+            assert_eq!(expand(template, &e).as_deref(), Some(*want), "{name}");
         }
     }
 
@@ -190,8 +202,8 @@ mod tests {
     fn missing_values_are_empty() {
         let e = Escapes::default();
         assert_eq!(
-            expand("a=%p&t=%t&T=%T&d=%d&k=%k&s=%s&r=%r", &e),
-            "a=&t=&T=&d=&k=&s=&r="
+            expand("a=%p&t=%t&T=%T&d=%d&k=%k&s=%s&r=%r", &e).as_deref(),
+            Some("a=&t=&T=&d=&k=&s=&r=")
         );
     }
 
@@ -201,6 +213,16 @@ mod tests {
             text: "停止 です".into(),
             ..Escapes::default()
         };
-        assert_eq!(expand("%k", &e), "%E5%81%9C%E6%AD%A2");
+        assert_eq!(expand("%k", &e).as_deref(), Some("%E5%81%9C%E6%AD%A2"));
+    }
+
+    #[test]
+    fn a_long_text_repeated_is_refused_not_expanded() {
+        let e = Escapes {
+            text: "あ".repeat(670),
+            ..Escapes::default()
+        };
+        assert!(expand(&"%b".repeat(2), &e).is_some());
+        assert_eq!(expand(&"%b".repeat(1000), &e), None);
     }
 }

@@ -106,7 +106,10 @@ impl Dispatcher {
             let expired = self
                 .store
                 .atomically(move |tx| {
-                    let ids = tx.expire_due(now)?;
+                    let (ids, recipients) = tx.expire_due_recipients(now)?;
+                    for r in recipients {
+                        events.settled_tx(tx, r, now)?;
+                    }
                     for id in &ids {
                         events.publish_tx(
                             tx,

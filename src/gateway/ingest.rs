@@ -181,15 +181,11 @@ impl Ingester {
                     Some(State::Failed) => Some("message.failed"),
                     _ => None,
                 };
-                // The compatibility APIs report per recipient: when this part settled one.
-                if let Some(p) = &m.matched
-                    && matches!(
-                        (p.part_state, p.recipient_state),
-                        (crate::store::PartState::Delivered, State::Delivered)
-                            | (crate::store::PartState::Failed, State::Failed)
-                    )
-                {
-                    events.report_tx(tx, p.recipient_id, now)?;
+                // The compatibility APIs report per recipient: when this report settled one.
+                let mut settled = false;
+                if let Some(p) = m.matched.as_ref().filter(|p| p.settled) {
+                    events.settled_tx(tx, p.recipient_id, now)?;
+                    settled = true;
                 }
                 if let (Some(kind), Some(p)) = (kind, &m.matched) {
                     events.publish_tx(
@@ -199,12 +195,12 @@ impl Ingester {
                         now,
                     )?;
                 }
-                Ok(kind)
+                Ok((kind, settled))
             })
             .await;
         match recorded {
-            Ok(kind) => {
-                if kind.is_some() {
+            Ok((kind, settled)) => {
+                if kind.is_some() || settled {
                     self.events.committed();
                 }
                 if kind == Some("message.delivered") {

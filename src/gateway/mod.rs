@@ -57,18 +57,17 @@ impl Events {
         !self.webhooks.is_empty() || self.compat.is_some()
     }
 
-    /// Queues the compatibility APIs' deliveries for a status report that settled the
-    /// recipient `recipient_id`, inside `tx`.
-    pub fn report_tx(
+    /// Queues the compatibility APIs' deliveries for the recipient `recipient_id` that a
+    /// status report or the expiry sweep settled, inside `tx`. (smsgate's own events are per
+    /// message; theirs are per recipient.)
+    pub fn settled_tx(
         &self,
         tx: &Tx<'_>,
         recipient_id: i64,
         now: Timestamp,
     ) -> Result<(), crate::store::Error> {
         if let Some(hooks) = &self.compat {
-            for row in hooks.report_rows(tx, recipient_id, now)? {
-                tx.enqueue_event(&row, now)?;
-            }
+            tx.enqueue_events(&hooks.settled_rows(tx, recipient_id, now)?, now)?;
         }
         Ok(())
     }
@@ -82,9 +81,7 @@ impl Events {
         now: Timestamp,
     ) -> Result<(), crate::store::Error> {
         if let Some(hooks) = &self.compat {
-            for row in hooks.outbound_rows(tx, kind, &data, now)? {
-                tx.enqueue_event(&row, now)?;
-            }
+            tx.enqueue_events(&hooks.outbound_rows(tx, kind, &data, now)?, now)?;
         }
         if !self.webhooks.is_empty() {
             crate::webhook::publish_tx(tx, &self.webhooks, kind, data, now)?;

@@ -312,8 +312,6 @@ impl Processor {
         Ok(out)
     }
 
-    /// Whether an automatic reply to the sender may go out: not to an opted-out number (but a
-    /// consent confirmation or the answer to HELP), and only within the flood and loop guard.
     fn allowed(
         &self,
         tx: &Tx<'_>,
@@ -321,40 +319,62 @@ impl Processor {
         kind: ReplyKind,
         now: Timestamp,
     ) -> Result<Result<(), Withheld>, store::Error> {
-        let cfg = &self.live.policy().guard;
-        let confirmation = kind == ReplyKind::Confirmation;
-        if kind == ReplyKind::Ordinary && tx.opted_out(&m.sender)? {
-            return Ok(Err(Withheld::OptedOut));
-        }
-        let since = now
-            .checked_sub(cfg.history_span())
-            .unwrap_or(Timestamp::MIN);
-        let history = History {
-            auto_replies: tx.auto_replies_since(&m.sender, since)?,
-            inbound: tx.inbound_since(&m.sender, since)?,
-        };
-        let verdict = if confirmation {
-            // A confirmation follows a consent change, which cannot loop; only an address that
-            // cannot be answered stops it.
-            match guard::classify_sender(&m.sender) {
-                guard::SenderKind::Number => Ok(()),
-                _ => guard::check(cfg, &m.sender, &History::default(), now),
-            }
-        } else {
-            guard::check(cfg, &m.sender, &history, now)
-        };
-        Ok(verdict.map_err(Withheld::Guard))
+        reply_allowed(tx, &self.live.policy().guard, &m.sender, kind, now)
     }
 
     fn auto_message(&self, to: &str, body: String) -> NewMessage {
-        NewMessage {
-            priority: Origin::Auto.default_priority(),
-            origin: Origin::Auto,
-            ttl: Some(Duration::from_secs(self.config.queue.default_ttl)),
-            max_attempts: *self.config.queue.max_attempts.get_ref(),
-            created_by: Some("rules".into()),
-            ..NewMessage::new(vec![to.to_owned()], body)
+        auto_message(&self.config.queue, to, body, "rules")
+    }
+}
+
+/// Whether an automatic reply to `sender` may go out: not to an opted-out number (but a
+/// consent confirmation or the answer to HELP), and only within the flood and loop guard.
+pub(crate) fn reply_allowed(
+    tx: &Tx<'_>,
+    cfg: &guard::GuardConfig,
+    sender: &str,
+    kind: ReplyKind,
+    now: Timestamp,
+) -> Result<Result<(), Withheld>, store::Error> {
+    let confirmation = kind == ReplyKind::Confirmation;
+    if kind == ReplyKind::Ordinary && tx.opted_out(sender)? {
+        return Ok(Err(Withheld::OptedOut));
+    }
+    let since = now
+        .checked_sub(cfg.history_span())
+        .unwrap_or(Timestamp::MIN);
+    let history = History {
+        auto_replies: tx.auto_replies_since(sender, since)?,
+        inbound: tx.inbound_since(sender, since)?,
+    };
+    let verdict = if confirmation {
+        // A confirmation follows a consent change, which cannot loop; only an address that
+        // cannot be answered stops it.
+        match guard::classify_sender(sender) {
+            guard::SenderKind::Number => Ok(()),
+            _ => guard::check(cfg, sender, &History::default(), now),
         }
+    } else {
+        guard::check(cfg, sender, &history, now)
+    };
+    Ok(verdict.map_err(Withheld::Guard))
+}
+
+/// An automatic message to `to` (a rule's reply or forward, a Kannel service's answer): the
+/// automatic priority and origin, the queue's TTL and attempts.
+pub(crate) fn auto_message(
+    queue: &crate::config::Queue,
+    to: &str,
+    body: String,
+    created_by: &str,
+) -> NewMessage {
+    NewMessage {
+        priority: Origin::Auto.default_priority(),
+        origin: Origin::Auto,
+        ttl: Some(Duration::from_secs(queue.default_ttl)),
+        max_attempts: *queue.max_attempts.get_ref(),
+        created_by: Some(created_by.into()),
+        ..NewMessage::new(vec![to.to_owned()], body)
     }
 }
 
@@ -462,7 +482,7 @@ pub fn render_for(
 
 /// What an automatic reply answers, which decides how consent and the guard apply to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ReplyKind {
+pub(crate) enum ReplyKind {
     /// STOP or START changed the consent: confirmed once, even to a number that just opted out.
     Confirmation,
     /// HELP: answered whatever the consent, within the guard.
@@ -473,13 +493,13 @@ enum ReplyKind {
 
 /// Why an automatic reply was not sent.
 #[derive(Debug)]
-enum Withheld {
+pub(crate) enum Withheld {
     OptedOut,
     Guard(Refusal),
 }
 
 impl Withheld {
-    fn code(&self) -> &'static str {
+    pub(crate) fn code(&self) -> &'static str {
         match self {
             Withheld::OptedOut => "opted_out",
             Withheld::Guard(r) => r.code(),

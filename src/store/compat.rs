@@ -132,6 +132,17 @@ impl Store {
         now: Timestamp,
     ) -> Result<(), Error> {
         self.write(move |tx| {
+            // Deliveries not yet made for a webhook whose URL or event changes are given up:
+            // they were for the old registration.
+            tx.conn
+                .prepare_cached(
+                    "UPDATE webhook_events SET state = 'failed', last_error = 'webhook replaced' \
+                     WHERE state = 'pending' AND kind LIKE 'smsgate-app:%' \
+                     AND json_extract(payload, '$.webhookId') = ?1 \
+                     AND EXISTS (SELECT 1 FROM compat_webhooks w WHERE w.id = ?1 \
+                                 AND (w.url != ?2 OR w.event != ?3))",
+                )?
+                .execute(params![hook.id, hook.url, hook.event])?;
             tx.conn
                 .prepare_cached(
                     "INSERT INTO compat_webhooks (id, url, event, device_id, created_at) \
@@ -284,28 +295,5 @@ impl Tx<'_> {
             })
             .optional()
             .map_err(Error::from)
-    }
-}
-
-impl Store {
-    /// A delivery succeeded and its answer is a reply to send (Kannel's `sms-service`): records
-    /// the delivery and queues the reply in one transaction, unless the number opted out since.
-    /// Returns the queued message's id.
-    pub async fn mark_event_delivered_with_reply(
-        &self,
-        id: i64,
-        now: Timestamp,
-        reply: super::NewMessage,
-    ) -> Result<Option<String>, Error> {
-        self.write(move |tx| {
-            tx.mark_event_delivered(id, now)?;
-            for to in &reply.recipients {
-                if tx.opted_out(to)? {
-                    return Ok(None);
-                }
-            }
-            Ok(Some(tx.enqueue(&reply, now)?.id))
-        })
-        .await
     }
 }

@@ -73,6 +73,14 @@ impl Tx<'_> {
     /// Queues one delivery of an event to one endpoint; returns its id.
     ///
     /// See [`Store::enqueue_event`](super::Store::enqueue_event).
+    /// Queues every row of `events`.
+    pub fn enqueue_events(&self, events: &[NewEvent], now: Timestamp) -> Result<(), Error> {
+        for event in events {
+            self.enqueue_event(event, now)?;
+        }
+        Ok(())
+    }
+
     pub fn enqueue_event(&self, event: &NewEvent, now: Timestamp) -> Result<i64, Error> {
         self.conn.prepare_cached(
             "INSERT INTO webhook_events (endpoint, kind, payload, state, next_attempt_at, created_at) \

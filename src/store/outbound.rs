@@ -535,6 +535,11 @@ impl Tx<'_> {
     ///
     /// See [`Store::expire_due`](super::Store::expire_due).
     pub fn expire_due(&self, now: Timestamp) -> Result<Vec<String>, Error> {
+        Ok(self.expire_due_recipients(now)?.0)
+    }
+
+    /// [`Tx::expire_due`], also returning the recipient rows it expired.
+    pub fn expire_due_recipients(&self, now: Timestamp) -> Result<(Vec<String>, Vec<i64>), Error> {
         let now_ms = ms(now);
         let mut stmt = self.conn.prepare_cached(
             // A message with a queued recipient rolls up to `queued` or
@@ -553,14 +558,16 @@ impl Tx<'_> {
              updated_at = ?2 WHERE id = ?1",
         )?;
         let mut messages = BTreeSet::new();
+        let mut recipients = Vec::with_capacity(rows.len());
         for (rid, mid) in rows {
             upd.execute(params![rid, now_ms])?;
             messages.insert(mid);
+            recipients.push(rid);
         }
         for id in &messages {
             update_rollup(self.conn, id, now)?;
         }
-        Ok(messages.into_iter().collect())
+        Ok((messages.into_iter().collect(), recipients))
     }
 
     /// Cancels every recipient still queued; an error when none is.

@@ -91,6 +91,7 @@ impl Tx<'_> {
              report_at = CASE WHEN ?2 = 'sent' THEN report_at ELSE ?4 END WHERE id = ?1",
             )?
             .execute(params![part_id, part_state, report.status, now_ms])?;
+        let was_sent = recipient_state == State::Sent;
         if recipient_state == State::Sent {
             match report.outcome {
                 ReportOutcome::Delivered => {
@@ -136,6 +137,7 @@ impl Tx<'_> {
                 part_state,
                 recipient_state,
                 message_state,
+                settled: was_sent && recipient_state != State::Sent,
             }),
         })
     }

@@ -612,6 +612,8 @@ pub struct MatchedPart {
     pub recipient_state: State,
     /// The message's rolled-up state now.
     pub message_state: State,
+    /// This report moved the recipient from `sent` to its outcome (delivered or failed).
+    pub settled: bool,
 }
 
 /// A webhook delivery to queue.

@@ -16,7 +16,8 @@ use super::{
 };
 use crate::compat::events::{KIND_APP, KIND_KANNEL_DLR, KIND_KANNEL_SERVICE, ServiceCall};
 use crate::config::Webhook;
-use crate::store::{NewMessage, Origin, Store, WebhookEvent};
+use crate::gateway::process::{ReplyKind, auto_message, reply_allowed};
+use crate::store::{Store, WebhookEvent};
 use hyper::Method;
 
 /// How the [`Deliverer`] works; [`Options::default`] suits production.
@@ -87,11 +88,25 @@ pub struct Delivery {
 pub struct CompatDelivery {
     /// SMS Gateway for Android's signing key (`X-Signature`); unsigned without one.
     pub app_signing_key: Option<Vec<u8>>,
-    /// Wakes the dispatcher after a Kannel service's answer was queued as a reply.
-    pub dispatch: Option<Arc<Notify>>,
-    /// The reply's time to live and attempts (`[queue]`).
-    pub reply_ttl: Duration,
-    pub reply_max_attempts: u32,
+    /// Where a Kannel service's answer goes as a reply; without it answers are not sent.
+    pub replies: Option<Replies>,
+}
+
+/// What queueing a Kannel service's answer as a reply takes.
+#[derive(Clone)]
+pub struct Replies {
+    /// Woken once a reply is queued.
+    pub dispatch: Arc<Notify>,
+    /// `[queue]`: the reply's TTL, attempts and most parts.
+    pub queue: crate::config::Queue,
+    /// The rules in force, for the automatic replies' guard.
+    pub rules: Arc<crate::rules::Live>,
+}
+
+impl std::fmt::Debug for Replies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Replies").finish_non_exhaustive()
+    }
 }
 
 struct Shared {
@@ -356,18 +371,13 @@ impl Deliverer {
         let store = &self.shared.store;
         let outcome = match result {
             Ok(reply) => {
-                match reply {
-                    Some(reply) => {
-                        let queued = store
-                            .mark_event_delivered_with_reply(ev.id, finished, reply)
-                            .await?;
-                        if queued.is_some()
-                            && let Some(wake) = &self.shared.compat.dispatch
-                        {
-                            wake.notify_one();
+                match (reply, &self.shared.compat.replies) {
+                    (Some((to, text)), Some(replies)) => {
+                        if self.queue_reply(ev.id, finished, replies, to, text).await? {
+                            replies.dispatch.notify_one();
                         }
                     }
-                    None => store.mark_event_delivered(ev.id, finished).await?,
+                    _ => store.mark_event_delivered(ev.id, finished).await?,
                 }
                 // Released as soon as the result is committed, not later.
                 drop(claim);
@@ -376,7 +386,11 @@ impl Deliverer {
             }
             Err(e) => {
                 let error = e.to_string();
-                let permanent = matches!(e, Error::EndpointGone(_) | Error::Payload(_));
+                // Nothing about these changes on a retry.
+                let permanent = matches!(
+                    e,
+                    Error::EndpointGone(_) | Error::Payload(_) | Error::Url { .. }
+                );
                 let delay = if permanent {
                     None
                 } else {
@@ -415,7 +429,7 @@ impl Deliverer {
         &self,
         ev: &WebhookEvent,
         at: Timestamp,
-    ) -> Result<Option<NewMessage>, Error> {
+    ) -> Result<Option<(String, String)>, Error> {
         let compat = &self.shared.compat;
         let mut call = None;
         let (method, headers, body) = if ev.kind.starts_with(KIND_APP) {
@@ -472,19 +486,56 @@ impl Deliverer {
         if !(200..300).contains(&answer.status) {
             return Err(status_error(answer));
         }
-        // A Kannel service's non-empty answer is the reply (its text as it is, trimmed).
-        let reply = call
-            .and_then(|c| c.reply_to)
-            .filter(|_| !answer.body.trim().is_empty())
-            .map(|to| NewMessage {
-                priority: Origin::Auto.default_priority(),
-                origin: Origin::Auto,
-                ttl: Some(compat.reply_ttl),
-                max_attempts: compat.reply_max_attempts.max(1),
-                created_by: Some("kannel".into()),
-                ..NewMessage::new(vec![to], answer.body.trim())
-            });
-        Ok(reply)
+        // A Kannel service's non-empty plain-text answer is the reply, as Kannel takes it.
+        let Some(to) = call.and_then(|c| c.reply_to) else {
+            return Ok(None);
+        };
+        let text = answer.body.trim();
+        let plain = answer.content_type.as_deref().is_none_or(|t| {
+            t.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("text/plain")
+        });
+        if text.is_empty() {
+            return Ok(None);
+        }
+        if !plain {
+            tracing::info!(row = ev.id, content_type = ?answer.content_type, "sms-service answer is not text/plain; not sent as a reply");
+            return Ok(None);
+        }
+        Ok(Some((to, text.to_owned())))
+    }
+
+    /// Records the delivery and, in the same transaction, queues `text` to `to` as an
+    /// automatic reply when the number takes one now (not opted out, within the guard).
+    /// Whether a reply was queued.
+    async fn queue_reply(
+        &self,
+        row: i64,
+        now: Timestamp,
+        replies: &Replies,
+        to: String,
+        text: String,
+    ) -> Result<bool, Error> {
+        let max_parts = *replies.queue.max_parts.get_ref() as usize;
+        let msg = auto_message(&replies.queue, &to, fit_parts(&text, max_parts), "kannel");
+        let rules = Arc::clone(&replies.rules);
+        let queued = self
+            .shared
+            .store
+            .atomically(move |tx| {
+                tx.mark_event_delivered(row, now)?;
+                let guard = &rules.policy().guard;
+                match reply_allowed(tx, guard, &to, ReplyKind::Ordinary, now)? {
+                    Ok(()) => tx.enqueue(&msg, now).map(|_| true),
+                    Err(why) => {
+                        tracing::info!(row, reason = why.code(), "sms-service answer withheld");
+                        Ok(false)
+                    }
+                }
+            })
+            .await?;
+        Ok(queued)
     }
 
     /// POSTs the row's payload, signed as of `at`; `Ok` only for a 2xx answer in time.
@@ -517,6 +568,34 @@ impl Deliverer {
     }
 }
 
+/// `text` cut to the longest start that fits `max_parts` parts (Kannel cuts an answer to its
+/// `max-messages`).
+fn fit_parts(text: &str, max_parts: usize) -> String {
+    let opts = crate::sms::segment::Options {
+        max_parts,
+        ..Default::default()
+    };
+    let fits = |n: usize| {
+        let s: String = text.chars().take(n).collect();
+        crate::sms::segment::plan(&s, &opts).is_ok_and(|p| p.parts <= max_parts)
+    };
+    let total = text.chars().count();
+    if fits(total) {
+        return text.to_owned();
+    }
+    // The longest prefix that fits: more characters never take fewer parts.
+    let (mut lo, mut hi) = (0, total);
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if fits(mid) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    text.chars().take(lo).collect()
+}
+
 fn status_error(answer: client::Answer) -> Error {
     let body = answer.body.trim();
     let cut = body
@@ -532,16 +611,10 @@ fn status_error(answer: client::Answer) -> Error {
 /// SMS Gateway for Android's `X-Signature`: lowercase hex HMAC-SHA256 of the body followed by
 /// the `X-Timestamp` value, keyed with the signing key.
 pub fn app_signature(key: &[u8], body: &str, timestamp: &str) -> String {
-    use hmac::{Hmac, KeyInit, Mac};
-    match Hmac::<sha2::Sha256>::new_from_slice(key) {
-        Ok(mut mac) => {
-            mac.update(body.as_bytes());
-            mac.update(timestamp.as_bytes());
-            hex::encode(mac.finalize().into_bytes())
-        }
-        // HMAC takes a key of any length; an empty signature would fail every check.
-        Err(_) => String::new(),
-    }
+    // An empty signature (no MAC) would fail every check rather than panic.
+    super::mac_over(key, &[body.as_bytes(), timestamp.as_bytes()]).map_or_else(String::new, |m| {
+        hex::encode(hmac::Mac::finalize(m).into_bytes())
+    })
 }
 
 fn log_joined(joined: Result<Result<Delivery, Error>, tokio::task::JoinError>) {

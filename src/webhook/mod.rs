@@ -66,7 +66,9 @@ use crate::config::{EVENTS, Webhook};
 use crate::store::{NewEvent, Store, Tx};
 
 pub use backoff::Retry;
-pub use deliverer::{CompatDelivery, Deliverer, Delivery, Options, Outcome, app_signature};
+pub use deliverer::{
+    CompatDelivery, Deliverer, Delivery, Options, Outcome, Replies, app_signature,
+};
 
 /// Header carrying the event type.
 pub const HEADER_EVENT: &str = "x-smsgate-event";
@@ -254,10 +256,16 @@ pub fn verify(secret: &[u8], timestamp: &str, body: &[u8], header: &str) -> bool
 }
 
 fn mac(secret: &[u8], timestamp: &str, body: &[u8]) -> Option<HmacSha256> {
-    let mut mac = HmacSha256::new_from_slice(secret).ok()?;
-    mac.update(timestamp.as_bytes());
-    mac.update(b".");
-    mac.update(body);
+    mac_over(secret, &[timestamp.as_bytes(), b".", body])
+}
+
+/// HMAC-SHA256 keyed with `key` over `parts` one after the other. `None` never happens in
+/// practice: HMAC takes a key of any length (RFC 2104 §2).
+pub(crate) fn mac_over(key: &[u8], parts: &[&[u8]]) -> Option<HmacSha256> {
+    let mut mac = HmacSha256::new_from_slice(key).ok()?;
+    for p in parts {
+        mac.update(p);
+    }
     Some(mac)
 }
 
