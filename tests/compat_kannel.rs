@@ -137,6 +137,20 @@ impl Service {
         }
     }
 
+    /// A customer texts `text` in from `from`.
+    async fn deliver(&self, from: &str, text: &str) {
+        let v = self
+            .sim
+            .request(Request::Deliver {
+                from: from.into(),
+                text: text.into(),
+                encoding: None,
+                class: None,
+            })
+            .await;
+        assert_eq!(v["ok"], json!(true), "{v}");
+    }
+
     /// Once every `sms-service` call is recorded as made (a reply is queued in that same
     /// transaction), the texts of all outbound messages.
     async fn bodies_after_service_calls(&self) -> Vec<String> {
@@ -630,14 +644,7 @@ async fn an_sms_service_hears_each_message_and_its_answer_is_the_reply() {
     );
     let s = Service::start_with("kannel_service", &format!("get-url = \"{url}\"\n")).await;
 
-    s.sim
-        .request(Request::Deliver {
-            from: "+819087654321".into(),
-            text: "予約 確認 明日 お願いします".into(),
-            encoding: None,
-            class: None,
-        })
-        .await;
+    s.deliver("+819087654321", "予約 確認 明日 お願いします").await;
     let c = hook.next().await;
     assert_eq!(c.method, "GET");
     let q: BTreeMap<String, String> =
@@ -660,14 +667,7 @@ async fn an_sms_service_hears_each_message_and_its_answer_is_the_reply() {
 
     // STOP is smsgate's own: the service hears it, its answer is not sent, the opt-out's
     // confirmation is.
-    s.sim
-        .request(Request::Deliver {
-            from: "+819087654321".into(),
-            text: "STOP".into(),
-            encoding: None,
-            class: None,
-        })
-        .await;
+    s.deliver("+819087654321", "STOP").await;
     let c = hook.next().await;
     assert!(c.target.contains("kw=STOP"), "{c:?}");
     let bodies = s.bodies_after_service_calls().await;
@@ -690,14 +690,7 @@ async fn a_post_url_gets_the_text_as_the_body_and_replies_can_be_off() {
         &format!("post-url = \"{url}\"\nreply = false\n"),
     )
     .await;
-    s.sim
-        .request(Request::Deliver {
-            from: "+819087654321".into(),
-            text: "在庫ありますか".into(),
-            encoding: None,
-            class: None,
-        })
-        .await;
+    s.deliver("+819087654321", "在庫ありますか").await;
     let c = hook.next().await;
     assert_eq!(c.method, "POST");
     assert_eq!(c.target, "/in?from=%2B819087654321");
