@@ -110,8 +110,10 @@ pub async fn start(opts: Options) -> Result<Running, Error> {
         .chain((1..=opts.simulate).map(|i| format!("sim{i}")))
         .collect();
     let hooks = crate::compat::events::Hooks::new(&cfg, modem_names);
+    let fleet = cfg.fleet.as_ref().map(crate::fleet::Subjects::new);
     let events = Events::new(&cfg.webhooks, webhook_wake.clone(), metrics.clone())
-        .with_compat(hooks.clone());
+        .with_compat(hooks.clone())
+        .with_fleet(fleet.clone());
     // A recipient interrupted while sending becomes `unknown` at open; its `message.failed`
     // event is queued in that transaction.
     let interrupted = |tx: &crate::store::Tx<'_>, r: &crate::store::Interrupted| {
@@ -201,6 +203,7 @@ pub async fn start(opts: Options) -> Result<Running, Error> {
     tracker.spawn(
         Processor::new(store.clone(), cfg.clone(), rules.clone())
             .with_compat(hooks.clone())
+            .with_fleet(fleet.clone())
             .run(
                 clock.clone(),
                 events.clone(),
@@ -270,6 +273,14 @@ pub async fn start(opts: Options) -> Result<Running, Error> {
             ..crate::desk::Desk::default()
         }),
     };
+    #[cfg(feature = "fleet")]
+    if let Some(f) = &cfg.fleet {
+        tracker.spawn(crate::fleet::bridge::run(
+            state.clone(),
+            f.clone(),
+            cancel.clone(),
+        ));
+    }
     let smsgate_addr = match &cfg.compat.smsgate {
         Some(c) => {
             let app = crate::compat::smsgate::router(state.clone());

@@ -1,6 +1,7 @@
 //! The command line (clap). `main.rs` only calls [`main`].
 
 mod client;
+mod fleet;
 mod modem;
 mod pdu;
 mod serve;
@@ -37,6 +38,8 @@ enum Command {
     Status(client::StatusArgs),
     /// The desk's staff accounts: add, list, passwd, remove.
     User(user::UserArgs),
+    /// This appliance in its fleet: `status`.
+    Fleet(fleet::FleetArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -55,6 +58,7 @@ pub fn main() -> ExitCode {
         Command::Send(args) => client::run_send(args),
         Command::Status(args) => client::run_status(args),
         Command::User(args) => user::run(args),
+        Command::Fleet(args) => fleet::run(args),
     }
 }
 

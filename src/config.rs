@@ -53,6 +53,50 @@ pub struct Config {
     /// `[compat.*]`: other gateways' HTTP APIs, each on a listener of its own.
     #[serde(default)]
     pub compat: Compat,
+    /// `[fleet]`: this appliance as one of a fleet on NATS JetStream (`src/fleet`); off without it.
+    #[serde(default)]
+    pub fleet: Option<Fleet>,
+}
+
+/// `[fleet]`: the hub and this appliance's place in the fleet (docs/fleet.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fleet {
+    /// The hub: `nats://host:4222`, or `tls://host:4222` for TLS.
+    pub url: Spanned<String>,
+    /// This appliance's site: a subject token (letters, digits, `-`, `_`).
+    pub site: Spanned<String>,
+    /// This appliance, unique in the fleet: a subject token.
+    pub device: Spanned<String>,
+    /// User and password on the hub.
+    #[serde(default)]
+    pub user: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    /// A user JWT credentials file (`.creds`), as `nsc` writes it.
+    #[serde(default)]
+    pub credentials: Option<PathBuf>,
+    /// A file holding an NKey seed (`SU...`).
+    #[serde(default)]
+    pub nkey_seed_file: Option<PathBuf>,
+    /// A PEM CA file for the hub's TLS certificate (with `tls://`).
+    #[serde(default)]
+    pub tls_ca: Option<PathBuf>,
+    /// How long a send may wait in `SMS_OUT` for an appliance to pull it, in hours.
+    #[serde(default = "default_fleet_max_age_hours")]
+    pub max_age_hours: u64,
+}
+
+fn default_fleet_max_age_hours() -> u64 {
+    24 * 7
+}
+
+/// Whether `s` can be one token of a NATS subject and a key-value key.
+pub fn is_subject_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// `[compat]`: listeners that speak another gateway's HTTP API, so that existing clients can
@@ -398,6 +442,42 @@ impl Config {
                         format!("{:?} is not an http:// URL", url.get_ref()),
                     ));
                 }
+            }
+        }
+        if let Some(f) = &self.fleet {
+            for (v, key) in [(&f.site, "fleet.site"), (&f.device, "fleet.device")] {
+                if !is_subject_token(v.get_ref()) {
+                    return Err(invalid(
+                        v.span(),
+                        key,
+                        format!(
+                            "{:?}: use letters, digits, - and _ only (it is a NATS subject token)",
+                            v.get_ref()
+                        ),
+                    ));
+                }
+            }
+            let url = f.url.get_ref();
+            if !(url.starts_with("nats://") || url.starts_with("tls://")) {
+                return Err(invalid(
+                    f.url.span(),
+                    "fleet.url",
+                    format!("{url:?} is not a nats:// or tls:// URL"),
+                ));
+            }
+            if f.user.is_some() != f.password.is_some() {
+                return Err(invalid(
+                    f.url.span(),
+                    "fleet.user",
+                    "fleet.user and fleet.password go together".into(),
+                ));
+            }
+            if cfg!(not(feature = "fleet")) {
+                return Err(invalid(
+                    f.url.span(),
+                    "fleet",
+                    "this build has no fleet support (cargo feature `fleet`)".into(),
+                ));
             }
         }
         match (&self.http.tls_cert, &self.http.tls_key) {
@@ -778,6 +858,21 @@ mod tests {
                 "unknown kannel key",
                 "[compat.kannel]\nlisten = \"127.0.0.1:13013\"\nport = 13013\n",
                 &["line 3", "port"],
+            ),
+            (
+                "fleet site with a dot",
+                "[fleet]\nurl = \"nats://hub:4222\"\nsite = \"osaka.1\"\ndevice = \"pi-1\"\n",
+                &[":3: fleet.site", "subject token"],
+            ),
+            (
+                "fleet url not nats",
+                "[fleet]\nurl = \"http://hub:4222\"\nsite = \"osaka\"\ndevice = \"pi-1\"\n",
+                &[":2: fleet.url"],
+            ),
+            (
+                "fleet without device",
+                "[fleet]\nurl = \"nats://hub:4222\"\nsite = \"osaka\"\n",
+                &["device"],
             ),
             (
                 "kannel get and post url",

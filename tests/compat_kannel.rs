@@ -644,7 +644,8 @@ async fn an_sms_service_hears_each_message_and_its_answer_is_the_reply() {
     );
     let s = Service::start_with("kannel_service", &format!("get-url = \"{url}\"\n")).await;
 
-    s.deliver("+819087654321", "予約 確認 明日 お願いします").await;
+    s.deliver("+819087654321", "予約 確認 明日 お願いします")
+        .await;
     let c = hook.next().await;
     assert_eq!(c.method, "GET");
     let q: BTreeMap<String, String> =

@@ -31,6 +31,8 @@ pub struct Events {
     webhooks: Arc<[Webhook]>,
     /// The compatibility APIs' deliveries (`[compat.*]`), when any is configured.
     compat: Option<Arc<crate::compat::events::Hooks>>,
+    /// The fleet's outbox (`[fleet]`), when configured.
+    fleet: Option<Arc<crate::fleet::Subjects>>,
     /// Wakes the webhook deliverer once a transaction with events committed.
     wake: Arc<Notify>,
     metrics: Arc<Metrics>,
@@ -41,6 +43,7 @@ impl Events {
         Events {
             webhooks: webhooks.into(),
             compat: None,
+            fleet: None,
             wake,
             metrics,
         }
@@ -52,9 +55,15 @@ impl Events {
         self
     }
 
+    /// Also queues each event for the fleet's hub.
+    pub fn with_fleet(mut self, subjects: Option<crate::fleet::Subjects>) -> Events {
+        self.fleet = subjects.map(Arc::new);
+        self
+    }
+
     /// Whether any endpoint is configured: without one there is nothing to write.
     pub fn any(&self) -> bool {
-        !self.webhooks.is_empty() || self.compat.is_some()
+        !self.webhooks.is_empty() || self.compat.is_some() || self.fleet.is_some()
     }
 
     /// Queues the compatibility APIs' deliveries for the recipient `recipient_id` that a
@@ -82,6 +91,9 @@ impl Events {
     ) -> Result<(), crate::store::Error> {
         if let Some(hooks) = &self.compat {
             tx.enqueue_events(&hooks.outbound_rows(tx, kind, &data, now)?, now)?;
+        }
+        if let Some(fleet) = &self.fleet {
+            fleet.event_tx(tx, kind, &data, now)?;
         }
         if !self.webhooks.is_empty() {
             crate::webhook::publish_tx(tx, &self.webhooks, kind, data, now)?;

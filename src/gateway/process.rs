@@ -72,6 +72,7 @@ pub struct Processor {
     config: Arc<Config>,
     live: Arc<Live>,
     compat: Option<Arc<crate::compat::events::Hooks>>,
+    fleet: Option<Arc<crate::fleet::Subjects>>,
 }
 
 impl Processor {
@@ -81,7 +82,14 @@ impl Processor {
             config,
             live,
             compat: None,
+            fleet: None,
         }
+    }
+
+    /// Also queues each received message for the fleet's hub.
+    pub fn with_fleet(mut self, subjects: Option<crate::fleet::Subjects>) -> Processor {
+        self.fleet = subjects.map(Arc::new);
+        self
     }
 
     /// Also queues the compatibility APIs' deliveries for each received message.
@@ -198,19 +206,19 @@ impl Processor {
             confirm = changed && opt != Opt::Help;
         }
 
+        let received = json!({
+            "id": m.id, "from": m.sender, "text": m.text, "modem": m.modem,
+            "parts": m.parts, "complete": m.complete,
+            "received_at": m.completed_at.to_string(),
+            "conversation": conv.id, "rule": out.rule, "opt": decision.opt.map(Opt::as_str),
+        });
+        if let Some(fleet) = &self.fleet {
+            fleet.inbound_tx(tx, &received, now)?;
+        }
         let mut events = webhook::rows_for(
             &self.config.webhooks,
             "message.received",
-            &webhook::event(
-                "message.received",
-                json!({
-                    "id": m.id, "from": m.sender, "text": m.text, "modem": m.modem,
-                    "parts": m.parts, "complete": m.complete,
-                    "received_at": m.completed_at.to_string(),
-                    "conversation": conv.id, "rule": out.rule, "opt": decision.opt.map(Opt::as_str),
-                }),
-                now,
-            ),
+            &webhook::event("message.received", received, now),
         )
         .map_err(|e| store::Error::Invalid(e.to_string()))?;
 

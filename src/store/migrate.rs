@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_convo.sql"),
     include_str!("migrations/0007_desk.sql"),
     include_str!("migrations/0008_compat.sql"),
+    include_str!("migrations/0009_fleet.sql"),
 ];
 
 /// The schema version this code writes.

@@ -30,6 +30,7 @@ mod templates;
 mod conversations;
 mod error;
 mod events;
+mod fleet;
 mod history;
 mod ids;
 mod inbound;
@@ -59,6 +60,7 @@ use rusqlite::Connection;
 pub use campaigns::{Campaign, NewCampaign, Skipped};
 pub use compat::{CompatWebhook, KannelDlr, RecipientFacts};
 pub use consent::ConsentChange;
+pub use fleet::{FleetOut, FleetSendState, FleetStatus};
 // contacts and templates (the contacts API)
 pub use consent::ConsentState;
 pub use contacts::{Contact, ContactFilter, ImportCounts, NewContact};

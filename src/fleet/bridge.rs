@@ -1,0 +1,468 @@
+//! The link to the hub: connects, makes sure the streams, consumers and buckets exist with the
+//! expected shape, then pulls sends, publishes the outbox and reports health until the link
+//! fails (then it connects again) or the service stops.
+
+use std::time::Duration;
+
+use async_nats::jetstream::consumer::{AckPolicy, PullConsumer, pull};
+use async_nats::jetstream::kv;
+use async_nats::jetstream::stream::{self, RetentionPolicy, StorageType};
+use async_nats::jetstream::{self, Context};
+use futures_util::StreamExt;
+use jiff::Timestamp;
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use super::{
+    BUCKET_CLAIMS, BUCKET_HEALTH, CONSUMER_ANY, STREAM_EVT, STREAM_IN, STREAM_OUT, SUBJECT_ANY,
+    Subjects, claim_key,
+};
+use crate::config::Fleet;
+use crate::http::AppState;
+use crate::http::types::SendRequest;
+use crate::modem::ModemState;
+use crate::store::FleetSendState;
+
+/// What can stop the link (it is then made again).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot connect to the hub: {0}")]
+    Connect(String),
+    #[error("hub: {0}")]
+    Hub(String),
+    /// A stream, consumer or bucket exists with another shape: refusing to use it.
+    #[error("{0}")]
+    Shape(String),
+    #[error("store: {0}")]
+    Store(#[from] crate::store::Error),
+}
+
+fn hub(e: impl std::fmt::Display) -> Error {
+    Error::Hub(e.to_string())
+}
+
+/// Sends taken per pull at most; and the local backlog per ready modem above which nothing
+/// more is pulled ("only as much as it can send soon").
+const PULL_PER_MODEM: u64 = 4;
+/// How long one pull waits for sends.
+const PULL_WAIT: Duration = Duration::from_secs(1);
+/// How often health is written.
+const HEALTH_EVERY: Duration = Duration::from_secs(10);
+
+/// Runs the link until `cancel`: connects (again after a failure, with a growing pause), then
+/// pulls, publishes and reports health.
+pub async fn run(state: AppState, cfg: Fleet, cancel: CancellationToken) {
+    let subjects = Subjects::new(&cfg);
+    let mut pause = Duration::from_millis(250);
+    loop {
+        let attempt = async {
+            let client = connect(&cfg).await?;
+            let js = jetstream::new(client.clone());
+            let hub = ensure(&js, &subjects, &cfg).await?;
+            state
+                .store
+                .fleet_link(
+                    "connected",
+                    Some(cfg.url.get_ref().clone()),
+                    Timestamp::now(),
+                )
+                .await?;
+            tracing::info!(url = %cfg.url.get_ref(), site = %subjects.site, device = %subjects.device, "fleet link up");
+            let link = Link {
+                state: state.clone(),
+                js,
+                hub,
+                subjects: subjects.clone(),
+            };
+            link.resume_claims().await?;
+            tokio::select! {
+                r = link.pull() => r,
+                r = link.publish() => r,
+                r = link.health() => r,
+            }
+        };
+        let result = tokio::select! {
+            _ = cancel.cancelled() => return,
+            r = attempt => r,
+        };
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "fleet link down; connecting again");
+            let _ = state
+                .store
+                .fleet_link("down", Some(e.to_string()), Timestamp::now())
+                .await;
+            if matches!(e, Error::Shape(_)) {
+                // Nothing changes by itself: check again now and then, loudly.
+                pause = Duration::from_secs(60);
+            }
+        } else {
+            pause = Duration::from_millis(250);
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(pause) => {}
+        }
+        pause = (pause * 2).min(Duration::from_secs(30));
+    }
+}
+
+async fn connect(cfg: &Fleet) -> Result<async_nats::Client, Error> {
+    let mut opts = async_nats::ConnectOptions::new()
+        .name(format!("smsgate {}", cfg.device.get_ref()))
+        .connection_timeout(Duration::from_secs(5));
+    if let (Some(u), Some(p)) = (&cfg.user, &cfg.password) {
+        opts = opts.user_and_password(u.clone(), p.clone());
+    }
+    if let Some(path) = &cfg.credentials {
+        opts = opts
+            .credentials_file(path)
+            .await
+            .map_err(|e| Error::Connect(format!("credentials {}: {e}", path.display())))?;
+    }
+    if let Some(path) = &cfg.nkey_seed_file {
+        let seed = std::fs::read_to_string(path)
+            .map_err(|e| Error::Connect(format!("nkey seed {}: {e}", path.display())))?;
+        opts = opts.nkey(seed.trim().to_owned());
+    }
+    if let Some(ca) = &cfg.tls_ca {
+        opts = opts.require_tls(true).add_root_certificates(ca.clone());
+    }
+    opts.connect(cfg.url.get_ref().as_str())
+        .await
+        .map_err(|e| Error::Connect(e.to_string()))
+}
+
+/// The consumers and buckets the link works with.
+struct Hub {
+    any: PullConsumer,
+    site: PullConsumer,
+    claims: kv::Store,
+    health: kv::Store,
+}
+
+/// Makes sure every stream, consumer and bucket exists with the shape the fleet relies on;
+/// creates what is missing, refuses what differs.
+async fn ensure(js: &Context, subjects: &Subjects, cfg: &Fleet) -> Result<Hub, Error> {
+    let max_age = Duration::from_secs(cfg.max_age_hours.saturating_mul(3600));
+    let out = stream_with(
+        js,
+        stream::Config {
+            name: STREAM_OUT.into(),
+            subjects: vec!["sms.out.>".into()],
+            retention: RetentionPolicy::WorkQueue,
+            storage: StorageType::File,
+            max_age,
+            ..Default::default()
+        },
+    )
+    .await?;
+    for (name, subject) in [("sms.in.>", STREAM_IN), ("sms.evt.>", STREAM_EVT)] {
+        stream_with(
+            js,
+            stream::Config {
+                name: subject.into(),
+                subjects: vec![name.into()],
+                retention: RetentionPolicy::Limits,
+                storage: StorageType::File,
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
+    let any = consumer_with(&out, CONSUMER_ANY, SUBJECT_ANY).await?;
+    let site = consumer_with(&out, &subjects.site_consumer(), &subjects.site_out()).await?;
+    let claims = bucket(js, BUCKET_CLAIMS, max_age).await?;
+    let health = bucket(js, BUCKET_HEALTH, Duration::ZERO).await?;
+    Ok(Hub {
+        any,
+        site,
+        claims,
+        health,
+    })
+}
+
+async fn stream_with(js: &Context, want: stream::Config) -> Result<stream::Stream, Error> {
+    let mut s = js
+        .get_or_create_stream(want.clone())
+        .await
+        .map_err(|e| hub(format!("stream {}: {e}", want.name)))?;
+    let have = s
+        .info()
+        .await
+        .map_err(|e| hub(format!("stream {}: {e}", want.name)))?
+        .config
+        .clone();
+    if have.subjects != want.subjects
+        || have.retention != want.retention
+        || have.storage != want.storage
+    {
+        return Err(Error::Shape(format!(
+            "stream {} exists with another shape (subjects {:?}, retention {:?}, storage {:?}; \
+             smsgate needs {:?}, {:?}, {:?}): fix or remove it on the hub",
+            want.name,
+            have.subjects,
+            have.retention,
+            have.storage,
+            want.subjects,
+            want.retention,
+            want.storage
+        )));
+    }
+    Ok(s)
+}
+
+async fn consumer_with(
+    s: &stream::Stream,
+    name: &str,
+    filter: &str,
+) -> Result<PullConsumer, Error> {
+    let c: PullConsumer = s
+        .get_or_create_consumer(
+            name,
+            pull::Config {
+                durable_name: Some(name.to_owned()),
+                filter_subject: filter.to_owned(),
+                ack_policy: AckPolicy::Explicit,
+                ack_wait: Duration::from_secs(30),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|e| hub(format!("consumer {name}: {e}")))?;
+    let have = &c.cached_info().config;
+    if have.filter_subject != filter || have.ack_policy != AckPolicy::Explicit {
+        return Err(Error::Shape(format!(
+            "consumer {name} exists with another shape (filter {:?}, ack {:?}; smsgate needs \
+             {filter:?}, explicit): fix or remove it on the hub",
+            have.filter_subject, have.ack_policy
+        )));
+    }
+    Ok(c)
+}
+
+/// The key-value bucket `name`, made as the client's `create_key_value` makes it (a stream
+/// `KV_<name>`, one value per key) but without its account query, whose answer the client
+/// cannot parse from a 2.9 server.
+async fn bucket(js: &Context, name: &str, max_age: Duration) -> Result<kv::Store, Error> {
+    js.get_or_create_stream(stream::Config {
+        name: format!("KV_{name}"),
+        subjects: vec![format!("$KV.{name}.>")],
+        max_messages_per_subject: 1,
+        max_age,
+        storage: StorageType::File,
+        allow_rollup: true,
+        deny_delete: true,
+        allow_direct: true,
+        discard: stream::DiscardPolicy::New,
+        num_replicas: 1,
+        ..Default::default()
+    })
+    .await
+    .map_err(|e| hub(format!("bucket {name}: {e}")))?;
+    js.get_key_value(name)
+        .await
+        .map_err(|e| hub(format!("bucket {name}: {e}")))
+}
+
+struct Link {
+    state: AppState,
+    js: Context,
+    hub: Hub,
+    subjects: Subjects,
+}
+
+impl Link {
+    /// Sends committed before a restart but not yet claimed: claimed now, before any pull.
+    async fn resume_claims(&self) -> Result<(), Error> {
+        for msg_id in self.state.store.fleet_claiming().await? {
+            self.claim(&msg_id).await?;
+        }
+        Ok(())
+    }
+
+    /// Makes the fleet-wide claim of `msg_id` and records its outcome.
+    async fn claim(&self, msg_id: &str) -> Result<FleetSendState, Error> {
+        let key = claim_key(msg_id);
+        let me = self.subjects.health_key();
+        let outcome = match self.hub.claims.create(&key, me.clone().into()).await {
+            Ok(_) => FleetSendState::Claimed,
+            Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => {
+                // Our own claim from before a restart is still ours.
+                let owner = self.hub.claims.get(&key).await.map_err(hub)?;
+                if owner.as_deref() == Some(me.as_bytes()) {
+                    FleetSendState::Claimed
+                } else {
+                    FleetSendState::Superseded
+                }
+            }
+            Err(e) => return Err(hub(format!("claim {msg_id}: {e}"))),
+        };
+        self.state
+            .store
+            .fleet_decide(msg_id, outcome, Timestamp::now())
+            .await?;
+        if outcome == FleetSendState::Claimed {
+            self.state.dispatch.notify_one();
+        } else {
+            tracing::info!(%msg_id, "fleet send claimed by another appliance; not sent here");
+        }
+        Ok(outcome)
+    }
+
+    /// How many sends to take now: none without a ready modem, else up to a few per ready
+    /// modem minus what is still queued here.
+    async fn room(&self) -> Result<u64, Error> {
+        let ready = self
+            .state
+            .modems
+            .list()
+            .iter()
+            .filter(|m| m.state == ModemState::Ready && m.health.registered)
+            .count() as u64;
+        let queued = self.state.store.queued_recipients().await?;
+        Ok((ready * PULL_PER_MODEM).saturating_sub(queued))
+    }
+
+    async fn pull(&self) -> Result<(), Error> {
+        loop {
+            let room = self.room().await?;
+            if room == 0 {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
+            // This site's sends first, then the fleet's.
+            let mut taken = 0;
+            for consumer in [&self.hub.site, &self.hub.any] {
+                let want = room.saturating_sub(taken);
+                if want == 0 {
+                    break;
+                }
+                let mut batch = consumer
+                    .fetch()
+                    .max_messages(want as usize)
+                    .expires(PULL_WAIT)
+                    .messages()
+                    .await
+                    .map_err(hub)?;
+                while let Some(msg) = batch.next().await {
+                    let msg = msg.map_err(hub)?;
+                    self.take(msg).await?;
+                    taken += 1;
+                }
+            }
+            if taken == 0 {
+                // Nothing waiting: the next fetch waits on the hub.
+                let mut batch = self
+                    .hub
+                    .any
+                    .batch()
+                    .max_messages(1)
+                    .expires(PULL_WAIT)
+                    .messages()
+                    .await
+                    .map_err(hub)?;
+                while let Some(msg) = batch.next().await {
+                    let msg = msg.map_err(hub)?;
+                    self.take(msg).await?;
+                }
+            }
+        }
+    }
+
+    /// One send: commit it held, claim it, acknowledge it, release it. A send that cannot be
+    /// read is terminated with an error in the log (no appliance could send it).
+    async fn take(&self, msg: jetstream::Message) -> Result<(), Error> {
+        let info_seq = msg.info().map(|i| i.stream_sequence).unwrap_or_default();
+        let msg_id = msg
+            .headers
+            .as_ref()
+            .and_then(|h| h.get(async_nats::header::NATS_MESSAGE_ID))
+            .map(|v| v.as_str().to_owned())
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| format!("seq-{info_seq}"));
+        let parsed = serde_json::from_slice::<SendRequest>(&msg.payload)
+            .map_err(|e| e.to_string())
+            .and_then(|mut req| {
+                // The stored idempotency key is the fleet's id; a local client's never
+                // collides with it.
+                req.id = Some(format!("fleet:{msg_id}"));
+                crate::http::messages::new_message(&self.state, req, "fleet")
+                    .map_err(|e| e.to_string())
+            });
+        let new = match parsed {
+            Ok(m) => m,
+            Err(why) => {
+                tracing::warn!(%msg_id, error = %why, "fleet send refused; terminated");
+                msg.ack_with(jetstream::AckKind::Term).await.map_err(hub)?;
+                return Ok(());
+            }
+        };
+        let (_, state) = self
+            .state
+            .store
+            .fleet_take(&msg_id, new, Timestamp::now())
+            .await?;
+        if state == FleetSendState::Claiming {
+            self.claim(&msg_id).await?;
+        }
+        // Only now, with the send committed and claimed; never held while the modem sends.
+        msg.double_ack().await.map_err(hub)?;
+        Ok(())
+    }
+
+    /// Publishes the outbox in order, each row once acknowledged by the hub.
+    async fn publish(&self) -> Result<(), Error> {
+        loop {
+            let rows = self.state.store.fleet_pending(64).await?;
+            if rows.is_empty() {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                continue;
+            }
+            for row in rows {
+                let mut headers = async_nats::HeaderMap::new();
+                let id = format!("{}.{}", self.subjects.health_key(), row.id);
+                headers.insert(async_nats::header::NATS_MESSAGE_ID, id.as_str());
+                let ack = self
+                    .js
+                    .publish_with_headers(row.subject.clone(), headers, row.payload.clone().into())
+                    .await
+                    .map_err(hub)?
+                    .await
+                    .map_err(hub)?;
+                self.state
+                    .store
+                    .fleet_forwarded(row.id, ack.sequence, Timestamp::now())
+                    .await?;
+            }
+        }
+    }
+
+    /// Writes this appliance's health every [`HEALTH_EVERY`].
+    async fn health(&self) -> Result<(), Error> {
+        loop {
+            let modems: Vec<_> = self
+                .state
+                .modems
+                .list()
+                .iter()
+                .map(|m| {
+                    json!({
+                        "name": m.name, "state": format!("{:?}", m.state).to_lowercase(),
+                        "registered": m.health.registered, "signal_dbm": m.health.signal_dbm,
+                    })
+                })
+                .collect();
+            let queued = self.state.store.queued_recipients().await?;
+            let body = json!({
+                "site": self.subjects.site, "device": self.subjects.device,
+                "modems": modems, "queue_depth": queued, "last_seen": Timestamp::now().to_string(),
+            });
+            self.hub
+                .health
+                .put(self.subjects.health_key(), body.to_string().into())
+                .await
+                .map_err(hub)?;
+            tokio::time::sleep(HEALTH_EVERY).await;
+        }
+    }
+}

@@ -1,0 +1,252 @@
+//! Two appliances in a fleet on a real `nats-server -js` (Debian's, started here on a free
+//! loopback port with its own store directory), each `app::start` with a simulated modem on a
+//! pty and its own SQLite file; the central app is played by the test with the async-nats
+//! client. Skipped, with a note, where `nats-server` is not installed (`.ci/run` installs it).
+//!
+//! No assertion is about how long something took; waits have a generous deadline only so a
+//! broken build fails instead of hanging.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![cfg(feature = "fleet")]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use async_nats::jetstream;
+use serde_json::{Value, json};
+
+use smsgate::app::Running;
+use smsgate::sim::{Request, SimHandle};
+
+mod common;
+use common::reassemble;
+use common::service::start_with_sim;
+
+const PATIENCE: Duration = Duration::from_secs(60);
+const POLL: Duration = Duration::from_millis(100);
+
+fn nats_server() -> Option<PathBuf> {
+    ["/usr/sbin/nats-server", "/usr/bin/nats-server"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A JetStream server on loopback; killed when dropped.
+struct Hub {
+    child: Child,
+    url: String,
+}
+
+impl Hub {
+    async fn start(exe: &Path, dir: &Path) -> Hub {
+        let port = free_port();
+        let child = Command::new(exe)
+            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
+            .arg(dir.join("jetstream"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let url = format!("nats://127.0.0.1:{port}");
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "nats-server never listened"
+            );
+            tokio::time::sleep(POLL).await;
+        }
+        Hub { child, url }
+    }
+}
+
+impl Drop for Hub {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Appliance {
+    running: Running,
+    sim: SimHandle,
+    dir: PathBuf,
+}
+
+impl Appliance {
+    async fn start(name: &str, hub: &Hub, site: &str, device: &str) -> Appliance {
+        let extra = format!(
+            "[fleet]\nurl = \"{}\"\nsite = \"{site}\"\ndevice = \"{device}\"\n",
+            hub.url
+        );
+        let (running, sim, dir) = start_with_sim(name, &extra).await;
+        let a = Appliance { running, sim, dir };
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let st = a.running.store.fleet_status().await.unwrap();
+            let ready = a.running.modems.iter().all(|m| {
+                let s = m.status();
+                s.state == smsgate::modem::ModemState::Ready && s.health.registered
+            });
+            if ready && st.link.as_ref().is_some_and(|l| l.0 == "connected") {
+                return a;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{name} never linked: {st:?}"
+            );
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    async fn sent(&self) -> BTreeMap<String, Vec<String>> {
+        reassemble(&self.sim.request(Request::State).await["sent"])
+    }
+
+    async fn stop(self) {
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.running.shutdown()).await;
+        self.sim.shutdown().await;
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Publishes a send as the central app does: the API's body, the client's id as Nats-Msg-Id.
+/// Returns whether the hub took it as a duplicate.
+async fn publish(js: &jetstream::Context, subject: &str, id: &str, body: Value) -> bool {
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert(async_nats::header::NATS_MESSAGE_ID, id);
+    js.publish_with_headers(subject.to_owned(), headers, body.to_string().into())
+        .await
+        .unwrap()
+        .await
+        .unwrap()
+        .duplicate
+}
+
+/// Every text each appliance's modem sent, once all of `want` texts went out somewhere.
+async fn wait_sent(apps: &[&Appliance], want: usize) -> Vec<BTreeMap<String, Vec<String>>> {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let mut all = Vec::new();
+        for a in apps {
+            all.push(a.sent().await);
+        }
+        let n: usize = all.iter().flat_map(|m| m.values()).map(Vec::len).sum();
+        if n >= want {
+            return all;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "only {n} of {want} sent: {all:?}"
+        );
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sends_spread_over_the_fleet_once_each_and_site_sends_stay_on_their_site() {
+    let Some(exe) = nats_server() else {
+        eprintln!("skipped: nats-server is not installed (apt-get install nats-server)");
+        return;
+    };
+    let dir = common::temp_dir("fleet_hub");
+    let hub = Hub::start(&exe, &dir).await;
+    let osaka = Appliance::start("fleet_osaka", &hub, "osaka", "pi-1").await;
+    let kyoto = Appliance::start("fleet_kyoto", &hub, "kyoto", "pi-2").await;
+    let js = jetstream::new(async_nats::connect(&hub.url).await.unwrap());
+
+    const ANY: usize = 40;
+    for i in 0..ANY {
+        let body = json!({"to": [format!("+8190{:08}", i)], "text": format!("any {i}")});
+        assert!(!publish(&js, "sms.out.any", &format!("any-{i}"), body).await);
+    }
+    for i in 0..5 {
+        let body = json!({"to": [format!("+8180{:08}", i)], "text": format!("osaka {i}")});
+        assert!(!publish(&js, "sms.out.site.osaka", &format!("osaka-{i}"), body).await);
+    }
+    // The same id again inside the hub's duplicate window is dropped there.
+    let again = json!({"to": ["+819000000000"], "text": "any 0"});
+    assert!(publish(&js, "sms.out.any", "any-0", again).await);
+
+    let sent = wait_sent(&[&osaka, &kyoto], ANY + 5).await;
+    let mut count: BTreeMap<String, usize> = BTreeMap::new();
+    for texts in sent.iter().flat_map(|m| m.values()) {
+        for t in texts {
+            *count.entry(t.clone()).or_default() += 1;
+        }
+    }
+    assert_eq!(count.len(), ANY + 5, "{count:?}");
+    assert!(count.values().all(|n| *n == 1), "each sent once: {count:?}");
+    let texts = |m: &BTreeMap<String, Vec<String>>| -> Vec<String> {
+        m.values().flatten().cloned().collect()
+    };
+    let (o, k) = (texts(&sent[0]), texts(&sent[1]));
+    assert_eq!(
+        o.iter().filter(|t| t.starts_with("osaka")).count(),
+        5,
+        "site sends on their site: {o:?}"
+    );
+    assert!(!k.iter().any(|t| t.starts_with("osaka")), "{k:?}");
+    assert!(
+        o.iter().any(|t| t.starts_with("any")) && k.iter().any(|t| t.starts_with("any")),
+        "both appliances took fleet sends: osaka {o:?}, kyoto {k:?}"
+    );
+
+    // A customer texts osaka's number: the hub hears it on sms.in.osaka.pi-1, and the sends'
+    // events on sms.evt.<site>.<device>.*.
+    osaka
+        .sim
+        .request(Request::Deliver {
+            from: "+819011112222".into(),
+            text: "明日行きます".into(),
+            encoding: None,
+            class: None,
+        })
+        .await;
+    let mut inbound = js.get_stream("SMS_IN").await.unwrap();
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let got = loop {
+        if let Ok(m) = inbound
+            .get_last_raw_message_by_subject("sms.in.osaka.pi-1")
+            .await
+        {
+            break serde_json::from_slice::<Value>(&m.payload).unwrap();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no sms.in message");
+        tokio::time::sleep(POLL).await;
+    };
+    assert_eq!(got["data"]["text"], "明日行きます", "{got}");
+    assert_eq!(got["data"]["from"], "+819011112222");
+    assert_eq!(
+        (got["site"].as_str(), got["device"].as_str()),
+        (Some("osaka"), Some("pi-1"))
+    );
+    let info = inbound.info().await.unwrap();
+    assert_eq!(info.state.messages, 1, "published once");
+    let events = js.get_stream("SMS_EVT").await.unwrap();
+    let sent_evt = events
+        .get_last_raw_message_by_subject("sms.evt.kyoto.pi-2.sent")
+        .await
+        .unwrap();
+    let v: Value = serde_json::from_slice(&sent_evt.payload).unwrap();
+    assert_eq!(v["type"], "message.sent", "{v}");
+
+    osaka.stop().await;
+    kyoto.stop().await;
+    drop(hub);
+    let _ = std::fs::remove_dir_all(&dir);
+}
