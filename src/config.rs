@@ -85,6 +85,14 @@ pub struct Fleet {
     /// How long a send may wait in `SMS_OUT` for an appliance to pull it, in hours.
     #[serde(default = "default_fleet_max_age_hours")]
     pub max_age_hours: u64,
+    /// Seconds the hub waits for an appliance's acknowledgement before it gives the send to
+    /// another (the consumers' `ack_wait`; set by whichever appliance creates them).
+    #[serde(default = "default_fleet_ack_wait")]
+    pub ack_wait_secs: u64,
+}
+
+fn default_fleet_ack_wait() -> u64 {
+    30
 }
 
 fn default_fleet_max_age_hours() -> u64 {

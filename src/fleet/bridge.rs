@@ -54,6 +54,15 @@ const HEALTH_EVERY: Duration = Duration::from_secs(10);
 pub async fn run(state: AppState, cfg: Fleet, cancel: CancellationToken) {
     let subjects = Subjects::new(&cfg);
     let mut pause = Duration::from_millis(250);
+    // What an earlier run left (it may have been killed while connected) is not this run's.
+    let _ = state
+        .store
+        .fleet_link(
+            "connecting",
+            Some(cfg.url.get_ref().clone()),
+            Timestamp::now(),
+        )
+        .await;
     loop {
         let attempt = async {
             let client = connect(&cfg).await?;
@@ -169,8 +178,15 @@ async fn ensure(js: &Context, subjects: &Subjects, cfg: &Fleet) -> Result<Hub, E
         )
         .await?;
     }
-    let any = consumer_with(&out, CONSUMER_ANY, SUBJECT_ANY).await?;
-    let site = consumer_with(&out, &subjects.site_consumer(), &subjects.site_out()).await?;
+    let ack_wait = Duration::from_secs(cfg.ack_wait_secs.max(1));
+    let any = consumer_with(&out, CONSUMER_ANY, SUBJECT_ANY, ack_wait).await?;
+    let site = consumer_with(
+        &out,
+        &subjects.site_consumer(),
+        &subjects.site_out(),
+        ack_wait,
+    )
+    .await?;
     let claims = bucket(js, BUCKET_CLAIMS, max_age).await?;
     let health = bucket(js, BUCKET_HEALTH, Duration::ZERO).await?;
     Ok(Hub {
@@ -215,6 +231,7 @@ async fn consumer_with(
     s: &stream::Stream,
     name: &str,
     filter: &str,
+    ack_wait: Duration,
 ) -> Result<PullConsumer, Error> {
     let c: PullConsumer = s
         .get_or_create_consumer(
@@ -223,7 +240,7 @@ async fn consumer_with(
                 durable_name: Some(name.to_owned()),
                 filter_subject: filter.to_owned(),
                 ack_policy: AckPolicy::Explicit,
-                ack_wait: Duration::from_secs(30),
+                ack_wait,
                 ..Default::default()
             },
         )
@@ -272,10 +289,19 @@ struct Link {
 }
 
 impl Link {
-    /// Sends committed before a restart but not yet claimed: claimed now, before any pull.
+    /// Sends committed before a restart but not yet claimed are claimed now, and claimed ones
+    /// still held are released, before any pull. (Their messages on the hub, unacknowledged,
+    /// come again after the ack wait and are then only acknowledged.)
     async fn resume_claims(&self) -> Result<(), Error> {
         for msg_id in self.state.store.fleet_claiming().await? {
             self.claim(&msg_id).await?;
+        }
+        self.release().await
+    }
+
+    async fn release(&self) -> Result<(), Error> {
+        if self.state.store.fleet_release().await? > 0 {
+            self.state.dispatch.notify_one();
         }
         Ok(())
     }
@@ -297,13 +323,12 @@ impl Link {
             }
             Err(e) => return Err(hub(format!("claim {msg_id}: {e}"))),
         };
+        super::fault("fleet-after-claim");
         self.state
             .store
             .fleet_decide(msg_id, outcome, Timestamp::now())
             .await?;
-        if outcome == FleetSendState::Claimed {
-            self.state.dispatch.notify_one();
-        } else {
+        if outcome == FleetSendState::Superseded {
             tracing::info!(%msg_id, "fleet send claimed by another appliance; not sent here");
         }
         Ok(outcome)
@@ -402,12 +427,15 @@ impl Link {
             .store
             .fleet_take(&msg_id, new, Timestamp::now())
             .await?;
+        super::fault("fleet-after-commit");
         if state == FleetSendState::Claiming {
             self.claim(&msg_id).await?;
         }
-        // Only now, with the send committed and claimed; never held while the modem sends.
+        // Only now, with the send committed and claimed; and before the modem sends, so the
+        // acknowledgement never waits on it.
         msg.double_ack().await.map_err(hub)?;
-        Ok(())
+        super::fault("fleet-after-ack");
+        self.release().await
     }
 
     /// Publishes the outbox in order, each row once acknowledged by the hub.

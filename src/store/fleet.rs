@@ -57,8 +57,9 @@ pub struct FleetStatus {
     pub claiming: u64,
 }
 
-/// A held message is due at the end of time: the dispatcher never claims it.
-const HOLD_MS: i64 = i64::MAX;
+/// A held message is due at the last instant a timestamp can name (9999-12-31): the dispatcher
+/// never claims it, and it still reads back as a time.
+const HOLD_MS: i64 = 253_402_207_200_000;
 
 impl Store {
     /// Commits a send pulled from the hub, held, under its `msg_id`; a redelivery finds the row
@@ -90,8 +91,9 @@ impl Store {
         .await
     }
 
-    /// Records the outcome of the claim: `Claimed` releases the message to the dispatcher,
-    /// `Superseded` cancels it. A send already decided stays as it is.
+    /// Records the outcome of the claim: `Claimed` keeps the message held until
+    /// [`Store::fleet_release`] (after the acknowledgement), `Superseded` cancels it. A send
+    /// already decided stays as it is.
     pub async fn fleet_decide(
         &self,
         msg_id: &str,
@@ -106,21 +108,28 @@ impl Store {
             tx.conn
                 .prepare_cached("UPDATE fleet_sends SET state = ?2 WHERE msg_id = ?1")?
                 .execute(params![msg_id, state.as_str()])?;
-            match state {
-                FleetSendState::Claimed => {
-                    tx.conn
-                        .prepare_cached(
-                            "UPDATE outbound_messages SET send_at = \
-                             (SELECT send_at FROM fleet_sends WHERE msg_id = ?2) WHERE id = ?1",
-                        )?
-                        .execute(params![message_id, msg_id])?;
-                }
-                FleetSendState::Superseded => {
-                    tx.cancel(&message_id, now)?;
-                }
-                FleetSendState::Claiming => {}
+            if state == FleetSendState::Superseded {
+                tx.cancel(&message_id, now)?;
             }
             Ok(())
+        })
+        .await
+    }
+
+    /// Releases every claimed send still held to the dispatcher (each becomes due at its own
+    /// time); how many. Called after each acknowledgement and at start.
+    pub async fn fleet_release(&self) -> Result<usize, Error> {
+        self.write(|tx| {
+            let n = tx
+                .conn
+                .prepare_cached(
+                    "UPDATE outbound_messages SET send_at = \
+                     (SELECT f.send_at FROM fleet_sends f WHERE f.message_id = outbound_messages.id) \
+                     WHERE send_at = ?1 AND id IN \
+                     (SELECT message_id FROM fleet_sends WHERE state = 'claimed')",
+                )?
+                .execute([HOLD_MS])?;
+            Ok(n)
         })
         .await
     }
