@@ -172,7 +172,9 @@ async fn died(p: &mut Proc) {
 }
 
 struct Fleet {
-    _hub: Proc,
+    hub: Proc,
+    exe: PathBuf,
+    port: u16,
     url: String,
     root: PathBuf,
 }
@@ -185,6 +187,17 @@ impl Fleet {
         };
         let root = common::temp_dir(name);
         let port = free_port();
+        let hub = Fleet::hub(&exe, port, &root).await;
+        Some(Fleet {
+            hub,
+            exe,
+            port,
+            url: format!("nats://127.0.0.1:{port}"),
+            root,
+        })
+    }
+
+    async fn hub(exe: &Path, port: u16, root: &Path) -> Proc {
         let hub = Proc(
             Command::new(exe)
                 .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
@@ -201,15 +214,27 @@ impl Fleet {
                 .map(|_| ())
         })
         .await;
-        Some(Fleet {
-            _hub: hub,
-            url: format!("nats://127.0.0.1:{port}"),
-            root,
-        })
+        hub
     }
 
-    async fn publish(&self, subject: &str, id: &str, text: &str) {
-        let js = jetstream::new(async_nats::connect(&self.url).await.unwrap());
+    /// SIGKILLs the hub (its store directory stays).
+    fn kill_hub(&mut self) {
+        let _ = self.hub.0.kill();
+        let _ = self.hub.0.wait();
+    }
+
+    /// Starts the hub again on the same port and store.
+    async fn restart_hub(&mut self) {
+        self.hub = Fleet::hub(&self.exe, self.port, &self.root).await;
+    }
+
+    async fn js(&self) -> jetstream::Context {
+        jetstream::new(async_nats::connect(&self.url).await.unwrap())
+    }
+
+    /// Publishes a send as the central app does; whether the hub took it as a duplicate.
+    async fn publish(&self, subject: &str, id: &str, text: &str) -> bool {
+        let js = self.js().await;
         let mut headers = async_nats::HeaderMap::new();
         headers.insert(async_nats::header::NATS_MESSAGE_ID, id);
         let body = json!({"to": ["+819012345678"], "text": text});
@@ -217,12 +242,13 @@ impl Fleet {
             .await
             .unwrap()
             .await
-            .unwrap();
+            .unwrap()
+            .duplicate
     }
 
     /// Until no send waits on the hub, acknowledged or not.
     async fn drained(&self) {
-        let js = jetstream::new(async_nats::connect(&self.url).await.unwrap());
+        let js = self.js().await;
         until("the hub's work queue drains", async || {
             let mut s = js.get_stream("SMS_OUT").await.ok()?;
             (s.info().await.ok()?.state.messages == 0).then_some(())
@@ -308,4 +334,189 @@ async fn killed_after_the_ack_the_restart_sends_it_once() {
     })
     .await;
     assert_eq!(a.sent(), ["after ack"]);
+}
+
+/// Sends the hub acknowledged survive its `kill -9` and restart, and go out once each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hub_killed_and_restarted_loses_nothing_it_acknowledged() {
+    let Some(mut fleet) = Fleet::start("fleet_kill_hub").await else {
+        return;
+    };
+    let a = Appliance::new(&fleet.root, "pi-a", &fleet.url, "osaka").await;
+    // Appliances create the streams; one run makes them, then the hub holds the sends alone.
+    let first = a.serve(None).await;
+    drop(first);
+    for i in 0..5 {
+        assert!(
+            !fleet
+                .publish(
+                    "sms.out.site.osaka",
+                    &format!("h-{i}"),
+                    &format!("held {i}")
+                )
+                .await
+        );
+    }
+    fleet.kill_hub();
+    fleet.restart_hub().await;
+    let _a_run = a.serve(None).await;
+    until("all five sent", async || {
+        (a.sent().len() >= 5).then_some(())
+    })
+    .await;
+    fleet.drained().await;
+    let mut sent = a.sent();
+    sent.sort();
+    assert_eq!(
+        sent,
+        (0..5).map(|i| format!("held {i}")).collect::<Vec<_>>()
+    );
+}
+
+/// Messages received while the hub is down wait in the outbox and are published once each
+/// when it returns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn received_while_the_hub_is_down_they_are_published_once_when_it_returns() {
+    let Some(mut fleet) = Fleet::start("fleet_hub_down").await else {
+        return;
+    };
+    let a = Appliance::new(&fleet.root, "pi-a", &fleet.url, "osaka").await;
+    let _a_run = a.serve(None).await;
+    fleet.kill_hub();
+    for i in 0..3 {
+        let out = common::smsgate()
+            .args(["sim", "deliver", "--link"])
+            .arg(&a.link)
+            .args(["--from", "+819011112222", &format!("while down {i}")])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let db = a.dir.join("smsgate.db");
+    until("three waiting in the outbox", async || {
+        let conn = rusqlite::Connection::open(&db).ok()?;
+        let n: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM fleet_outbox WHERE subject = 'sms.in.osaka.pi-a' \
+                 AND forwarded_at IS NULL",
+                [],
+                |r| r.get(0),
+            )
+            .ok()?;
+        (n == 3).then_some(())
+    })
+    .await;
+    fleet.restart_hub().await;
+    until("the outbox drains", async || {
+        let conn = rusqlite::Connection::open(&db).ok()?;
+        let n: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM fleet_outbox WHERE forwarded_at IS NULL",
+                [],
+                |r| r.get(0),
+            )
+            .ok()?;
+        (n == 0).then_some(())
+    })
+    .await;
+    let js = fleet.js().await;
+    let mut s = js.get_stream("SMS_IN").await.unwrap();
+    assert_eq!(s.info().await.unwrap().state.messages, 3, "each once");
+}
+
+/// A send published again after the hub's duplicate window (so the hub takes it) is still
+/// sent once: the claim and the appliance's own row stop it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duplicate_after_the_hub_window_is_stopped_by_the_claim() {
+    let Some(fleet) = Fleet::start("fleet_dup_window").await else {
+        return;
+    };
+    // The central app made SMS_OUT with a one-second duplicate window (same shape otherwise).
+    fleet
+        .js()
+        .await
+        .create_stream(jetstream::stream::Config {
+            name: "SMS_OUT".into(),
+            subjects: vec!["sms.out.>".into()],
+            retention: jetstream::stream::RetentionPolicy::WorkQueue,
+            storage: jetstream::stream::StorageType::File,
+            duplicate_window: Duration::from_secs(1),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let a = Appliance::new(&fleet.root, "pi-a", &fleet.url, "osaka").await;
+    let b = Appliance::new(&fleet.root, "pi-b", &fleet.url, "kyoto").await;
+    let _a_run = a.serve(None).await;
+    let _b_run = b.serve(None).await;
+    assert!(!fleet.publish("sms.out.any", "dup-1", "only once").await);
+    until("sent", async || {
+        (a.sent().len() + b.sent().len() == 1).then_some(())
+    })
+    .await;
+    // Again, until the hub no longer knows the id.
+    until("the hub's window passes", async || {
+        (!fleet.publish("sms.out.any", "dup-1", "only once").await).then_some(())
+    })
+    .await;
+    fleet.drained().await;
+    let all: Vec<String> = a.sent().into_iter().chain(b.sent()).collect();
+    assert_eq!(all, ["only once"]);
+}
+
+/// An appliance whose modem is not on the network pulls nothing; once it is, it sends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_appliance_without_a_ready_modem_pulls_nothing() {
+    let Some(fleet) = Fleet::start("fleet_not_ready").await else {
+        return;
+    };
+    let a = Appliance::new(&fleet.root, "pi-a", &fleet.url, "osaka").await;
+    sim_ctl(&a.link, r#"{"cmd":"network","registered":false}"#);
+    let _a_run = a.serve(None).await;
+    assert!(
+        !fleet
+            .publish("sms.out.site.osaka", "nr-1", "when ready")
+            .await
+    );
+    // The appliance has reported its health (its link runs) with the modem unregistered.
+    let js = fleet.js().await;
+    let health = js.get_key_value("sms_health").await.unwrap();
+    until("health written", async || {
+        let v = health.get("osaka.pi-a").await.ok()??;
+        let v: Value = serde_json::from_slice(&v).ok()?;
+        (v["modems"][0]["registered"] == false).then_some(())
+    })
+    .await;
+    let mut out = js.get_stream("SMS_OUT").await.unwrap();
+    let mut consumer: jetstream::consumer::PullConsumer =
+        out.get_consumer("site-osaka").await.unwrap();
+    let info = consumer.info().await.unwrap();
+    assert_eq!((info.num_pending, info.num_ack_pending), (1, 0), "{info:?}");
+    assert_eq!(a.fleet_state("nr-1"), None);
+    assert_eq!(out.info().await.unwrap().state.messages, 1);
+
+    sim_ctl(&a.link, r#"{"cmd":"network","registered":true}"#);
+    until("sent once registered", async || {
+        a.sent().contains(&"when ready".to_owned()).then_some(())
+    })
+    .await;
+    assert_eq!(a.sent(), ["when ready"]);
+}
+
+fn sim_ctl(link: &Path, line: &str) {
+    let out = common::smsgate()
+        .args(["sim", "ctl", "--link"])
+        .arg(link)
+        .arg(line)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{line}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
