@@ -9,6 +9,7 @@
 //! target/release/smsgate-loadgen ingest --clients 32 --requests 60000 --simulate 1
 //! target/release/smsgate-loadgen cmgs --count 200
 //! target/release/smsgate-loadgen recovery --fault unplug --runs 5
+//! target/release/smsgate-loadgen fleet --sends 240
 //! ```
 //!
 //! - `ingest` starts `smsgate serve` as a child process with a fresh database in a temporary
@@ -27,6 +28,12 @@
 //!   `--seconds`, as a USB modem re-enumerating) or `reboot` (a module reset). It watches the
 //!   simulator's control socket and prints, per run, when the device was back and when the next
 //!   `AT+CMGS` was accepted, then checks that all 15 went out, none twice.
+//! - `fleet` starts `nats-server -js` and two appliances (`smsgate serve` with `[fleet]`), each
+//!   with `--modems` simulators whose network takes `--network-ms` per part, publishes `--sends`
+//!   sends to `sms.out.any` at once and times them until every simulator has sent its share:
+//!   parts per second against the modems' bound. Then, on an idle fleet of one appliance with
+//!   a traced simulator, it publishes sends one at a time and matches each publish (its PubAck)
+//!   to the first byte of the next `AT+CMGS`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -90,6 +97,22 @@ enum Cmd {
         #[arg(long, default_value_t = 200)]
         count: usize,
     },
+    /// Fleet sends through two appliances on a NATS JetStream hub: throughput against the
+    /// modems' bound, and publish -> AT+CMGS latency.
+    Fleet {
+        /// Sends published to `sms.out.any` for the throughput run.
+        #[arg(long, default_value_t = 240)]
+        sends: usize,
+        /// Simulated modems per appliance.
+        #[arg(long, default_value_t = 4)]
+        modems: usize,
+        /// Network time per part at each simulator, in milliseconds.
+        #[arg(long, default_value_t = 1000)]
+        network_ms: u64,
+        /// Sequential sends for the latency run.
+        #[arg(long, default_value_t = 100)]
+        latency: usize,
+    },
     /// Time to send again after a fault injected after 5 of 15 sends.
     Recovery {
         /// `unplug` (the tty is gone for `--seconds`) or `reboot` (module reset).
@@ -146,6 +169,12 @@ fn main() -> Result<()> {
         )),
         Cmd::Bulk { recipients, runs } => rt.block_on(bulk(&bin, recipients, runs)),
         Cmd::Cmgs { count } => rt.block_on(cmgs(&bin, count)),
+        Cmd::Fleet {
+            sends,
+            modems,
+            network_ms,
+            latency,
+        } => rt.block_on(fleet(&bin, sends, modems, network_ms, latency)),
         Cmd::Recovery {
             fault,
             seconds,
@@ -992,5 +1021,234 @@ async fn recovery(
         back_to_send[back_to_send.len() - 1].as_secs_f64(),
         loadavg()
     );
+    Ok(())
+}
+
+/// `nats-server -js` on a free loopback port with its store in `dir`; its URL.
+async fn start_hub(dir: &Path) -> Result<(Proc, String)> {
+    let exe = ["/usr/sbin/nats-server", "/usr/bin/nats-server"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+        .context("nats-server is not installed (apt-get install nats-server)")?;
+    let port = free_port()?;
+    let hub = Proc(
+        Command::new(exe)
+            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
+            .arg(dir.join("jetstream"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting nats-server")?,
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        if Instant::now() > deadline {
+            bail!("nats-server did not listen");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok((hub, format!("nats://127.0.0.1:{port}")))
+}
+
+/// One appliance: `modems` simulators (traced when `trace`) and `smsgate serve` with `[fleet]`
+/// on them; waits until every modem is ready and the link is up.
+async fn start_appliance(
+    bin: &Path,
+    dir: &Path,
+    hub: &str,
+    device: &str,
+    modems: usize,
+    sim_args: &[&str],
+    trace: bool,
+) -> Result<(Vec<Proc>, Proc, SocketAddr)> {
+    std::fs::create_dir_all(dir)?;
+    let mut sims = Vec::new();
+    let mut toml = String::new();
+    for i in 0..modems {
+        let link = dir.join(format!("modem{i}"));
+        let ctl = dir.join(format!("modem{i}.ctl"));
+        let mut cmd = Command::new(bin);
+        cmd.arg("sim").args(sim_args).arg("--link").arg(&link);
+        if trace {
+            cmd.env("RUST_LOG", "smsgate=trace");
+        }
+        sims.push(Proc(
+            cmd.env("NO_COLOR", "1")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(dir.join(format!("sim{i}.log")))?)
+                .spawn()
+                .context("starting smsgate sim")?,
+        ));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !ctl.exists() {
+            if Instant::now() > deadline {
+                bail!("the simulator did not create {}", ctl.display());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        toml.push_str(&format!(
+            "\n[[modems]]\nname = \"m{i}\"\ndevice = \"{}\"\n",
+            link.display()
+        ));
+    }
+    toml.push_str(&format!(
+        "\n[fleet]\nurl = \"{hub}\"\nsite = \"bench\"\ndevice = \"{device}\"\n"
+    ));
+    let (server, addr) = start_server(bin, dir, &toml, 0).await?;
+    let mut conn = Conn::connect(addr).await?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, body) = conn.request(Method::GET, "/health", None).await?;
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        let ready = v["modems_ready"] == modems;
+        let linked = std::process::Command::new(bin)
+            .args(["fleet", "status", "--config"])
+            .arg(dir.join("smsgate.toml"))
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("link: connected"));
+        if ready && linked {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("appliance {device} not ready and linked within 30 s: {v}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok((sims, server, addr))
+}
+
+async fn publish_send(js: &async_nats::jetstream::Context, id: &str, n: usize) -> Result<()> {
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert(async_nats::header::NATS_MESSAGE_ID, id);
+    let body =
+        json!({"to": [format!("+8190{:08}", n % 100_000_000)], "text": format!("fleet {id}")});
+    js.publish_with_headers("sms.out.any", headers, body.to_string().into())
+        .await?
+        .await?;
+    Ok(())
+}
+
+async fn sent_count(dir: &Path, modems: usize) -> Result<usize> {
+    let mut n = 0;
+    for i in 0..modems {
+        n += sim_sent(&sim_ctl(&dir.join(format!("modem{i}.ctl")), json!({"cmd": "state"})).await?)
+            .len();
+    }
+    Ok(n)
+}
+
+async fn fleet(
+    bin: &Path,
+    sends: usize,
+    modems: usize,
+    network_ms: u64,
+    latency: usize,
+) -> Result<()> {
+    let dir = TempDir::new("fleet")?;
+    let (hub, url) = start_hub(&dir.0).await?;
+    let js = async_nats::jetstream::new(async_nats::connect(url.as_str()).await?);
+
+    // Throughput: two appliances, `modems` each, `network_ms` per part.
+    let delay = network_ms.to_string();
+    let a_dir = dir.0.join("a");
+    let b_dir = dir.0.join("b");
+    let a = start_appliance(
+        bin,
+        &a_dir,
+        &url,
+        "a",
+        modems,
+        &["--delay-ms", &delay],
+        false,
+    )
+    .await?;
+    let b = start_appliance(
+        bin,
+        &b_dir,
+        &url,
+        "b",
+        modems,
+        &["--delay-ms", &delay],
+        false,
+    )
+    .await?;
+    println!(
+        "two appliances, {modems} simulated modems each at {network_ms} ms per part; load average {}",
+        loadavg()
+    );
+    let start = Instant::now();
+    for n in 0..sends {
+        publish_send(&js, &format!("t{n}"), n).await?;
+    }
+    let published = start.elapsed();
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let (mut sa, mut sb);
+    loop {
+        sa = sent_count(&a_dir, modems).await?;
+        sb = sent_count(&b_dir, modems).await?;
+        if sa + sb >= sends {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("only {} of {sends} sent", sa + sb);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let took = start.elapsed().as_secs_f64();
+    let bound = (2 * modems) as f64 * 1000.0 / network_ms as f64;
+    let rate = sends as f64 / took;
+    println!(
+        "{sends} sends published in {:.2} s, all sent in {took:.2} s (appliance a {sa}, b {sb}): \
+         {rate:.2} parts/s against the {bound:.2} parts/s of {} modems = {:.3}",
+        published.as_secs_f64(),
+        2 * modems,
+        rate / bound
+    );
+    drop(a);
+    drop(b);
+
+    // Latency: one appliance, one traced simulator without network time, sends one at a time.
+    let l_dir = dir.0.join("latency");
+    let (sims, server, _) = start_appliance(bin, &l_dir, &url, "lat", 1, &[], true).await?;
+    let log = l_dir.join("sim0.log");
+    let before = cmgs_times(&std::fs::read_to_string(&log)?).len();
+    let mut acked = Vec::with_capacity(latency);
+    for n in 0..latency {
+        let t0 = SystemTime::now();
+        publish_send(&js, &format!("l{n}"), n).await?;
+        acked.push(to_ts(t0));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = std::fs::read_to_string(&log)?;
+            if cmgs_times(&text).len() > before + n && text.matches("+CMGS: ").count() > before + n
+            {
+                break;
+            }
+            if Instant::now() > deadline {
+                bail!("send {n}: no AT+CMGS within 10 s");
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    drop(server);
+    drop(sims);
+    let times = cmgs_times(&std::fs::read_to_string(&log)?);
+    let times = &times[before..];
+    let mut ms: Vec<f64> = (0..latency)
+        .map(|i| (times[i].as_microsecond() - acked[i].as_microsecond()) as f64 / 1000.0)
+        .collect();
+    ms.sort_by(f64::total_cmp);
+    let p = |q: f64| ms[(((q / 100.0) * ms.len() as f64).ceil() as usize).clamp(1, ms.len()) - 1];
+    println!(
+        "{latency} sends one at a time, publish -> first byte of AT+CMGS, ms: min {:.2}  p50 {:.2}  p90 {:.2}  max {:.2}",
+        ms[0],
+        p(50.0),
+        p(90.0),
+        ms[ms.len() - 1]
+    );
+    drop(hub);
     Ok(())
 }

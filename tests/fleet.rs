@@ -169,6 +169,24 @@ async fn sends_spread_over_the_fleet_once_each_and_site_sends_stay_on_their_site
     let kyoto = Appliance::start("fleet_kyoto", &hub, "kyoto", "pi-2").await;
     let js = jetstream::new(async_nats::connect(&hub.url).await.unwrap());
 
+    // Sends no appliance could send are dropped with an error in the log, and never stop the
+    // link: not JSON, and one to a number that opted out at osaka.
+    osaka
+        .running
+        .store
+        .set_consent("+818099999999", true, "test", jiff::Timestamp::now())
+        .await
+        .unwrap();
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert(async_nats::header::NATS_MESSAGE_ID, "bad-1");
+    js.publish_with_headers("sms.out.site.osaka", headers, "not json".into())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    let stopped = json!({"to": ["+818099999999"], "text": "to a stopped number"});
+    assert!(!publish(&js, "sms.out.site.osaka", "stopped-1", stopped).await);
+
     const ANY: usize = 40;
     for i in 0..ANY {
         let body = json!({"to": [format!("+8190{:08}", i)], "text": format!("any {i}")});
@@ -201,6 +219,7 @@ async fn sends_spread_over_the_fleet_once_each_and_site_sends_stay_on_their_site
         "site sends on their site: {o:?}"
     );
     assert!(!k.iter().any(|t| t.starts_with("osaka")), "{k:?}");
+    assert!(!count.contains_key("to a stopped number"));
     assert!(
         o.iter().any(|t| t.starts_with("any")) && k.iter().any(|t| t.starts_with("any")),
         "both appliances took fleet sends: osaka {o:?}, kyoto {k:?}"

@@ -422,11 +422,26 @@ impl Link {
                 return Ok(());
             }
         };
-        let (_, state) = self
+        let state = match self
             .state
             .store
             .fleet_take(&msg_id, new, Timestamp::now())
-            .await?;
+            .await
+        {
+            Ok((_, state)) => state,
+            // The send itself is refused (an opted-out number, an id reused for another
+            // send): no appliance could send it.
+            Err(
+                e @ (crate::store::Error::OptedOut { .. }
+                | crate::store::Error::Invalid(_)
+                | crate::store::Error::Conflict { .. }),
+            ) => {
+                tracing::warn!(%msg_id, error = %e, "fleet send refused; terminated");
+                msg.ack_with(jetstream::AckKind::Term).await.map_err(hub)?;
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        };
         super::fault("fleet-after-commit");
         if state == FleetSendState::Claiming {
             self.claim(&msg_id).await?;
