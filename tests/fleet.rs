@@ -89,8 +89,13 @@ struct Appliance {
 
 impl Appliance {
     async fn start(name: &str, hub: &Hub, site: &str, device: &str) -> Appliance {
+        Appliance::start_with(name, hub, site, device, "").await
+    }
+
+    /// With more `[fleet]` keys.
+    async fn start_with(name: &str, hub: &Hub, site: &str, device: &str, more: &str) -> Appliance {
         let extra = format!(
-            "[fleet]\nurl = \"{}\"\nsite = \"{site}\"\ndevice = \"{device}\"\n",
+            "[fleet]\nurl = \"{}\"\nsite = \"{site}\"\ndevice = \"{device}\"\n{more}",
             hub.url
         );
         let (running, sim, dir) = start_with_sim(name, &extra).await;
@@ -266,6 +271,153 @@ async fn sends_spread_over_the_fleet_once_each_and_site_sends_stay_on_their_site
 
     osaka.stop().await;
     kyoto.stop().await;
+    drop(hub);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The hub configuration docs/fleet.md gives: a device user may take its site's and the
+/// fleet's sends, publish its own messages and events and write its health, and nothing for
+/// another site or device. The admin (here an appliance run once with admin rights) creates
+/// the streams, consumers and buckets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_user_is_confined_to_its_site_as_the_docs_configure_the_hub() {
+    let Some(exe) = nats_server() else {
+        eprintln!("skipped: nats-server is not installed (apt-get install nats-server)");
+        return;
+    };
+    let dir = common::temp_dir("fleet_perms");
+    let docs =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/fleet.md")).unwrap();
+    // The `accounts { ... }` block of the docs, as it is.
+    let start = docs
+        .find("accounts {")
+        .expect("the docs' hub configuration");
+    let end = start + docs[start..].find("```").unwrap();
+    let port = free_port();
+    std::fs::write(
+        dir.join("hub.conf"),
+        format!(
+            "listen: 127.0.0.1:{port}\njetstream {{ store_dir: {:?} }}\n{}",
+            dir.join("js").display().to_string(),
+            &docs[start..end]
+        ),
+    )
+    .unwrap();
+    let child = Command::new(&exe)
+        .arg("-c")
+        .arg(dir.join("hub.conf"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "nats-server never listened"
+        );
+        tokio::time::sleep(POLL).await;
+    }
+    let hub = Hub {
+        child,
+        url: format!("nats://127.0.0.1:{port}"),
+    };
+    let with_user =
+        |user: &str, password: &str| format!("user = \"{user}\"\npassword = \"{password}\"\n");
+    // Once with admin rights: everything is created.
+    let admin = Appliance::start_with(
+        "fleet_perms_admin",
+        &hub,
+        "osaka",
+        "pi-1",
+        &with_user("admin", "change-me-admin"),
+    )
+    .await;
+    admin.stop().await;
+    // Then as the device.
+    let pi = Appliance::start_with(
+        "fleet_perms_pi",
+        &hub,
+        "osaka",
+        "pi-1",
+        &with_user("osaka-pi-1", "change-me-pi-1"),
+    )
+    .await;
+    let admin_js = jetstream::new(
+        async_nats::ConnectOptions::with_user_and_password(
+            "admin".into(),
+            "change-me-admin".into(),
+        )
+        .connect(&hub.url)
+        .await
+        .unwrap(),
+    );
+    assert!(
+        !publish(
+            &admin_js,
+            "sms.out.site.osaka",
+            "p-1",
+            json!({"to": ["+819012345678"], "text": "site send"})
+        )
+        .await
+    );
+    assert!(
+        !publish(
+            &admin_js,
+            "sms.out.any",
+            "p-2",
+            json!({"to": ["+819012345678"], "text": "fleet send"})
+        )
+        .await
+    );
+    let sent = wait_sent(&[&pi], 2).await;
+    let mut texts: Vec<String> = sent[0].values().flatten().cloned().collect();
+    texts.sort();
+    assert_eq!(texts, ["fleet send", "site send"]);
+    pi.sim
+        .request(Request::Deliver {
+            from: "+819011112222".into(),
+            text: "hello hub".into(),
+            encoding: None,
+            class: None,
+        })
+        .await;
+    let inbound = admin_js.get_stream("SMS_IN").await.unwrap();
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while inbound
+        .get_last_raw_message_by_subject("sms.in.osaka.pi-1")
+        .await
+        .is_err()
+    {
+        assert!(tokio::time::Instant::now() < deadline, "no sms.in message");
+        tokio::time::sleep(POLL).await;
+    }
+
+    // The same user cannot speak for another device or site.
+    let device_js = jetstream::new(
+        async_nats::ConnectOptions::with_user_and_password(
+            "osaka-pi-1".into(),
+            "change-me-pi-1".into(),
+        )
+        .connect(&hub.url)
+        .await
+        .unwrap(),
+    );
+    for subject in [
+        "sms.in.kyoto.pi-9",
+        "sms.evt.osaka.pi-2.sent",
+        "sms.out.any",
+    ] {
+        let refused = match device_js.publish(subject, "x".into()).await {
+            Err(_) => true,
+            Ok(ack) => ack.await.is_err(),
+        };
+        assert!(refused, "{subject} must be refused to osaka-pi-1");
+    }
+    pi.stop().await;
     drop(hub);
     let _ = std::fs::remove_dir_all(&dir);
 }
