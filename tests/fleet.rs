@@ -10,8 +10,7 @@
 #![cfg(feature = "fleet")]
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use async_nats::jetstream;
@@ -21,65 +20,12 @@ use smsgate::app::Running;
 use smsgate::sim::{Request, SimHandle};
 
 mod common;
+use common::nats::Hub;
 use common::reassemble;
 use common::service::start_with_sim;
 
 const PATIENCE: Duration = Duration::from_secs(60);
 const POLL: Duration = Duration::from_millis(100);
-
-fn nats_server() -> Option<PathBuf> {
-    ["/usr/sbin/nats-server", "/usr/bin/nats-server"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.is_file())
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A JetStream server on loopback; killed when dropped.
-struct Hub {
-    child: Child,
-    url: String,
-}
-
-impl Hub {
-    async fn start(exe: &Path, dir: &Path) -> Hub {
-        let port = free_port();
-        let child = Command::new(exe)
-            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
-            .arg(dir.join("jetstream"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let url = format!("nats://127.0.0.1:{port}");
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        while tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_err()
-        {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "nats-server never listened"
-            );
-            tokio::time::sleep(POLL).await;
-        }
-        Hub { child, url }
-    }
-}
-
-impl Drop for Hub {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 struct Appliance {
     running: Running,
@@ -164,12 +110,10 @@ async fn wait_sent(apps: &[&Appliance], want: usize) -> Vec<BTreeMap<String, Vec
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sends_spread_over_the_fleet_once_each_and_site_sends_stay_on_their_site() {
-    let Some(exe) = nats_server() else {
-        eprintln!("skipped: nats-server is not installed (apt-get install nats-server)");
+    let dir = common::temp_dir("fleet_hub");
+    let Some(hub) = Hub::start(&dir).await else {
         return;
     };
-    let dir = common::temp_dir("fleet_hub");
-    let hub = Hub::start(&exe, &dir).await;
     let osaka = Appliance::start("fleet_osaka", &hub, "osaka", "pi-1").await;
     let kyoto = Appliance::start("fleet_kyoto", &hub, "kyoto", "pi-2").await;
     let js = jetstream::new(async_nats::connect(&hub.url).await.unwrap());
@@ -281,10 +225,6 @@ async fn sends_spread_over_the_fleet_once_each_and_site_sends_stay_on_their_site
 /// the streams, consumers and buckets.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_device_user_is_confined_to_its_site_as_the_docs_configure_the_hub() {
-    let Some(exe) = nats_server() else {
-        eprintln!("skipped: nats-server is not installed (apt-get install nats-server)");
-        return;
-    };
     let dir = common::temp_dir("fleet_perms");
     let docs =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/fleet.md")).unwrap();
@@ -293,37 +233,8 @@ async fn a_device_user_is_confined_to_its_site_as_the_docs_configure_the_hub() {
         .find("accounts {")
         .expect("the docs' hub configuration");
     let end = start + docs[start..].find("```").unwrap();
-    let port = free_port();
-    std::fs::write(
-        dir.join("hub.conf"),
-        format!(
-            "listen: 127.0.0.1:{port}\njetstream {{ store_dir: {:?} }}\n{}",
-            dir.join("js").display().to_string(),
-            &docs[start..end]
-        ),
-    )
-    .unwrap();
-    let child = Command::new(&exe)
-        .arg("-c")
-        .arg(dir.join("hub.conf"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_err()
-    {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "nats-server never listened"
-        );
-        tokio::time::sleep(POLL).await;
-    }
-    let hub = Hub {
-        child,
-        url: format!("nats://127.0.0.1:{port}"),
+    let Some(hub) = Hub::start_config(&dir, &docs[start..end]).await else {
+        return;
     };
     let with_user =
         |user: &str, password: &str| format!("user = \"{user}\"\npassword = \"{password}\"\n");

@@ -12,32 +12,18 @@
 #![cfg(feature = "fleet")]
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use async_nats::jetstream;
 use serde_json::{Value, json};
 
 mod common;
+use common::nats::{Hub, free_port};
 use common::reassemble;
 
 const PATIENCE: Duration = Duration::from_secs(90);
 const POLL: Duration = Duration::from_millis(100);
-
-fn nats_server() -> Option<PathBuf> {
-    ["/usr/sbin/nats-server", "/usr/bin/nats-server"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.is_file())
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// A child process, SIGKILLed and reaped when dropped.
 struct Proc(Child);
@@ -172,64 +158,32 @@ async fn died(p: &mut Proc) {
 }
 
 struct Fleet {
-    hub: Proc,
-    exe: PathBuf,
-    port: u16,
+    hub: Hub,
     url: String,
     root: PathBuf,
 }
 
 impl Fleet {
     async fn start(name: &str) -> Option<Fleet> {
-        let Some(exe) = nats_server() else {
-            eprintln!("skipped: nats-server is not installed (apt-get install nats-server)");
-            return None;
-        };
         let root = common::temp_dir(name);
-        let port = free_port();
-        let hub = Fleet::hub(&exe, port, &root).await;
+        let hub = Hub::start(&root).await?;
         Some(Fleet {
+            url: hub.url.clone(),
             hub,
-            exe,
-            port,
-            url: format!("nats://127.0.0.1:{port}"),
             root,
         })
     }
 
-    async fn hub(exe: &Path, port: u16, root: &Path) -> Proc {
-        let hub = Proc(
-            Command::new(exe)
-                .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
-                .arg(root.join("jetstream"))
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap(),
-        );
-        until("nats-server listens", async || {
-            tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .ok()
-                .map(|_| ())
-        })
-        .await;
-        hub
-    }
-
-    /// SIGKILLs the hub (its store directory stays).
     fn kill_hub(&mut self) {
-        let _ = self.hub.0.kill();
-        let _ = self.hub.0.wait();
+        self.hub.kill();
     }
 
-    /// Starts the hub again on the same port and store.
     async fn restart_hub(&mut self) {
-        self.hub = Fleet::hub(&self.exe, self.port, &self.root).await;
+        self.hub.restart().await;
     }
 
     async fn js(&self) -> jetstream::Context {
-        jetstream::new(async_nats::connect(&self.url).await.unwrap())
+        self.hub.js().await
     }
 
     /// Publishes a send as the central app does; whether the hub took it as a duplicate.

@@ -257,6 +257,17 @@ async fn consumer_with(
     Ok(c)
 }
 
+/// A pull of one send that waits on the hub up to [`PULL_WAIT`].
+async fn next_one(
+    c: &PullConsumer,
+) -> Result<pull::Batch, async_nats::error::Error<pull::BatchErrorKind>> {
+    c.batch()
+        .max_messages(1)
+        .expires(PULL_WAIT)
+        .messages()
+        .await
+}
+
 /// The key-value bucket `name`, made as the client's `create_key_value` makes it (a stream
 /// `KV_<name>`, one value per key) but without its account query, whose answer the client
 /// cannot parse from a 2.9 server.
@@ -362,36 +373,32 @@ impl Link {
                 if want == 0 {
                     break;
                 }
-                let mut batch = consumer
+                let batch = consumer
                     .fetch()
                     .max_messages(want as usize)
                     .expires(PULL_WAIT)
                     .messages()
                     .await
                     .map_err(hub)?;
-                while let Some(msg) = batch.next().await {
-                    let msg = msg.map_err(hub)?;
-                    self.take(msg).await?;
-                    taken += 1;
-                }
+                taken += self.take_all(batch).await?;
             }
             if taken == 0 {
-                // Nothing waiting: the next fetch waits on the hub.
-                let mut batch = self
-                    .hub
-                    .any
-                    .batch()
-                    .max_messages(1)
-                    .expires(PULL_WAIT)
-                    .messages()
-                    .await
-                    .map_err(hub)?;
-                while let Some(msg) = batch.next().await {
-                    let msg = msg.map_err(hub)?;
-                    self.take(msg).await?;
-                }
+                // Nothing waiting: wait on the hub for the next send of either kind.
+                let (site, any) = tokio::join!(next_one(&self.hub.site), next_one(&self.hub.any));
+                self.take_all(site.map_err(hub)?).await?;
+                self.take_all(any.map_err(hub)?).await?;
             }
         }
+    }
+
+    /// Takes every send of `batch`; how many.
+    async fn take_all(&self, mut batch: pull::Batch) -> Result<u64, Error> {
+        let mut n = 0;
+        while let Some(msg) = batch.next().await {
+            self.take(msg.map_err(hub)?).await?;
+            n += 1;
+        }
+        Ok(n)
     }
 
     /// One send: commit it held, claim it, acknowledge it, release it. A send that cannot be

@@ -4,6 +4,8 @@
 pub mod browser;
 pub mod http;
 pub mod loopback;
+#[cfg(feature = "fleet")]
+pub mod nats;
 pub mod service;
 
 use std::collections::BTreeMap;
