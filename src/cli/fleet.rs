@@ -65,8 +65,8 @@ fn run_inner(args: FleetArgs) -> Result<(), String> {
         None => println!("link: never connected"),
     }
     println!("backlog: {} to publish", status.backlog);
-    match status.last_seq {
-        Some(seq) => println!("last acknowledged: stream sequence {seq}"),
+    match &status.last {
+        Some((subject, seq)) => println!("last acknowledged: {subject}, stream sequence {seq}"),
         None => println!("last acknowledged: none yet"),
     }
     println!("sends awaiting their claim: {}", status.claiming);

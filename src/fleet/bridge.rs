@@ -360,6 +360,9 @@ impl Link {
     }
 
     async fn pull(&self) -> Result<(), Error> {
+        // With nothing waiting, one pull of one send stays open on each consumer; the first
+        // to bring a send is served at once, the other stays open for the next round.
+        let mut idle: [Option<pull::Batch>; 2] = [None, None];
         loop {
             let room = self.room().await?;
             if room == 0 {
@@ -373,20 +376,37 @@ impl Link {
                 if want == 0 {
                     break;
                 }
+                // What is there now, no waiting (with an expiry a 2.9 server would hold this
+                // request open, and a send arriving meanwhile would wait for it).
                 let batch = consumer
                     .fetch()
                     .max_messages(want as usize)
-                    .expires(PULL_WAIT)
                     .messages()
                     .await
                     .map_err(hub)?;
                 taken += self.take_all(batch).await?;
             }
-            if taken == 0 {
-                // Nothing waiting: wait on the hub for the next send of either kind.
-                let (site, any) = tokio::join!(next_one(&self.hub.site), next_one(&self.hub.any));
-                self.take_all(site.map_err(hub)?).await?;
-                self.take_all(any.map_err(hub)?).await?;
+            if taken > 0 {
+                continue;
+            }
+            for (slot, consumer) in idle.iter_mut().zip([&self.hub.site, &self.hub.any]) {
+                if slot.is_none() {
+                    *slot = Some(next_one(consumer).await.map_err(hub)?);
+                }
+            }
+            let [site, any] = &mut idle;
+            let (Some(site_pull), Some(any_pull)) = (site.as_mut(), any.as_mut()) else {
+                continue;
+            };
+            let (which, item) = tokio::select! {
+                m = site_pull.next() => (0, m),
+                m = any_pull.next() => (1, m),
+            };
+            // A pull of one is spent once it brought its send (the client would wait out
+            // its expiry), and ended when it expired: either way a new one next round.
+            idle[which] = None;
+            if let Some(msg) = item {
+                self.take(msg.map_err(hub)?).await?;
             }
         }
     }

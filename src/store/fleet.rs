@@ -51,8 +51,9 @@ pub struct FleetStatus {
     pub link: Option<(String, Option<String>, Timestamp)>,
     /// Rows not yet acknowledged by the hub.
     pub backlog: u64,
-    /// The hub's stream sequence of the last acknowledged row.
-    pub last_seq: Option<u64>,
+    /// The last row the hub acknowledged: its subject and the hub's sequence in that
+    /// subject's stream.
+    pub last: Option<(String, u64)>,
     /// Sends held while their claim is made.
     pub claiming: u64,
 }
@@ -221,14 +222,18 @@ impl Store {
                 let n: i64 = tx.conn.prepare_cached(sql)?.query_row([], |r| r.get(0))?;
                 Ok(u64::try_from(n).unwrap_or(0))
             };
-            let last: Option<i64> = tx
+            let last: Option<(String, i64)> = tx
                 .conn
-                .prepare_cached("SELECT MAX(stream_seq) FROM fleet_outbox")?
-                .query_row([], |r| r.get(0))?;
+                .prepare_cached(
+                    "SELECT subject, stream_seq FROM fleet_outbox WHERE forwarded_at IS NOT NULL \
+                     ORDER BY id DESC LIMIT 1",
+                )?
+                .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
             Ok(FleetStatus {
                 link,
                 backlog: count("SELECT COUNT(*) FROM fleet_outbox WHERE forwarded_at IS NULL")?,
-                last_seq: last.and_then(|s| u64::try_from(s).ok()),
+                last: last.map(|(s, n)| (s, u64::try_from(n).unwrap_or(0))),
                 claiming: count("SELECT COUNT(*) FROM fleet_sends WHERE state = 'claiming'")?,
             })
         })
