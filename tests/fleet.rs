@@ -135,6 +135,13 @@ async fn sends_spread_over_the_fleet_once_each_and_site_sends_stay_on_their_site
         .unwrap();
     let stopped = json!({"to": ["+818099999999"], "text": "to a stopped number"});
     assert!(!publish(&js, "sms.out.site.osaka", "stopped-1", stopped).await);
+    // Without an id nothing could keep it from going out twice.
+    let anonymous = json!({"to": ["+818011111111"], "text": "without an id"});
+    js.publish("sms.out.site.osaka", anonymous.to_string().into())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
 
     const ANY: usize = 40;
     for i in 0..ANY {
@@ -169,6 +176,7 @@ async fn sends_spread_over_the_fleet_once_each_and_site_sends_stay_on_their_site
     );
     assert!(!k.iter().any(|t| t.starts_with("osaka")), "{k:?}");
     assert!(!count.contains_key("to a stopped number"));
+    assert!(!count.contains_key("without an id"));
     assert!(
         o.iter().any(|t| t.starts_with("any")) && k.iter().any(|t| t.starts_with("any")),
         "both appliances took fleet sends: osaka {o:?}, kyoto {k:?}"
@@ -212,6 +220,13 @@ async fn sends_spread_over_the_fleet_once_each_and_site_sends_stay_on_their_site
         .unwrap();
     let v: Value = serde_json::from_slice(&sent_evt.payload).unwrap();
     assert_eq!(v["type"], "message.sent", "{v}");
+    // With the id the central app gave the send.
+    assert!(
+        v["data"]["msg_id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("any-")),
+        "{v}"
+    );
 
     osaka.stop().await;
     kyoto.stop().await;

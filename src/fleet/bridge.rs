@@ -46,6 +46,8 @@ fn hub(e: impl std::fmt::Display) -> Error {
 const PULL_PER_MODEM: u64 = 4;
 /// How long one pull waits for sends.
 const PULL_WAIT: Duration = Duration::from_secs(1);
+/// How long a pull may say nothing before the link is taken for broken.
+const PULL_STALL: Duration = Duration::from_secs(30);
 /// How often health is written.
 const HEALTH_EVERY: Duration = Duration::from_secs(10);
 
@@ -54,6 +56,7 @@ const HEALTH_EVERY: Duration = Duration::from_secs(10);
 pub async fn run(state: AppState, cfg: Fleet, cancel: CancellationToken) {
     let subjects = Subjects::new(&cfg);
     let mut pause = Duration::from_millis(250);
+    let max_age = Duration::from_secs(cfg.max_age_hours.saturating_mul(3600));
     // What an earlier run left (it may have been killed while connected) is not this run's.
     let _ = state
         .store
@@ -64,6 +67,7 @@ pub async fn run(state: AppState, cfg: Fleet, cancel: CancellationToken) {
         )
         .await;
     loop {
+        let mut linked = false;
         let attempt = async {
             let client = connect(&cfg).await?;
             let js = jetstream::new(client.clone());
@@ -77,13 +81,14 @@ pub async fn run(state: AppState, cfg: Fleet, cancel: CancellationToken) {
                 )
                 .await?;
             tracing::info!(url = %cfg.url.get_ref(), site = %subjects.site, device = %subjects.device, "fleet link up");
+            linked = true;
             let link = Link {
                 state: state.clone(),
                 js,
                 hub,
                 subjects: subjects.clone(),
             };
-            link.resume_claims().await?;
+            link.resume_claims(max_age).await?;
             tokio::select! {
                 r = link.pull() => r,
                 r = link.publish() => r,
@@ -94,6 +99,9 @@ pub async fn run(state: AppState, cfg: Fleet, cancel: CancellationToken) {
             _ = cancel.cancelled() => return,
             r = attempt => r,
         };
+        if linked {
+            pause = Duration::from_millis(250);
+        }
         if let Err(e) = result {
             tracing::warn!(error = %e, "fleet link down; connecting again");
             let _ = state
@@ -104,8 +112,6 @@ pub async fn run(state: AppState, cfg: Fleet, cancel: CancellationToken) {
                 // Nothing changes by itself: check again now and then, loudly.
                 pause = Duration::from_secs(60);
             }
-        } else {
-            pause = Duration::from_millis(250);
         }
         tokio::select! {
             _ = cancel.cancelled() => return,
@@ -173,6 +179,9 @@ async fn ensure(js: &Context, subjects: &Subjects, cfg: &Fleet) -> Result<Hub, E
                 subjects: vec![name.into()],
                 retention: RetentionPolicy::Limits,
                 storage: StorageType::File,
+                // A row whose PubAck was lost is published again when the link returns,
+                // which may be hours later: the hub must still know its id then.
+                duplicate_window: Duration::from_secs(24 * 3600),
                 ..Default::default()
             },
         )
@@ -187,7 +196,9 @@ async fn ensure(js: &Context, subjects: &Subjects, cfg: &Fleet) -> Result<Hub, E
         ack_wait,
     )
     .await?;
-    let claims = bucket(js, BUCKET_CLAIMS, max_age).await?;
+    // A claim outlives the send it guards on the hub (and a restart is refused to claim a send
+    // older than that: see `resume_claims`).
+    let claims = bucket(js, BUCKET_CLAIMS, max_age.saturating_mul(2)).await?;
     let health = bucket(js, BUCKET_HEALTH, Duration::ZERO).await?;
     Ok(Hub {
         any,
@@ -303,15 +314,28 @@ impl Link {
     /// Sends committed before a restart but not yet claimed are claimed now, and claimed ones
     /// still held are released, before any pull. (Their messages on the hub, unacknowledged,
     /// come again after the ack wait and are then only acknowledged.)
-    async fn resume_claims(&self) -> Result<(), Error> {
-        for msg_id in self.state.store.fleet_claiming().await? {
-            self.claim(&msg_id).await?;
+    ///
+    /// One taken longer ago than the hub keeps sends is given up: its claim may have expired
+    /// after another appliance sent it, so claiming it now could send it twice.
+    async fn resume_claims(&self, max_age: Duration) -> Result<(), Error> {
+        let now = Timestamp::now();
+        for (msg_id, taken) in self.state.store.fleet_claiming().await? {
+            let age = now.duration_since(taken).unsigned_abs();
+            if age > max_age {
+                tracing::warn!(%msg_id, "fleet send taken before a long outage; given up unclaimed");
+                self.state
+                    .store
+                    .fleet_decide(&msg_id, FleetSendState::Superseded, now)
+                    .await?;
+            } else {
+                self.claim(&msg_id).await?;
+            }
         }
-        self.release().await
+        self.release(None).await
     }
 
-    async fn release(&self) -> Result<(), Error> {
-        if self.state.store.fleet_release().await? > 0 {
+    async fn release(&self, msg_id: Option<&str>) -> Result<(), Error> {
+        if self.state.store.fleet_release(msg_id).await? > 0 {
             self.state.dispatch.notify_one();
         }
         Ok(())
@@ -355,7 +379,7 @@ impl Link {
             .iter()
             .filter(|m| m.state == ModemState::Ready && m.health.registered)
             .count() as u64;
-        let queued = self.state.store.queued_recipients().await?;
+        let queued = self.state.store.queued_recipients(Timestamp::now()).await?;
         Ok((ready * PULL_PER_MODEM).saturating_sub(queued))
     }
 
@@ -411,27 +435,37 @@ impl Link {
         }
     }
 
-    /// Takes every send of `batch`; how many.
+    /// Takes every send of `batch`; how many. A batch that goes silent (its end lost in a
+    /// reconnect) fails the link rather than stall it.
     async fn take_all(&self, mut batch: pull::Batch) -> Result<u64, Error> {
         let mut n = 0;
-        while let Some(msg) = batch.next().await {
+        loop {
+            let next = tokio::time::timeout(PULL_STALL, batch.next())
+                .await
+                .map_err(|_| hub("a pull went silent"))?;
+            let Some(msg) = next else {
+                return Ok(n);
+            };
             self.take(msg.map_err(hub)?).await?;
             n += 1;
         }
-        Ok(n)
     }
 
     /// One send: commit it held, claim it, acknowledge it, release it. A send that cannot be
     /// read is terminated with an error in the log (no appliance could send it).
     async fn take(&self, msg: jetstream::Message) -> Result<(), Error> {
-        let info_seq = msg.info().map(|i| i.stream_sequence).unwrap_or_default();
-        let msg_id = msg
+        let Some(msg_id) = msg
             .headers
             .as_ref()
             .and_then(|h| h.get(async_nats::header::NATS_MESSAGE_ID))
             .map(|v| v.as_str().to_owned())
             .filter(|v| !v.is_empty())
-            .unwrap_or_else(|| format!("seq-{info_seq}"));
+        else {
+            // Its id is what keeps it from being sent twice: none, no send.
+            tracing::warn!("fleet send without Nats-Msg-Id refused; terminated");
+            msg.ack_with(jetstream::AckKind::Term).await.map_err(hub)?;
+            return Ok(());
+        };
         let parsed = serde_json::from_slice::<SendRequest>(&msg.payload)
             .map_err(|e| e.to_string())
             .and_then(|mut req| {
@@ -477,7 +511,7 @@ impl Link {
         // acknowledgement never waits on it.
         msg.double_ack().await.map_err(hub)?;
         super::fault("fleet-after-ack");
-        self.release().await
+        self.release(Some(&msg_id)).await
     }
 
     /// Publishes the outbox in order, each row once acknowledged by the hub.
@@ -522,7 +556,7 @@ impl Link {
                     })
                 })
                 .collect();
-            let queued = self.state.store.queued_recipients().await?;
+            let queued = self.state.store.queued_recipients(Timestamp::now()).await?;
             let body = json!({
                 "site": self.subjects.site, "device": self.subjects.device,
                 "modems": modems, "queue_depth": queued, "last_seen": Timestamp::now().to_string(),

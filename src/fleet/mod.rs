@@ -94,7 +94,18 @@ impl Subjects {
             "message.failed" => "failed",
             _ => return Ok(()),
         };
-        self.queue(tx, &self.event(short), kind, data, now)
+        let mut data = data.clone();
+        if let Some(id) = data.get("id").and_then(Value::as_str)
+            && let Some((msg_id, state)) = tx.fleet_send_of(id)?
+        {
+            // Only the appliance that owns a fleet send reports on it (another's held copy
+            // may expire here), and with the id the central app gave it.
+            if state != store::FleetSendState::Claimed {
+                return Ok(());
+            }
+            data["msg_id"] = Value::String(msg_id);
+        }
+        self.queue(tx, &self.event(short), kind, &data, now)
     }
 
     /// Queues a received message (`sms.in...`) and its `received` event inside `tx`.

@@ -110,38 +110,47 @@ impl Store {
                 .prepare_cached("UPDATE fleet_sends SET state = ?2 WHERE msg_id = ?1")?
                 .execute(params![msg_id, state.as_str()])?;
             if state == FleetSendState::Superseded {
-                tx.cancel(&message_id, now)?;
+                // Its copy may have nothing queued left (expired, cancelled by a STOP or by
+                // hand): nothing to cancel then, and the decision stands.
+                match tx.cancel(&message_id, now) {
+                    Ok(_) | Err(Error::InvalidState { .. }) => {}
+                    Err(e) => return Err(e),
+                }
             }
             Ok(())
         })
         .await
     }
 
-    /// Releases every claimed send still held to the dispatcher (each becomes due at its own
-    /// time); how many. Called after each acknowledgement and at start.
-    pub async fn fleet_release(&self) -> Result<usize, Error> {
-        self.write(|tx| {
+    /// Releases claimed sends still held to the dispatcher (each becomes due at its own
+    /// time): `msg_id` after its acknowledgement, or with `None` every one (at start); how
+    /// many.
+    pub async fn fleet_release(&self, msg_id: Option<&str>) -> Result<usize, Error> {
+        let msg_id = msg_id.map(str::to_owned);
+        self.write(move |tx| {
             let n = tx
                 .conn
                 .prepare_cached(
-                    "UPDATE outbound_messages SET send_at = \
-                     (SELECT f.send_at FROM fleet_sends f WHERE f.message_id = outbound_messages.id) \
-                     WHERE send_at = ?1 AND id IN \
-                     (SELECT message_id FROM fleet_sends WHERE state = 'claimed')",
+                    "UPDATE outbound_messages SET send_at = f.send_at FROM fleet_sends f \
+                     WHERE f.message_id = outbound_messages.id AND f.state = 'claimed' \
+                     AND (?2 IS NULL OR f.msg_id = ?2) AND outbound_messages.send_at = ?1",
                 )?
-                .execute([HOLD_MS])?;
+                .execute(params![HOLD_MS, msg_id])?;
             Ok(n)
         })
         .await
     }
 
-    /// Sends committed but not yet claimed (a restart between the commit and the claim).
-    pub async fn fleet_claiming(&self) -> Result<Vec<String>, Error> {
+    /// Sends committed but not yet claimed (a restart between the commit and the claim), with
+    /// when each was taken.
+    pub async fn fleet_claiming(&self) -> Result<Vec<(String, Timestamp)>, Error> {
         self.read(|tx| {
             tx.conn
-                .prepare_cached("SELECT msg_id FROM fleet_sends WHERE state = 'claiming'")?
-                .query_map([], |r| r.get(0))?
-                .collect::<rusqlite::Result<Vec<String>>>()
+                .prepare_cached(
+                    "SELECT msg_id, received_at FROM fleet_sends WHERE state = 'claiming'",
+                )?
+                .query_map([], |r| Ok((r.get(0)?, ts(r.get(1)?)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()
                 .map_err(Error::from)
         })
         .await
@@ -240,15 +249,19 @@ impl Store {
         .await
     }
 
-    /// Recipients queued or sending here: how much the dispatcher has still to do.
-    pub async fn queued_recipients(&self) -> Result<u64, Error> {
-        self.read(|tx| {
+    /// Recipients due or sending here at `now`: how much the dispatcher has to do soon (a
+    /// message scheduled for later, or waiting out a retry, does not count).
+    pub async fn queued_recipients(&self, now: Timestamp) -> Result<u64, Error> {
+        self.read(move |tx| {
             let n: i64 = tx
                 .conn
                 .prepare_cached(
-                    "SELECT COUNT(*) FROM outbound_recipients WHERE state IN ('queued', 'sending')",
+                    "SELECT COUNT(*) FROM outbound_recipients r \
+                     JOIN outbound_messages m ON m.id = r.message_id \
+                     WHERE r.state = 'sending' OR (r.state = 'queued' \
+                     AND r.next_attempt_at <= ?1 AND m.send_at <= ?1)",
                 )?
-                .query_row([], |r| r.get(0))?;
+                .query_row([ms(now)], |r| r.get(0))?;
             Ok(u64::try_from(n).unwrap_or(0))
         })
         .await
@@ -261,6 +274,21 @@ impl Tx<'_> {
             .conn
             .prepare_cached("SELECT message_id, state FROM fleet_sends WHERE msg_id = ?1")?
             .query_row([msg_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        row.map(|(m, s)| FleetSendState::parse(&s).map(|s| (m, s)))
+            .transpose()
+    }
+
+    /// The fleet's id (`Nats-Msg-Id`) of `message_id` and where that send stands, when the
+    /// message came from the hub.
+    pub fn fleet_send_of(
+        &self,
+        message_id: &str,
+    ) -> Result<Option<(String, FleetSendState)>, Error> {
+        let row: Option<(String, String)> = self
+            .conn
+            .prepare_cached("SELECT msg_id, state FROM fleet_sends WHERE message_id = ?1")?
+            .query_row([message_id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         row.map(|(m, s)| FleetSendState::parse(&s).map(|s| (m, s)))
             .transpose()

@@ -28,6 +28,11 @@ impl Store {
                 [ms],
             )?;
             c.execute("DELETE FROM delivery_reports WHERE received_at < ?1", [ms])?;
+            // What the hub has acknowledged is the hub's.
+            c.execute(
+                "DELETE FROM fleet_outbox WHERE created_at < ?1 AND forwarded_at IS NOT NULL",
+                [ms],
+            )?;
             let inbound = c.execute(
                 "DELETE FROM inbound_messages WHERE completed_at < ?1 AND processed_at IS NOT NULL",
                 [ms],

@@ -10,6 +10,7 @@ CREATE TABLE fleet_sends (
     received_at     INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX fleet_sends_claiming ON fleet_sends(state) WHERE state = 'claiming';
+CREATE INDEX fleet_sends_message ON fleet_sends(message_id);
 
 -- What this appliance publishes to the hub (received messages, events), written in the
 -- transaction of what it reports and published in id order; the id is the Nats-Msg-Id.
