@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 
 mod common;
 use common::nats::{Hub, free_port};
-use common::reassemble;
+use common::{reassemble, sim_state};
 
 const PATIENCE: Duration = Duration::from_secs(90);
 const POLL: Duration = Duration::from_millis(100);
@@ -135,18 +135,6 @@ impl Appliance {
         )
         .ok()
     }
-}
-
-fn sim_state(link: &Path) -> Option<Value> {
-    let out = common::smsgate()
-        .args(["sim", "state", "--link"])
-        .arg(link)
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    serde_json::from_slice(&out.stdout).ok()
 }
 
 /// Waits until the process ended by itself (the fault's abort).

@@ -21,7 +21,7 @@ use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
 
 mod common;
-use common::reassemble;
+use common::{reassemble, sim_state};
 
 const PATIENCE: Duration = Duration::from_secs(60);
 const MESSAGES: usize = 30;
@@ -72,20 +72,6 @@ fn temp_dir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
-}
-
-/// The simulator's state through `smsgate sim state --link PATH`, or None while it does not
-/// answer yet.
-fn sim_state(link: &Path) -> Option<Value> {
-    let out = common::smsgate()
-        .args(["sim", "state", "--link"])
-        .arg(link)
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    serde_json::from_slice(&out.stdout).ok()
 }
 
 fn sent_parts(state: &Value) -> usize {

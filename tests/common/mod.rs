@@ -105,3 +105,17 @@ pub fn reassemble(sent: &Value) -> BTreeMap<String, Vec<String>> {
     }
     out
 }
+
+/// A simulator process's state through `smsgate sim state --link PATH`, or None while it does
+/// not answer yet.
+pub fn sim_state(link: &std::path::Path) -> Option<Value> {
+    let out = smsgate()
+        .args(["sim", "state", "--link"])
+        .arg(link)
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    serde_json::from_slice(&out.stdout).ok()
+}
