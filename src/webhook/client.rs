@@ -95,17 +95,9 @@ async fn connect(url: &str, uri: &Uri) -> Result<(Box<dyn Io>, String), Error> {
     }
 }
 
-/// POSTs `body` to `url` with `headers` (plus `Host` and `User-Agent`) and reads the answer.
-/// No timeout of its own: the caller bounds it, and dropping the future closes the connection.
-pub(crate) async fn post(
-    url: &str,
-    headers: &[(&str, String)],
-    body: Bytes,
-) -> Result<Answer, Error> {
-    request(hyper::Method::POST, url, headers, body).await
-}
-
-/// Like [`post`] with any method (a GET sends no body).
+/// Sends `method` with `body` (none for a GET) to `url` with `headers` (plus `Host` and
+/// `User-Agent`) and reads the answer. No timeout of its own: the caller bounds it, and
+/// dropping the future closes the connection.
 pub(crate) async fn request(
     method: hyper::Method,
     url: &str,

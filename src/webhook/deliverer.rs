@@ -476,16 +476,7 @@ impl Deliverer {
             .iter()
             .map(|(n, v)| (n.as_str(), v.clone()))
             .collect();
-        let timeout = self.shared.options.timeout;
-        let answer = tokio::time::timeout(
-            timeout,
-            client::request(method, &ev.endpoint, &headers, body),
-        )
-        .await
-        .map_err(|_| Error::Timeout(timeout))??;
-        if !(200..300).contains(&answer.status) {
-            return Err(status_error(answer));
-        }
+        let answer = self.exchange(method, &ev.endpoint, &headers, body).await?;
         // A Kannel service's non-empty plain-text answer is the reply, as Kannel takes it.
         let Some(to) = call.and_then(|c| c.reply_to) else {
             return Ok(None);
@@ -556,12 +547,25 @@ impl Deliverer {
         if let Some(secret) = secret {
             headers.push((HEADER_SIGNATURE, sign(secret, &timestamp, &body)));
         }
+        self.exchange(Method::POST, &ev.endpoint, &headers, body)
+            .await
+            .map(|_| ())
+    }
+
+    /// One request within [`Options::timeout`]; the answer when it is a 2xx.
+    async fn exchange(
+        &self,
+        method: Method,
+        url: &str,
+        headers: &[(&str, String)],
+        body: Bytes,
+    ) -> Result<client::Answer, Error> {
         let timeout = self.shared.options.timeout;
-        let answer = tokio::time::timeout(timeout, client::post(&ev.endpoint, &headers, body))
+        let answer = tokio::time::timeout(timeout, client::request(method, url, headers, body))
             .await
             .map_err(|_| Error::Timeout(timeout))??;
         if (200..300).contains(&answer.status) {
-            Ok(())
+            Ok(answer)
         } else {
             Err(status_error(answer))
         }
