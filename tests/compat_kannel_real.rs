@@ -12,7 +12,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -20,20 +19,12 @@ use std::time::Duration;
 use smsgate::sim::Request;
 
 mod common;
-use common::reassemble;
 use common::service::start_with_sim;
+use common::{free_port, reassemble};
 
 const PATIENCE: Duration = Duration::from_secs(60);
 const TOKEN: &str = "kannel-forward-0123456789";
 const TO: &str = "+819012345678";
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn installed(exe: &str) -> bool {
     ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]

@@ -19,8 +19,8 @@ use async_nats::jetstream;
 use serde_json::{Value, json};
 
 mod common;
-use common::nats::{Hub, free_port};
-use common::{reassemble, sim_state};
+use common::nats::Hub;
+use common::{free_port, reassemble, sim_state};
 
 const PATIENCE: Duration = Duration::from_secs(90);
 const POLL: Duration = Duration::from_millis(100);

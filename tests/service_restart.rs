@@ -21,7 +21,7 @@ use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
 
 mod common;
-use common::{reassemble, sim_state};
+use common::{free_port, reassemble, sim_state};
 
 const PATIENCE: Duration = Duration::from_secs(60);
 const MESSAGES: usize = 30;
@@ -173,16 +173,6 @@ fn write_config(dir: &Path, port: u16, link: &Path, extra: &str) -> PathBuf {
     )
     .unwrap();
     config
-}
-
-/// A port that was free a moment ago (the service's config needs a fixed one, so both runs
-/// listen on the same address).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,7 +2,7 @@
 //! (WebDriver over loopback, with `fantoccini`). No driver download: both come from the
 //! system's packages (`.ci/run` installs `chromium`, `chromium-driver`, `fonts-noto-cjk`).
 
-use std::net::TcpListener;
+use super::free_port;
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
@@ -33,14 +33,6 @@ pub fn unavailable() -> Option<String> {
         }
     }
     None
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl Browser {

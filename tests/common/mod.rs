@@ -119,3 +119,12 @@ pub fn sim_state(link: &std::path::Path) -> Option<Value> {
     }
     serde_json::from_slice(&out.stdout).ok()
 }
+
+/// A loopback port that was free a moment ago (for a config or a child that needs a fixed one).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a free loopback port")
+        .local_addr()
+        .expect("its address")
+        .port()
+}
