@@ -748,6 +748,17 @@ async fn start_sim_and_server(
             .spawn()
             .context("starting smsgate sim")?,
     );
+    wait_for_control(&ctl).await?;
+    let modems = format!(
+        "\n[[modems]]\nname = \"sim\"\ndevice = \"{}\"\n",
+        link.display()
+    );
+    let (server, addr) = start_server(bin, dir, &modems, 0).await?;
+    Ok((sim, server, addr))
+}
+
+/// Until a simulator started as a child has made its control socket `ctl` (10 s at most).
+async fn wait_for_control(ctl: &Path) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(10);
     while !ctl.exists() {
         if Instant::now() > deadline {
@@ -755,12 +766,7 @@ async fn start_sim_and_server(
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let modems = format!(
-        "\n[[modems]]\nname = \"sim\"\ndevice = \"{}\"\n",
-        link.display()
-    );
-    let (server, addr) = start_server(bin, dir, &modems, 0).await?;
-    Ok((sim, server, addr))
+    Ok(())
 }
 
 async fn cmgs(bin: &Path, count: usize) -> Result<()> {
@@ -1081,13 +1087,7 @@ async fn start_appliance(
                 .spawn()
                 .context("starting smsgate sim")?,
         ));
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !ctl.exists() {
-            if Instant::now() > deadline {
-                bail!("the simulator did not create {}", ctl.display());
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        wait_for_control(&ctl).await?;
         toml.push_str(&format!(
             "\n[[modems]]\nname = \"m{i}\"\ndevice = \"{}\"\n",
             link.display()
