@@ -236,8 +236,7 @@ pub async fn start(opts: Options) -> Result<Running, Error> {
             .map(|k| k.as_bytes().to_vec()),
         replies: Some(crate::webhook::Replies {
             dispatch: dispatch_wake.clone(),
-            queue: cfg.queue.clone(),
-            rules: rules.clone(),
+            queue: crate::gateway::process::service_replies(cfg.queue.clone(), rules.clone()),
         }),
     };
     tracker.spawn(

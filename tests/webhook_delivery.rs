@@ -907,8 +907,7 @@ async fn a_kannel_service_answer_is_queued_as_the_reply() {
     let d = Deliverer::new(store.clone(), &[]).with_compat(webhook::CompatDelivery {
         replies: Some(webhook::Replies {
             dispatch: dispatch.clone(),
-            queue: cfg.queue.clone(),
-            rules: Arc::new(rules),
+            queue: smsgate::gateway::process::service_replies(cfg.queue.clone(), Arc::new(rules)),
         }),
         ..Default::default()
     });

@@ -11,15 +11,7 @@ use serde_json::{Value, json};
 use super::kannel_escapes::{Escapes, expand};
 use crate::config::Config;
 use crate::store::{self, InboundMessage, NewEvent, RecipientFacts, Tx};
-
-/// Kind prefix of an SMS Gateway for Android webhook delivery: `smsgate-app:<event>`. POSTed
-/// as JSON, signed with `X-Signature` and `X-Timestamp`.
-pub const KIND_APP: &str = "smsgate-app:";
-/// Kind of a Kannel `dlr-url` call: a GET of the expanded URL (the row's endpoint).
-pub const KIND_KANNEL_DLR: &str = "kannel:dlr";
-/// Kind of a Kannel `get-url`/`post-url` call for a received message; its answer may be a
-/// reply. The payload is a [`ServiceCall`].
-pub const KIND_KANNEL_SERVICE: &str = "kannel:service";
+pub use crate::webhook::calls::{KIND_APP, KIND_KANNEL_DLR, KIND_KANNEL_SERVICE, ServiceCall};
 
 /// The app's events smsgate produces (`mms:*`, `sms:batch:*` and `app:started` it never does).
 pub const APP_EVENTS: &[&str] = &[
@@ -41,23 +33,6 @@ pub mod dlr {
     pub const SMSC_ACCEPTED: u8 = 8;
     /// Refused before or at the SMSC.
     pub const SMSC_REJECTED: u8 = 16;
-}
-
-/// A Kannel `sms-service` call, as stored in its outbox row.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ServiceCall {
-    /// `GET` or `POST`.
-    pub method: String,
-    /// The body of a POST: the text.
-    #[serde(default)]
-    pub body: String,
-    /// Kannel's `X-Kannel-*` headers of a POST.
-    #[serde(default)]
-    pub headers: Vec<(String, String)>,
-    /// Where an answer goes, when answers are sent back; `None` when they are not.
-    pub reply_to: Option<String>,
-    /// The received message's id.
-    pub inbound: String,
 }
 
 /// What the compatibility layer needs from the config to queue its deliveries; `None` from

@@ -368,6 +368,28 @@ pub(crate) fn reply_allowed(
     Ok(verdict.map_err(Withheld::Guard))
 }
 
+/// The webhook deliverer's way to queue a Kannel service's answer as a reply: cut to
+/// `queue.max_parts`, an automatic message under the opt-out and the guard of `rules`.
+pub fn service_replies(
+    queue: crate::config::Queue,
+    rules: std::sync::Arc<Live>,
+) -> crate::webhook::QueueReply {
+    std::sync::Arc::new(move |tx, to, text, now| {
+        let opts = crate::sms::segment::Options {
+            max_parts: *queue.max_parts.get_ref() as usize,
+            ..Default::default()
+        };
+        let msg = auto_message(&queue, to, crate::sms::segment::fit(text, &opts), "kannel");
+        match reply_allowed(tx, &rules.policy().guard, to, ReplyKind::Ordinary, now)? {
+            Ok(()) => tx.enqueue(&msg, now).map(|_| true),
+            Err(why) => {
+                tracing::info!(%to, reason = why.code(), "sms-service answer withheld");
+                Ok(false)
+            }
+        }
+    })
+}
+
 /// An automatic message to `to` (a rule's reply or forward, a Kannel service's answer): the
 /// automatic priority and origin, the queue's TTL and attempts.
 pub(crate) fn auto_message(

@@ -158,6 +158,30 @@ pub struct Count {
     pub forced_by: Option<(usize, char)>,
 }
 
+/// The longest start of `text` that [`split`] sends in at most `opts.max_parts` parts (as a
+/// gateway cuts an over-long answer, Kannel's `max-messages`).
+pub fn fit(text: &str, opts: &Options) -> String {
+    let fits = |n: usize| {
+        let s: String = text.chars().take(n).collect();
+        plan(&s, opts).is_ok_and(|p| p.parts <= opts.max_parts)
+    };
+    let total = text.chars().count();
+    if fits(total) {
+        return text.to_owned();
+    }
+    // More characters never take fewer parts: search for the longest prefix that fits.
+    let (mut lo, mut hi) = (0, total);
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if fits(mid) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    text.chars().take(lo).collect()
+}
+
 /// Counts `text` as [`split`] would send it with `opts`, without building
 /// parts and without failing: a text over `opts.max_parts` is still counted,
 /// and an empty text is 0 parts of 0 units. TS 23.038 §6.2.1, TS 23.040

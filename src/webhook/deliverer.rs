@@ -11,13 +11,12 @@ use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use super::calls::{KIND_APP, KIND_KANNEL_DLR, KIND_KANNEL_SERVICE, ServiceCall};
 use super::{
     Error, HEADER_DELIVERY, HEADER_EVENT, HEADER_SIGNATURE, HEADER_TIMESTAMP, Retry, client, sign,
 };
-use crate::compat::events::{KIND_APP, KIND_KANNEL_DLR, KIND_KANNEL_SERVICE, ServiceCall};
 use crate::config::Webhook;
-use crate::gateway::process::{ReplyKind, auto_message, reply_allowed};
-use crate::store::{Store, WebhookEvent};
+use crate::store::{Store, Tx, WebhookEvent};
 use hyper::Method;
 
 /// How the [`Deliverer`] works; [`Options::default`] suits production.
@@ -92,15 +91,18 @@ pub struct CompatDelivery {
     pub replies: Option<Replies>,
 }
 
+/// Queues a Kannel service's answer `text` to `to` as a reply inside the transaction that
+/// records the call; whether it was queued (the gateway decides: opt-out, guard, parts).
+pub type QueueReply =
+    Arc<dyn Fn(&Tx<'_>, &str, &str, Timestamp) -> Result<bool, crate::store::Error> + Send + Sync>;
+
 /// What queueing a Kannel service's answer as a reply takes.
 #[derive(Clone)]
 pub struct Replies {
     /// Woken once a reply is queued.
     pub dispatch: Arc<Notify>,
-    /// `[queue]`: the reply's TTL, attempts and most parts.
-    pub queue: crate::config::Queue,
-    /// The rules in force, for the automatic replies' guard.
-    pub rules: Arc<crate::rules::Live>,
+    /// Queues the reply (`gateway::process::service_replies`).
+    pub queue: QueueReply,
 }
 
 impl std::fmt::Debug for Replies {
@@ -361,7 +363,9 @@ impl Deliverer {
             .ok()
             .and_then(|v| v.get("id").and_then(Value::as_str).map(str::to_owned));
         let started = fixed_now.unwrap_or_else(Timestamp::now);
-        let compat = ev.kind.starts_with(KIND_APP) || ev.kind.starts_with("kannel:");
+        let compat = ev.kind.starts_with(KIND_APP)
+            || ev.kind == KIND_KANNEL_DLR
+            || ev.kind == KIND_KANNEL_SERVICE;
         let result = match &event_id {
             _ if compat => self.send_compat(&ev, started).await,
             Some(id) => self.send(&ev, id, started).await.map(|()| None),
@@ -497,9 +501,8 @@ impl Deliverer {
         Ok(Some((to, text.to_owned())))
     }
 
-    /// Records the delivery and, in the same transaction, queues `text` to `to` as an
-    /// automatic reply when the number takes one now (not opted out, within the guard).
-    /// Whether a reply was queued.
+    /// Records the delivery and, in the same transaction, queues `text` to `to` as a reply
+    /// when the gateway takes it; whether a reply was queued.
     async fn queue_reply(
         &self,
         row: i64,
@@ -508,22 +511,13 @@ impl Deliverer {
         to: String,
         text: String,
     ) -> Result<bool, Error> {
-        let max_parts = *replies.queue.max_parts.get_ref() as usize;
-        let msg = auto_message(&replies.queue, &to, fit_parts(&text, max_parts), "kannel");
-        let rules = Arc::clone(&replies.rules);
+        let queue = Arc::clone(&replies.queue);
         let queued = self
             .shared
             .store
             .atomically(move |tx| {
                 tx.mark_event_delivered(row, now)?;
-                let guard = &rules.policy().guard;
-                match reply_allowed(tx, guard, &to, ReplyKind::Ordinary, now)? {
-                    Ok(()) => tx.enqueue(&msg, now).map(|_| true),
-                    Err(why) => {
-                        tracing::info!(row, reason = why.code(), "sms-service answer withheld");
-                        Ok(false)
-                    }
-                }
+                queue(tx, &to, &text, now)
             })
             .await?;
         Ok(queued)
@@ -570,34 +564,6 @@ impl Deliverer {
             Err(status_error(answer))
         }
     }
-}
-
-/// `text` cut to the longest start that fits `max_parts` parts (Kannel cuts an answer to its
-/// `max-messages`).
-fn fit_parts(text: &str, max_parts: usize) -> String {
-    let opts = crate::sms::segment::Options {
-        max_parts,
-        ..Default::default()
-    };
-    let fits = |n: usize| {
-        let s: String = text.chars().take(n).collect();
-        crate::sms::segment::plan(&s, &opts).is_ok_and(|p| p.parts <= max_parts)
-    };
-    let total = text.chars().count();
-    if fits(total) {
-        return text.to_owned();
-    }
-    // The longest prefix that fits: more characters never take fewer parts.
-    let (mut lo, mut hi) = (0, total);
-    while lo < hi {
-        let mid = (lo + hi).div_ceil(2);
-        if fits(mid) {
-            lo = mid;
-        } else {
-            hi = mid - 1;
-        }
-    }
-    text.chars().take(lo).collect()
 }
 
 fn status_error(answer: client::Answer) -> Error {

@@ -52,6 +52,7 @@
 //! [`Error::UnsupportedScheme`] (and are retried) until a TLS connector is added in `client.rs`.
 
 mod backoff;
+pub mod calls;
 mod client;
 mod deliverer;
 
@@ -67,7 +68,7 @@ use crate::store::{NewEvent, Store, Tx};
 
 pub use backoff::Retry;
 pub use deliverer::{
-    CompatDelivery, Deliverer, Delivery, Options, Outcome, Replies, app_signature,
+    CompatDelivery, Deliverer, Delivery, Options, Outcome, QueueReply, Replies, app_signature,
 };
 
 /// Header carrying the event type.
