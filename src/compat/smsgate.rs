@@ -540,6 +540,12 @@ async fn post_webhook(
             w.url
         )));
     }
+    if w.device_id
+        .as_ref()
+        .is_some_and(|d| d.len() > MAX_WEBHOOK_ID)
+    {
+        return Err(bad("deviceId too long"));
+    }
     let id = match w.id.filter(|i| !i.is_empty()) {
         Some(id) if id.len() > MAX_WEBHOOK_ID => return Err(bad("Webhook id too long")),
         Some(id) => id,
