@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_desk.sql"),
     include_str!("migrations/0008_compat.sql"),
     include_str!("migrations/0009_fleet.sql"),
+    include_str!("migrations/0010_queue.sql"),
 ];
 
 /// The schema version this code writes.

@@ -342,7 +342,10 @@ impl Tx<'_> {
 
     /// Atomically moves up to `limit` due recipients to `sending`, most urgent first.
     ///
-    /// See [`Store::claim_due`](super::Store::claim_due).
+    /// See [`Store::claim_due`](super::Store::claim_due). The cost does not grow with the queue:
+    /// recipients whose time came are made ready (at most [`PROMOTE_BATCH`] a claim, oldest due
+    /// first), then the first `limit` ready entries of the modem's pin and of the unpinned are
+    /// read off `outbound_queue_next` and merged ([`CLAIM_SQL`]).
     pub fn claim_due(
         &self,
         now: Timestamp,
@@ -350,18 +353,36 @@ impl Tx<'_> {
         modem: Option<&str>,
     ) -> Result<Vec<DispatchJob>, Error> {
         let now_ms = ms(now);
-        let mut stmt = self.conn.prepare_cached(
+        self.conn
+            .prepare_cached(PROMOTE_SQL)?
+            .execute(params![now_ms, PROMOTE_BATCH])?;
+        let pins = match modem {
+            Some(m) => vec![String::new(), m.to_owned()],
+            None => self.ready_pins()?,
+        };
+        let limit_sql = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut next = self.conn.prepare_cached(CLAIM_SQL)?;
+        let mut picked: Vec<(i64, i64, i64, i64)> = Vec::new();
+        for pin in &pins {
+            let rows = next.query_map(params![pin, now_ms, limit_sql], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?;
+            for row in rows {
+                picked.push(row?);
+            }
+        }
+        // (recipient, priority, msg_seq, idx): priority first, then age.
+        picked.sort_by_key(|&(_, priority, seq, idx)| (std::cmp::Reverse(priority), seq, idx));
+        picked.truncate(limit);
+        let mut job_stmt = self.conn.prepare_cached(
             "SELECT r.id, r.message_id, r.number, m.body, m.priority, r.attempts, m.max_attempts, \
                     m.modem, m.expires_at, m.status_report, m.ucs2 \
              FROM outbound_recipients r JOIN outbound_messages m ON m.id = r.message_id \
-             WHERE r.state = 'queued' AND r.next_attempt_at <= ?1 AND m.send_at <= ?1 \
-               AND (m.expires_at IS NULL OR m.expires_at > ?1) \
-               AND (?2 IS NULL OR m.modem IS NULL OR m.modem = ?2) \
-             ORDER BY m.priority DESC, m.seq ASC, r.idx ASC LIMIT ?3",
+             WHERE r.id = ?1",
         )?;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let mut jobs = stmt
-            .query_map(params![now_ms, modem, limit], |r| {
+        let mut jobs = Vec::with_capacity(picked.len());
+        for (recipient_id, ..) in picked {
+            jobs.push(job_stmt.query_row([recipient_id], |r| {
                 Ok(DispatchJob {
                     recipient_id: r.get(0)?,
                     message_id: r.get(1)?,
@@ -376,8 +397,8 @@ impl Tx<'_> {
                     ucs2: r.get(10)?,
                     parts: Vec::new(),
                 })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            })?);
+        }
         let mut claim = self.conn.prepare_cached(
             "UPDATE outbound_recipients SET state = 'sending', attempts = attempts + 1, \
              updated_at = ?2, error = NULL WHERE id = ?1 AND state = 'queued'",
@@ -392,6 +413,30 @@ impl Tx<'_> {
             update_rollup(self.conn, &id, now)?;
         }
         Ok(jobs)
+    }
+
+    /// The pins (modem names, `''` for any) that have a ready recipient, each found by one seek.
+    fn ready_pins(&self) -> Result<Vec<String>, Error> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT pin FROM outbound_queue WHERE ready = 1 AND pin > ?1 ORDER BY pin LIMIT 1",
+        )?;
+        let mut pins = Vec::new();
+        let mut after = String::new();
+        // '' sorts first and `pin > ''` skips it: look for it on its own.
+        let any: Option<String> = self
+            .conn
+            .prepare_cached("SELECT pin FROM outbound_queue WHERE ready = 1 AND pin = '' LIMIT 1")?
+            .query_row([], |r| r.get(0))
+            .optional()?;
+        pins.extend(any);
+        while let Some(pin) = stmt
+            .query_row([&after], |r| r.get::<_, String>(0))
+            .optional()?
+        {
+            after.clone_from(&pin);
+            pins.push(pin);
+        }
+        Ok(pins)
     }
 
     /// Attaches the segmented PDUs to a recipient being sent; parts already stored are kept.
@@ -706,9 +751,76 @@ impl Tx<'_> {
     }
 }
 
+/// Recipients waiting for their time made ready once it came, oldest due first.
+const PROMOTE_SQL: &str = "UPDATE outbound_queue SET ready = 1 WHERE recipient_id IN \
+     (SELECT recipient_id FROM outbound_queue WHERE ready = 0 AND due_at <= ?1 \
+      ORDER BY due_at LIMIT ?2)";
+
+/// At most this many recipients made ready by one claim, so the claim after a scheduled
+/// campaign's hour stays short; the rest follow on the next claims.
+pub(crate) const PROMOTE_BATCH: i64 = 1000;
+
+/// The first ready recipients of one pin, most urgent first: a seek into `outbound_queue_next`
+/// and a walk along it. The time and expiry checks only pass over entries the expiry sweep and
+/// the clock have not yet caught up with.
+pub(crate) const CLAIM_SQL: &str = "SELECT recipient_id, priority, msg_seq, idx \
+     FROM outbound_queue WHERE ready = 1 AND pin = ?1 \
+       AND due_at <= ?2 AND (expires_at IS NULL OR expires_at > ?2) \
+     ORDER BY priority DESC, msg_seq, idx LIMIT ?3";
+
 fn recipient_state(conn: &Connection, recipient_id: i64) -> Result<(State, String), Error> {
     conn.prepare_cached("SELECT state, message_id FROM outbound_recipients WHERE id = ?1")?
         .query_row([recipient_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?
         .ok_or_else(|| Error::NotFound(format!("recipient {recipient_id}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    use super::{CLAIM_SQL, PROMOTE_SQL};
+
+    fn plan(sql: &str, params: impl rusqlite::Params) -> Vec<String> {
+        let mut conn = Connection::open_in_memory().unwrap();
+        super::super::migrate::migrate(&mut conn).unwrap();
+        conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap()
+            .query_map(params, |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn claiming_seeks_the_queue_instead_of_sorting_it() {
+        // (name, statement, the index it must search)
+        let cases = [
+            (
+                "next ready recipients of a pin",
+                plan(CLAIM_SQL, rusqlite::params!["m1", 0, 1]),
+                "outbound_queue_next",
+            ),
+            (
+                "recipients whose time came",
+                plan(PROMOTE_SQL, rusqlite::params![0, 1000]),
+                "outbound_queue_waiting",
+            ),
+        ];
+        for (name, plan, index) in cases {
+            assert!(
+                plan.iter()
+                    .any(|p| p.starts_with("SEARCH") && p.contains(index)),
+                "{name}: {plan:?}"
+            );
+            assert!(
+                !plan.iter().any(|p| p.contains("TEMP B-TREE")),
+                "{name}: {plan:?}"
+            );
+            assert!(
+                !plan.iter().any(|p| p.starts_with("SCAN")),
+                "{name}: {plan:?}"
+            );
+        }
+    }
 }
