@@ -2,15 +2,18 @@
 //! rendered per recipient, optionally scheduled and spread over time.
 //!
 //! A campaign may have [`MAX_RECIPIENTS`] recipients, too much work for one job of the store's
-//! writer, which every other write waits behind. So it is built in two steps:
+//! writer, which every other write waits behind. So it is built in steps:
 //!
 //! 1. [`prepare`], on a read connection: the template's body, the group's members and the
 //!    contacts of the listed numbers are read in one read transaction (one consistent view), and
 //!    every text is rendered and its cost checked there, off the writer and off the async threads;
-//! 2. [`Prepared::queue`], in the caller's write transaction: only consent is read again, for
-//!    each recipient, and the messages are inserted, all in that one transaction. Consent is
-//!    checked there, at insert time, as for every message: a number that says STOP while the
-//!    campaign is being prepared is skipped as `opted_out`, never sent to.
+//! 2. [`Prepared::queue`], in chunks of [`CHUNK`] recipients, each its own short job of the
+//!    writer (the store's campaign states, `crate::store::campaigns`, keep a half-written
+//!    campaign from being sent): only consent is read again, for each recipient, and the
+//!    messages are inserted. Consent is checked at insert time, as for every message: a number
+//!    that says STOP while the campaign is being prepared is skipped as `opted_out`, never sent
+//!    to, and one that says it while the campaign is being inserted is cancelled like any
+//!    queued message.
 //!
 //! Its messages are queued at bulk priority ([`Origin::Bulk`]), below support replies and
 //! acknowledgements, so the dispatcher always takes a waiting support reply before the next
@@ -30,6 +33,10 @@ use crate::store::{Campaign, Contact, Error, NewCampaign, NewMessage, Origin, Sk
 
 /// Most recipients one campaign may have.
 pub const MAX_RECIPIENTS: usize = 50_000;
+
+/// Recipients inserted, or messages released into the send queue, by one job of the writer:
+/// a few milliseconds of work, so a reply queued meanwhile waits no longer than that.
+pub const CHUNK: usize = 500;
 
 /// A campaign as asked for, its fields already checked by the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,51 +159,118 @@ fn recipients(
 }
 
 impl Prepared {
-    /// Queues the campaign in `tx`: every message, or none if `tx` fails. A recipient that opted
-    /// out (unless the campaign is transactional), whose text did not render or is too long is
-    /// skipped, in that order of precedence; the others are spread from `start` at
-    /// `rate_per_minute`.
-    pub fn queue(self, tx: &Tx<'_>, now: Timestamp) -> Result<Campaign, Error> {
+    /// Queues the campaign in chunks of [`CHUNK`] (see the module's doc), audited as `caller`
+    /// (`bulk.create`) in the transaction that completes it; returns once every message is in
+    /// the send queue. A recipient that opted out (unless the campaign is transactional), whose
+    /// text did not render or is too long is skipped, in that order of precedence; the others
+    /// are spread from `start` at `rate_per_minute`. If a chunk fails, what was written is
+    /// discarded.
+    pub async fn queue(
+        self,
+        store: &Store,
+        caller: String,
+        now: Timestamp,
+    ) -> Result<Campaign, Error> {
         let Prepared {
             bulk,
-            mut skipped,
+            skipped,
             recipients,
         } = self;
-        let mut messages = Vec::with_capacity(recipients.len());
-        for (number, text) in recipients {
-            let text = match verdict(tx, &bulk, &number, text)? {
-                Ok(text) => text,
-                Err(reason) => {
-                    skipped.push(Skipped { number, reason });
-                    continue;
-                }
-            };
-            let send_at = spread(bulk.start, messages.len(), bulk.rate_per_minute);
-            messages.push(NewMessage {
-                priority: Origin::Bulk.default_priority(),
-                origin: Origin::Bulk,
-                send_at: Some(send_at),
-                ttl: Some(bulk.ttl),
-                max_attempts: bulk.max_attempts,
-                created_by: Some(bulk.created_by.clone()),
-                transactional: bulk.transactional,
-                ..NewMessage::new(vec![number], text)
-            });
-        }
         let template = match &bulk.content {
             Content::Template(name) => Some(name.clone()),
             Content::Text(_) => None,
         };
         let campaign = NewCampaign {
-            name: bulk.name,
+            name: bulk.name.clone(),
             template,
-            group: bulk.group,
+            group: bulk.group.clone(),
             send_at: Some(bulk.start),
-            created_by: Some(bulk.created_by),
-            skipped,
+            created_by: Some(bulk.created_by.clone()),
+            skipped: Vec::new(),
         };
-        tx.create_campaign(&campaign, messages, now)
+        let id = store
+            .atomically(move |tx| tx.begin_campaign(&campaign, now))
+            .await?;
+        let written = insert(store, &id, Arc::new(bulk), skipped, recipients, caller, now).await;
+        if let Err(e) = written {
+            let gone = id.clone();
+            if let Err(d) = store.atomically(move |tx| tx.discard_campaign(&gone)).await {
+                tracing::error!(campaign = %id, error = %d, "discarding a failed campaign failed; the next start discards it");
+            }
+            return Err(e);
+        }
+        loop {
+            let id = id.clone();
+            let done = store
+                .atomically(move |tx| tx.release_campaign(&id, now, CHUNK as i64))
+                .await?;
+            if done {
+                break;
+            }
+        }
+        store.get_campaign(&id).await
     }
+}
+
+/// Inserts the recipients of the `creating` campaign `id` chunk by chunk, then finishes it
+/// with its skips and audit line.
+async fn insert(
+    store: &Store,
+    id: &str,
+    bulk: Arc<NewBulk>,
+    mut skipped: Vec<Skipped>,
+    recipients: Vec<(String, Result<String, String>)>,
+    caller: String,
+    now: Timestamp,
+) -> Result<(), Error> {
+    let mut queued = 0;
+    let mut rest = recipients.into_iter();
+    loop {
+        let chunk: Vec<_> = rest.by_ref().take(CHUNK).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        let (id, bulk) = (id.to_owned(), Arc::clone(&bulk));
+        let (n, left_out) = store
+            .atomically(move |tx| {
+                let mut messages = Vec::with_capacity(chunk.len());
+                let mut left_out = Vec::new();
+                for (number, text) in chunk {
+                    let text = match verdict(tx, &bulk, &number, text)? {
+                        Ok(text) => text,
+                        Err(reason) => {
+                            left_out.push(Skipped { number, reason });
+                            continue;
+                        }
+                    };
+                    let send_at = spread(bulk.start, queued + messages.len(), bulk.rate_per_minute);
+                    messages.push(NewMessage {
+                        priority: Origin::Bulk.default_priority(),
+                        origin: Origin::Bulk,
+                        send_at: Some(send_at),
+                        ttl: Some(bulk.ttl),
+                        max_attempts: bulk.max_attempts,
+                        created_by: Some(bulk.created_by.clone()),
+                        transactional: bulk.transactional,
+                        ..NewMessage::new(vec![number], text)
+                    });
+                }
+                let n = messages.len();
+                tx.add_to_campaign(&id, messages, now)?;
+                Ok((n, left_out))
+            })
+            .await?;
+        queued += n;
+        skipped.extend(left_out);
+    }
+    let id = id.to_owned();
+    store
+        .atomically(move |tx| {
+            tx.finish_campaign(&id, &skipped)?;
+            tx.audit(&caller, "bulk.create", Some(&id), now)?;
+            Ok(())
+        })
+        .await
 }
 
 /// Whether [`Prepared::queue`] sends to `number`: its text, or why it is skipped. Opted out
@@ -346,10 +420,7 @@ mod tests {
             .set_consent("+819000000003", true, "test", at(1))
             .await
             .unwrap();
-        let c = store
-            .atomically(move |tx| prepared.queue(tx, at(2)))
-            .await
-            .unwrap();
+        let c = prepared.queue(&store, "crm".into(), at(2)).await.unwrap();
         let skipped: Vec<(&str, &str)> = c
             .skipped
             .iter()

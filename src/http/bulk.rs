@@ -2,8 +2,9 @@
 //! rendered per recipient, optionally scheduled (予約送信) and spread over time.
 //!
 //! The handler checks the request; [`campaign`] reads and renders the campaign on a read
-//! connection and queues it. The whole campaign (every message, its audit line) commits in one
-//! transaction, and `202` goes out after that COMMIT. Its messages are queued at bulk priority,
+//! connection and queues it in chunks, each a short transaction, so other writers go between
+//! them; `202` goes out after the chunk that completes it has committed (a stop before that
+//! leaves nothing to send: the next start discards the partial campaign). Its messages are queued at bulk priority,
 //! below support replies, so a campaign never starves the support line; `rate_per_minute`
 //! additionally spreads the campaign's `send_at` times.
 
@@ -69,6 +70,10 @@ pub struct CampaignView {
     pub send_at: String,
     /// Messages queued (one per recipient).
     pub recipients: u32,
+    /// `creating` while its messages are being stored (none is sent yet), `releasing` while
+    /// they enter the send queue, then `created`; `discarded` when a stop interrupted its
+    /// creation (its messages were deleted unsent).
+    pub state: String,
     /// Recipients left out, and why (`opted_out`, `invalid_number`, `template`, `too_long`).
     #[schema(value_type = Vec<Object>)]
     pub skipped: Vec<Skipped>,
@@ -88,6 +93,7 @@ impl From<&Campaign> for CampaignView {
             group: c.group.clone(),
             send_at: c.send_at.to_string(),
             recipients: c.recipients,
+            state: c.state.clone(),
             skipped: c.skipped.clone(),
             states: c.states.clone(),
             created_by: c.created_by.clone(),
@@ -183,7 +189,7 @@ pub(crate) fn checked(
 }
 
 /// Prepares and queues a checked campaign, audited as `caller` (`bulk.create`) in the
-/// transaction that queues it, and wakes the dispatcher.
+/// transaction that completes it, and wakes the dispatcher.
 pub(crate) async fn queue(
     state: &AppState,
     caller: String,
@@ -191,14 +197,7 @@ pub(crate) async fn queue(
 ) -> Result<Campaign, ApiError> {
     let now = Timestamp::now();
     let prepared = campaign::prepare(&state.store, &state.rules, bulk).await?;
-    let queued = state
-        .store
-        .atomically(move |tx| {
-            let c = prepared.queue(tx, now)?;
-            tx.audit(&caller, "bulk.create", Some(&c.id), now)?;
-            Ok(c)
-        })
-        .await?;
+    let queued = prepared.queue(&state.store, caller, now).await?;
     state.dispatch.notify_one();
     Ok(queued)
 }

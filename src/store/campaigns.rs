@@ -1,4 +1,18 @@
-//! Bulk campaigns: many rendered messages queued in one transaction under one id.
+//! Bulk campaigns: many rendered messages queued under one id.
+//!
+//! A campaign of tens of thousands of messages is written in chunks, each a short job of the
+//! writer, so other writes (a customer's reply) go between them:
+//!
+//! 1. [`Tx::begin_campaign`]: its row, `creating`;
+//! 2. [`Tx::add_to_campaign`], once per chunk: its messages, stored but outside the send queue
+//!    (the queue's insert trigger skips a `creating` campaign), so none is sent yet;
+//! 3. [`Tx::finish_campaign`]: its count and skips, `releasing`; from this commit on the
+//!    campaign stands;
+//! 4. [`Tx::release_campaign`], once per chunk: its messages enter the queue; `created` after the
+//!    last.
+//!
+//! A crash before step 3 leaves a `creating` campaign, which the start discards (no message of
+//! it was sent); after it, a `releasing` one, which the start releases ([`Tx::resume_campaigns`]).
 
 use std::collections::BTreeMap;
 
@@ -43,12 +57,15 @@ pub struct Campaign {
     pub skipped: Vec<Skipped>,
     pub created_by: Option<String>,
     pub created_at: Timestamp,
+    /// `creating`, `releasing`, `created` or `discarded` (see the module's doc).
+    pub state: String,
     /// Its recipients by state.
     pub states: BTreeMap<String, u32>,
 }
 
 impl Store {
-    /// Queues a bulk campaign: `messages` (one per recipient, rendered) all or nothing.
+    /// Queues a bulk campaign: `messages` (one per recipient, rendered) all or nothing, in one
+    /// transaction (a large one is queued in chunks, see the module's doc).
     pub async fn create_campaign(
         &self,
         campaign: NewCampaign,
@@ -67,7 +84,8 @@ impl Store {
 }
 
 impl Tx<'_> {
-    /// Queues `messages` (one per recipient, already rendered) as campaign `campaign`, all or nothing.
+    /// Queues `messages` (one per recipient, already rendered) as campaign `campaign`, all or
+    /// nothing, in this one transaction.
     ///
     /// See [`Store::create_campaign`](super::Store::create_campaign).
     pub fn create_campaign(
@@ -76,13 +94,20 @@ impl Tx<'_> {
         messages: Vec<NewMessage>,
         now: Timestamp,
     ) -> Result<Campaign, Error> {
+        let id = self.begin_campaign(campaign, now)?;
+        self.add_to_campaign(&id, messages, now)?;
+        self.finish_campaign(&id, &campaign.skipped)?;
+        while !self.release_campaign(&id, now, i64::MAX)? {}
+        self.get_campaign(&id)
+    }
+
+    /// Stores a campaign's row as `creating`, with no message yet; its id.
+    pub fn begin_campaign(&self, campaign: &NewCampaign, now: Timestamp) -> Result<String, Error> {
         let id = new_id("bulk_", ms(now));
         let send_at = campaign.send_at.unwrap_or(now);
-        let skipped =
-            serde_json::to_string(&campaign.skipped).map_err(|e| Error::Invalid(e.to_string()))?;
         self.conn.prepare_cached(
             "INSERT INTO campaigns (id, name, template, grp, send_at, recipients, skipped, created_by, \
-             created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+             created_at, state) VALUES (?1, ?2, ?3, ?4, ?5, 0, '[]', ?6, ?7, 'creating')",
         )?
         .execute(params![
             id,
@@ -90,24 +115,136 @@ impl Tx<'_> {
             campaign.template,
             campaign.group,
             ms(send_at),
-            messages.len() as i64,
-            skipped,
             campaign.created_by,
             ms(now)
         ])?;
+        Ok(id)
+    }
+
+    /// Stores `messages` as part of the `creating` campaign `id`, outside the send queue.
+    pub fn add_to_campaign(
+        &self,
+        id: &str,
+        messages: Vec<NewMessage>,
+        now: Timestamp,
+    ) -> Result<(), Error> {
+        self.campaign_in(id, "creating")?;
         for mut m in messages {
-            m.campaign = Some(id.clone());
+            m.campaign = Some(id.to_owned());
             self.enqueue_only(&m, now)?;
         }
-        self.get_campaign(&id)
+        Ok(())
+    }
+
+    /// Ends the creation of campaign `id`: its count of messages and its skipped recipients are
+    /// stored and it becomes `releasing`.
+    pub fn finish_campaign(&self, id: &str, skipped: &[Skipped]) -> Result<(), Error> {
+        self.campaign_in(id, "creating")?;
+        let skipped = serde_json::to_string(skipped).map_err(|e| Error::Invalid(e.to_string()))?;
+        self.conn
+            .prepare_cached(
+                "UPDATE campaigns SET state = 'releasing', skipped = ?2, recipients = \
+                 (SELECT COUNT(*) FROM outbound_messages WHERE campaign = ?1) WHERE id = ?1",
+            )?
+            .execute(params![id, skipped])?;
+        Ok(())
+    }
+
+    /// Puts up to `limit` more messages of the `releasing` campaign `id` into the send queue, in
+    /// order; `true` once all are, and the campaign is `created`.
+    pub fn release_campaign(&self, id: &str, now: Timestamp, limit: i64) -> Result<bool, Error> {
+        self.campaign_in(id, "releasing")?;
+        let from: i64 = self
+            .conn
+            .prepare_cached("SELECT released_seq FROM campaigns WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))?;
+        let to: Option<i64> = self
+            .conn
+            .prepare_cached(
+                "SELECT MAX(seq) FROM (SELECT seq FROM outbound_messages \
+                 WHERE campaign = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3)",
+            )?
+            .query_row(params![id, from, limit], |r| r.get(0))?;
+        let Some(to) = to else {
+            self.conn
+                .prepare_cached("UPDATE campaigns SET state = 'created' WHERE id = ?1")?
+                .execute([id])?;
+            return Ok(true);
+        };
+        // What the queue's insert trigger does for a message queued on its own.
+        self.conn
+            .prepare_cached(
+                "INSERT INTO outbound_queue \
+                 (recipient_id, pin, priority, msg_seq, idx, due_at, expires_at, ready) \
+                 SELECT r.id, COALESCE(m.modem, ''), m.priority, m.seq, r.idx, \
+                        MAX(m.send_at, r.next_attempt_at), m.expires_at, \
+                        MAX(m.send_at, r.next_attempt_at) <= ?4 \
+                 FROM outbound_messages m JOIN outbound_recipients r ON r.message_id = m.id \
+                 WHERE m.campaign = ?1 AND m.seq > ?2 AND m.seq <= ?3 AND r.state = 'queued'",
+            )?
+            .execute(params![id, from, to, ms(now)])?;
+        self.conn
+            .prepare_cached("UPDATE campaigns SET released_seq = ?2 WHERE id = ?1")?
+            .execute(params![id, to])?;
+        Ok(false)
+    }
+
+    /// At start: discards the campaigns a stop interrupted while `creating` (their messages are
+    /// deleted; none was sent) and releases the `releasing` ones. Returns (discarded, released).
+    pub(crate) fn resume_campaigns(&self, now: Timestamp) -> Result<(usize, usize), Error> {
+        let ids = |state: &str| -> Result<Vec<String>, Error> {
+            Ok(self
+                .conn
+                .prepare("SELECT id FROM campaigns WHERE state = ?1")?
+                .query_map([state], |r| r.get(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()?)
+        };
+        let creating = ids("creating")?;
+        for id in &creating {
+            self.discard_campaign(id)?;
+        }
+        let releasing = ids("releasing")?;
+        for id in &releasing {
+            while !self.release_campaign(id, now, i64::MAX)? {}
+        }
+        Ok((creating.len(), releasing.len()))
+    }
+
+    /// Deletes the messages of the `creating` campaign `id` (none was sent) and marks it
+    /// `discarded`.
+    pub fn discard_campaign(&self, id: &str) -> Result<(), Error> {
+        self.campaign_in(id, "creating")?;
+        self.conn
+            .prepare_cached("DELETE FROM outbound_messages WHERE campaign = ?1")?
+            .execute([id])?;
+        self.conn
+            .prepare_cached(
+                "UPDATE campaigns SET state = 'discarded', recipients = 0 WHERE id = ?1",
+            )?
+            .execute([id])?;
+        Ok(())
+    }
+
+    /// Fails unless campaign `id` is in `state`.
+    fn campaign_in(&self, id: &str, state: &str) -> Result<(), Error> {
+        let found: Option<String> = self
+            .conn
+            .prepare_cached("SELECT state FROM campaigns WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        match found {
+            None => Err(Error::NotFound(format!("campaign {id}"))),
+            Some(s) if s == state => Ok(()),
+            Some(s) => Err(Error::Invalid(format!("campaign {id} is {s}, not {state}"))),
+        }
     }
 
     /// Campaign `id` with its recipients' states counted.
-    fn get_campaign(&self, id: &str) -> Result<Campaign, Error> {
+    pub fn get_campaign(&self, id: &str) -> Result<Campaign, Error> {
         let mut c = self.conn
             .prepare_cached(
-                "SELECT id, name, template, grp, send_at, recipients, skipped, created_by, created_at \
-                 FROM campaigns WHERE id = ?1",
+                "SELECT id, name, template, grp, send_at, recipients, skipped, created_by, created_at, \
+                 state FROM campaigns WHERE id = ?1",
             )?
             .query_row([id], |r| {
                 let skipped: String = r.get(6)?;
@@ -122,6 +259,7 @@ impl Tx<'_> {
                     skipped: serde_json::from_str(&skipped).unwrap_or_default(),
                     created_by: r.get(7)?,
                     created_at: ts(r.get(8)?)?,
+                    state: r.get(9)?,
                     states: BTreeMap::new(),
                 })
             })

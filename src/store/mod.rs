@@ -218,7 +218,16 @@ impl Store {
         if let Some((now, interrupted)) = recover {
             let tx = conn.transaction()?;
             let n = Tx { conn: &tx }.recover(now, interrupted)?;
+            let (discarded, released) = Tx { conn: &tx }.resume_campaigns(now)?;
             tx.commit()?;
+            if discarded + released > 0 {
+                tracing::warn!(
+                    discarded,
+                    released,
+                    "campaigns interrupted while being created: discarded before their last \
+                     chunk, released after it"
+                );
+            }
             if n > 0 {
                 tracing::warn!(
                     recipients = n,
