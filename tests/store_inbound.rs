@@ -8,7 +8,8 @@ mod common;
 
 use common::{t, temp_db};
 use smsgate::store::{
-    Error, InboundMessage, InboundOutcome, NewEvent, NewInboundPart, NewMessage, State, Store,
+    Error, InboundFilter, InboundMessage, InboundOutcome, NewEvent, NewInboundPart, NewMessage,
+    State, Store,
 };
 
 /// Part `seq` of a `total`-part message with reference `reference` from `sender`.
@@ -100,7 +101,10 @@ async fn a_three_part_message_completes_once_in_any_order() {
         assert_eq!(m.smsc_at, Some(t(1)), "the first part's time stamp");
         assert_eq!(m.first_received_at, t(10 * i as i64));
     }
-    let page = store.list_inbound(None, 100).await.unwrap();
+    let page = store
+        .list_inbound(InboundFilter::default(), None, 100)
+        .await
+        .unwrap();
     assert_eq!(page.items.len(), 6);
     assert!(page.next_cursor.is_none());
 }

@@ -737,6 +737,133 @@ async fn list_messages_keyset_pagination_and_filters() {
     assert_eq!(page.items[0].id, ids[0]);
 }
 
+/// Every page of a listing, walked with its cursor.
+async fn list_all(store: &Store, filter: MessageFilter, page: usize) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let p = store
+            .list_messages(filter.clone(), cursor, page)
+            .await
+            .unwrap();
+        assert!(p.items.len() <= page);
+        seen.extend(p.items.iter().map(|m| m.id.clone()));
+        cursor = p.next_cursor;
+        if cursor.is_none() {
+            return seen;
+        }
+    }
+}
+
+#[tokio::test]
+async fn listing_filters_by_number_time_and_state_page_by_page() {
+    let path = temp_db("list-filters");
+    let store = open(&path, t(0));
+    let numbers = ["+819011110000", "+819022220000", "+819033330000"];
+    // (id, recipients, created at)
+    let mut made: Vec<(String, Vec<&str>, i64)> = Vec::new();
+    for i in 0..40i64 {
+        let mut to = vec![numbers[i as usize % 3]];
+        if i % 7 == 0 {
+            // Two recipients, and once the same number twice.
+            to.push(numbers[(i as usize + 1) % 3]);
+        }
+        if i == 14 {
+            to.push(numbers[2]);
+        }
+        let id = store.enqueue(msg(&to, "お知らせ"), t(i)).await.unwrap().id;
+        made.push((id, to, i));
+    }
+    for (id, _, at) in &made {
+        if at % 5 == 0 {
+            store.cancel(id, t(50)).await.unwrap();
+        }
+    }
+    let want = |f: &dyn Fn(&(String, Vec<&str>, i64)) -> bool| -> Vec<String> {
+        made.iter()
+            .rev()
+            .filter(|m| f(m))
+            .map(|m| m.0.clone())
+            .collect()
+    };
+    let a = numbers[0].to_owned();
+    let c = numbers[2].to_owned();
+    let cases: Vec<(&str, MessageFilter, Vec<String>)> = vec![
+        (
+            "to",
+            MessageFilter {
+                to: Some(a.clone()),
+                ..MessageFilter::default()
+            },
+            want(&|m| m.1.contains(&a.as_str())),
+        ),
+        (
+            "to, a number given twice in a message",
+            MessageFilter {
+                to: Some(c.clone()),
+                ..MessageFilter::default()
+            },
+            want(&|m| m.1.contains(&c.as_str())),
+        ),
+        (
+            "to and since",
+            MessageFilter {
+                to: Some(a.clone()),
+                since: Some(t(20)),
+                ..MessageFilter::default()
+            },
+            want(&|m| m.1.contains(&a.as_str()) && m.2 >= 20),
+        ),
+        (
+            "since",
+            MessageFilter {
+                since: Some(t(33)),
+                ..MessageFilter::default()
+            },
+            want(&|m| m.2 >= 33),
+        ),
+        (
+            "state and to",
+            MessageFilter {
+                state: Some(State::Cancelled),
+                to: Some(a.clone()),
+                ..MessageFilter::default()
+            },
+            want(&|m| m.1.contains(&a.as_str()) && m.2 % 5 == 0),
+        ),
+        (
+            "state and since",
+            MessageFilter {
+                state: Some(State::Queued),
+                since: Some(t(10)),
+                ..MessageFilter::default()
+            },
+            want(&|m| m.2 % 5 != 0 && m.2 >= 10),
+        ),
+        (
+            "since after everything",
+            MessageFilter {
+                since: Some(t(41)),
+                ..MessageFilter::default()
+            },
+            Vec::new(),
+        ),
+    ];
+    for (name, filter, expected) in cases {
+        assert!(
+            name == "since after everything" || !expected.is_empty(),
+            "{name}"
+        );
+        for page in [1, 3, 50] {
+            assert_eq!(
+                list_all(&store, filter.clone(), page).await,
+                expected,
+                "{name}, pages of {page}"
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn webhook_outbox_and_audit_log() {
     let path = temp_db("events");

@@ -19,7 +19,7 @@ use crate::phone;
 use crate::rules::template::{CostError, check_cost};
 use crate::sms::segment::{self, Options};
 use crate::store::{
-    Enqueued, InboundMessage, MessageFilter, MessageRecord, NewMessage, Page, State as MsgState,
+    Enqueued, InboundFilter, MessageFilter, MessageRecord, NewMessage, State as MsgState,
 };
 
 /// Most recipients one request may name.
@@ -30,9 +30,6 @@ pub const MAX_CLIENT_ID: usize = 128;
 pub const DEFAULT_LIMIT: usize = 50;
 /// Largest page size of a listing.
 pub const MAX_LIMIT: usize = 500;
-/// Most stored messages one filtered listing request looks at before it returns a shorter page
-/// with a cursor (so a filter that matches little cannot make one request scan everything).
-const SCAN_BUDGET: usize = 5000;
 
 /// Now, in whole milliseconds (what the store keeps), and later than every earlier call in this
 /// process: what one request writes is stamped (and its ids, which lead with the time, sort)
@@ -363,8 +360,7 @@ pub async fn list(
     Ok(axum::Json(page))
 }
 
-/// Outbound messages: the store filters by state; `to` and `since` are
-/// applied in [`collect`].
+/// Outbound messages: one page, every filter applied by the store in one query.
 async fn list_outbound(
     state: &AppState,
     st: Option<MsgState>,
@@ -375,26 +371,18 @@ async fn list_outbound(
 ) -> Result<ListResponse, ApiError> {
     let filter = MessageFilter {
         state: st,
-        created_by: None,
-    };
-    let filtered = to.is_some();
-    collect(
-        |cursor, batch| state.store.list_messages(filter.clone(), cursor, batch),
-        cursor,
-        limit,
-        filtered,
+        to,
         since,
-        |m: &MessageRecord| (m.id.clone(), m.created_at),
-        |m| {
-            to.as_ref()
-                .is_none_or(|to| m.recipients.iter().any(|r| &r.number == to))
-                .then(|| ListItem::Out(view(m)))
-        },
-    )
-    .await
+        ..MessageFilter::default()
+    };
+    let page = state.store.list_messages(filter, cursor, limit).await?;
+    Ok(ListResponse {
+        items: page.items.iter().map(|m| ListItem::Out(view(m))).collect(),
+        next_cursor: page.next_cursor,
+    })
 }
 
-/// Inbound messages, filtered by sender and `since`.
+/// Inbound messages: one page, filtered by sender and `since` in the store.
 async fn list_inbound(
     state: &AppState,
     from: Option<String>,
@@ -402,74 +390,14 @@ async fn list_inbound(
     cursor: Option<String>,
     limit: usize,
 ) -> Result<ListResponse, ApiError> {
-    let filtered = from.is_some();
-    collect(
-        |cursor, batch| state.store.list_inbound(cursor, batch),
-        cursor,
-        limit,
-        filtered,
-        since,
-        |m: &InboundMessage| (m.id.clone(), m.completed_at),
-        |m| {
-            from.as_ref()
-                .is_none_or(|f| &m.sender == f)
-                .then(|| ListItem::In(InboundView::from(m)))
-        },
-    )
-    .await
-}
-
-/// Collects up to `limit` matching items from store pages, newest first.
-///
-/// Items are newest first, so the first item older than `since` ends the listing. With a
-/// filter (`filtered`) pages are fetched in the largest size and at most [`SCAN_BUDGET`] items
-/// are looked at; the cursor is then the id of the last item looked at, which the store accepts
-/// as a keyset position.
-async fn collect<T, F, Fut>(
-    mut fetch: F,
-    mut cursor: Option<String>,
-    limit: usize,
-    filtered: bool,
-    since: Option<Timestamp>,
-    key: impl Fn(&T) -> (String, Timestamp),
-    keep: impl Fn(&T) -> Option<ListItem>,
-) -> Result<ListResponse, ApiError>
-where
-    F: FnMut(Option<String>, usize) -> Fut,
-    Fut: std::future::Future<Output = Result<Page<T>, crate::store::Error>>,
-{
-    let mut items = Vec::new();
-    let mut scanned = 0;
-    loop {
-        let batch = if filtered { MAX_LIMIT } else { limit };
-        let page = fetch(cursor.clone(), batch).await?;
-        let n = page.items.len();
-        for (i, m) in page.items.iter().enumerate() {
-            scanned += 1;
-            let (id, at) = key(m);
-            if since.is_some_and(|s| at < s) {
-                return Ok(ListResponse {
-                    items,
-                    next_cursor: None,
-                });
-            }
-            items.extend(keep(m));
-            let more = i + 1 < n || page.next_cursor.is_some();
-            if items.len() == limit || (scanned >= SCAN_BUDGET && more) {
-                return Ok(ListResponse {
-                    items,
-                    next_cursor: more.then_some(id),
-                });
-            }
-        }
-        match page.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => {
-                return Ok(ListResponse {
-                    items,
-                    next_cursor: None,
-                });
-            }
-        }
-    }
+    let filter = InboundFilter { from, since };
+    let page = state.store.list_inbound(filter, cursor, limit).await?;
+    Ok(ListResponse {
+        items: page
+            .items
+            .iter()
+            .map(|m| ListItem::In(InboundView::from(m)))
+            .collect(),
+        next_cursor: page.next_cursor,
+    })
 }

@@ -6,7 +6,8 @@ use rusqlite::{OptionalExtension, Row, params};
 
 use super::ids::new_id;
 use super::types::{
-    InboundMessage, InboundOutcome, MessageRecord, NewEvent, NewInboundPart, NewMessage, Page,
+    InboundFilter, InboundMessage, InboundOutcome, MessageRecord, NewEvent, NewInboundPart,
+    NewMessage, Page,
 };
 use super::{Error, Store, Tx, ms, opt_ts, ts};
 
@@ -87,13 +88,14 @@ impl Store {
         self.read(move |tx| tx.get_inbound(&id)).await
     }
 
-    /// Inbound messages newest first.
+    /// Inbound messages newest first; pass the returned `next_cursor` to get the next page.
     pub async fn list_inbound(
         &self,
+        filter: InboundFilter,
         cursor: Option<String>,
         limit: usize,
     ) -> Result<Page<InboundMessage>, Error> {
-        self.read(move |tx| tx.list_inbound(cursor.as_deref(), limit))
+        self.read(move |tx| tx.list_inbound(&filter, cursor.as_deref(), limit))
             .await
     }
 }
@@ -270,13 +272,15 @@ impl Tx<'_> {
             .ok_or_else(|| Error::NotFound(format!("inbound message {id}")))
     }
 
-    /// One page of inbound messages, newest first, after the message named by `cursor`.
+    /// One page of inbound messages, newest first, after the message named by `cursor`: one
+    /// query along an index ([`inbound_list_sql`]).
     fn list_inbound(
         &self,
+        filter: &InboundFilter,
         cursor: Option<&str>,
         limit: usize,
     ) -> Result<Page<InboundMessage>, Error> {
-        let after: Option<i64> = match cursor {
+        let before: Option<i64> = match cursor {
             None => None,
             Some(c) => Some(
                 self.conn
@@ -286,13 +290,48 @@ impl Tx<'_> {
                     .ok_or_else(|| Error::Invalid(format!("unknown cursor {c:?}")))?,
             ),
         };
+        let from = match filter.since {
+            None => None,
+            Some(since) => {
+                let first: Option<i64> = self
+                    .conn
+                    .prepare_cached(
+                        "SELECT seq FROM inbound_messages WHERE completed_at >= ?1 \
+                         ORDER BY completed_at, seq LIMIT 1",
+                    )?
+                    .query_row([ms(since)], |r| r.get(0))
+                    .optional()?;
+                match first {
+                    Some(f) => Some((f, ms(since))),
+                    None => {
+                        return Ok(Page {
+                            items: Vec::new(),
+                            next_cursor: None,
+                        });
+                    }
+                }
+            }
+        };
         let limit = limit.clamp(1, 1000);
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {IN_COLS} FROM inbound_messages WHERE (?1 IS NULL OR seq < ?1) \
-             ORDER BY seq DESC LIMIT ?2"
+        let mut stmt = self.conn.prepare_cached(&inbound_list_sql(
+            filter.from.is_some(),
+            before.is_some(),
+            from.is_some(),
         ))?;
+        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        if let Some(f) = &filter.from {
+            args.push(f.clone().into());
+        }
+        if let Some(b) = before {
+            args.push(b.into());
+        }
+        if let Some((first, since)) = from {
+            args.push(first.into());
+            args.push(since.into());
+        }
+        args.push(((limit + 1) as i64).into());
         let mut items = stmt
-            .query_map(params![after, (limit + 1) as i64], inbound_row)?
+            .query_map(rusqlite::params_from_iter(args), inbound_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         let more = items.len() > limit;
         items.truncate(limit);
@@ -344,4 +383,26 @@ impl Tx<'_> {
         }
         Ok(queued)
     }
+}
+
+/// The inbound listing's statement for the filters present (parameters in the order sender,
+/// cursor's seq, first seq at or after `since` and `since`, limit): newest first along the seq,
+/// or `inbound_messages_sender_seq` for a sender; `since` bounds the walk from below.
+pub(crate) fn inbound_list_sql(from: bool, cursor: bool, since: bool) -> String {
+    let mut cond = Vec::new();
+    if from {
+        cond.push("sender = ?");
+    }
+    if cursor {
+        cond.push("seq < ?");
+    }
+    if since {
+        cond.push("seq >= ? AND completed_at >= ?");
+    }
+    let filter = if cond.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", cond.join(" AND "))
+    };
+    format!("SELECT {IN_COLS} FROM inbound_messages{filter} ORDER BY seq DESC LIMIT ?")
 }

@@ -80,10 +80,10 @@ pub use support_reports::{
 };
 pub use threads::{ConversationFilter, ConversationOrder, MessageDirection, ThreadItem};
 pub use types::{
-    AuditEntry, DispatchJob, Enqueued, FailureClass, INTERRUPTED, InboundMessage, InboundOutcome,
-    Interrupted, MatchedPart, MessageFilter, MessageRecord, NewEvent, NewInboundPart, NewMessage,
-    NewPart, NewStatusReport, Origin, Page, PartRecord, PartState, RecipientRecord, ReportMatch,
-    ReportOutcome, State, WebhookEvent,
+    AuditEntry, DispatchJob, Enqueued, FailureClass, INTERRUPTED, InboundFilter, InboundMessage,
+    InboundOutcome, Interrupted, MatchedPart, MessageFilter, MessageRecord, NewEvent,
+    NewInboundPart, NewMessage, NewPart, NewStatusReport, Origin, Page, PartRecord, PartState,
+    RecipientRecord, ReportMatch, ReportOutcome, State, WebhookEvent,
 };
 pub use users::{Role, Session, User};
 

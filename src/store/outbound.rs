@@ -708,38 +708,92 @@ impl Tx<'_> {
         Ok(n)
     }
 
-    /// One page of messages, newest first, after the message named by `cursor`.
+    /// One page of messages, newest first, after the message named by `cursor`: one query
+    /// along an index ([`list_sql`]), whatever the filter.
     fn list_messages(
         &self,
         filter: &MessageFilter,
         cursor: Option<&str>,
         limit: usize,
     ) -> Result<Page<MessageRecord>, Error> {
-        let after: Option<i64> = match cursor {
+        let limit = limit.clamp(1, 1000);
+        let by_number = filter.to.is_some();
+        // Keyset positions: message seq, or recipient id when walking a number's recipients
+        // (its messages in the same order).
+        let before: Option<i64> = match cursor {
             None => None,
             Some(c) => Some(
                 self.conn
-                    .prepare_cached("SELECT seq FROM outbound_messages WHERE id = ?1")?
-                    .query_row([c], |r| r.get(0))
+                    .prepare_cached(if by_number {
+                        "SELECT MIN(r.id) FROM outbound_messages m \
+                         JOIN outbound_recipients r ON r.message_id = m.id WHERE m.id = ?1"
+                    } else {
+                        "SELECT seq FROM outbound_messages WHERE id = ?1"
+                    })?
+                    .query_row([c], |r| r.get::<_, Option<i64>>(0))
                     .optional()?
+                    .flatten()
                     .ok_or_else(|| Error::Invalid(format!("unknown cursor {c:?}")))?,
             ),
         };
-        let limit = limit.clamp(1, 1000);
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id FROM outbound_messages WHERE (?1 IS NULL OR state = ?1) \
-             AND (?2 IS NULL OR created_by = ?2) AND (?3 IS NULL OR seq < ?3) \
-             ORDER BY seq DESC LIMIT ?4",
-        )?;
-        let ids = stmt
-            .query_map(
-                params![filter.state, filter.created_by, after, (limit + 1) as i64],
-                |r| r.get::<_, String>(0),
-            )?
+        let from = match filter.since {
+            None => None,
+            Some(since) => {
+                let first: Option<i64> = self
+                    .conn
+                    .prepare_cached(if by_number {
+                        "SELECT id FROM outbound_recipients WHERE created_at >= ?1 \
+                         ORDER BY created_at, id LIMIT 1"
+                    } else {
+                        "SELECT seq FROM outbound_messages WHERE created_at >= ?1 \
+                         ORDER BY created_at, seq LIMIT 1"
+                    })?
+                    .query_row([ms(since)], |r| r.get(0))
+                    .optional()?;
+                match first {
+                    Some(f) => Some((f, ms(since))),
+                    None => {
+                        return Ok(Page {
+                            items: Vec::new(),
+                            next_cursor: None,
+                        });
+                    }
+                }
+            }
+        };
+        let sql = list_sql(filter, before.is_some(), from.is_some());
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        if let Some(to) = &filter.to {
+            args.push(to.clone().into());
+        }
+        if let Some(state) = filter.state {
+            args.push(state.as_str().to_owned().into());
+        }
+        if let Some(by) = &filter.created_by {
+            args.push(by.clone().into());
+        }
+        if let Some(b) = before {
+            args.push(b.into());
+        }
+        if let Some((first, since)) = from {
+            args.push(first.into());
+            args.push(since.into());
+        }
+        args.push(((limit + 1) as i64).into());
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(0))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        let more = ids.len() > limit;
-        let mut items = Vec::with_capacity(limit);
-        for id in ids.iter().take(limit) {
+        let more = rows.len() > limit;
+        let mut ids: Vec<String> = Vec::with_capacity(limit);
+        for id in rows.into_iter().take(limit) {
+            // A number twice in one message: the message once.
+            if ids.last() != Some(&id) {
+                ids.push(id);
+            }
+        }
+        let mut items = Vec::with_capacity(ids.len());
+        for id in &ids {
             items.push(self.get_message(id)?);
         }
         let next_cursor = if more {
@@ -749,6 +803,51 @@ impl Tx<'_> {
         };
         Ok(Page { items, next_cursor })
     }
+}
+
+/// The listing's statement for the filters present: a parameter per present filter, in the
+/// order `to`, `state`, `created_by`, the cursor's position, the first position at or after
+/// `since` and `since` itself, then the limit. A missing filter is left out of the text rather
+/// than written `?n IS NULL OR ...`, which would keep SQLite from using its index.
+///
+/// With `to`, the number's recipients are walked newest first on `outbound_recipients_number_id`
+/// (recipient ids grow with message seqs); else the messages on their seq, or on
+/// `outbound_messages_state` with a state. `since` bounds the walk from below at the first row
+/// created at or after it, so the walk stops there.
+pub(crate) fn list_sql(filter: &MessageFilter, cursor: bool, since: bool) -> String {
+    let mut sql = String::from("SELECT m.id FROM ");
+    let mut cond: Vec<&str> = Vec::new();
+    let key = if filter.to.is_some() {
+        sql.push_str(
+            "outbound_recipients r INDEXED BY outbound_recipients_number_id \
+             JOIN outbound_messages m ON m.id = r.message_id",
+        );
+        cond.push("r.number = ?");
+        "r.id"
+    } else {
+        sql.push_str("outbound_messages m");
+        "m.seq"
+    };
+    if filter.state.is_some() {
+        cond.push("m.state = ?");
+    }
+    if filter.created_by.is_some() {
+        cond.push("m.created_by = ?");
+    }
+    let before = format!("{key} < ?");
+    if cursor {
+        cond.push(&before);
+    }
+    let after = format!("{key} >= ? AND m.created_at >= ?");
+    if since {
+        cond.push(&after);
+    }
+    if !cond.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&cond.join(" AND "));
+    }
+    sql.push_str(&format!(" ORDER BY {key} DESC LIMIT ?"));
+    sql
 }
 
 /// Recipients waiting for their time made ready once it came, oldest due first.
@@ -821,6 +920,85 @@ mod tests {
                 !plan.iter().any(|p| p.starts_with("SCAN")),
                 "{name}: {plan:?}"
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod list_tests {
+    use rusqlite::Connection;
+
+    use super::super::inbound::inbound_list_sql;
+    use super::list_sql;
+    use crate::store::{MessageFilter, State};
+
+    fn plan(conn: &Connection, sql: &str) -> Vec<String> {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let n = stmt.parameter_count();
+        stmt.query_map(rusqlite::params_from_iter(vec![0i64; n]), |r| {
+            r.get::<_, String>(3)
+        })
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+    }
+
+    #[test]
+    fn every_listing_filter_walks_an_index_without_sorting() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::store::migrate::migrate(&mut conn).unwrap();
+        for to in [false, true] {
+            for state in [false, true] {
+                for cursor in [false, true] {
+                    for since in [false, true] {
+                        let filter = MessageFilter {
+                            to: to.then(|| "+819012345678".into()),
+                            state: state.then_some(State::Queued),
+                            ..MessageFilter::default()
+                        };
+                        let plan = plan(&conn, &list_sql(&filter, cursor, since));
+                        let name = format!("to {to} state {state} cursor {cursor} since {since}");
+                        assert!(
+                            !plan.iter().any(|p| p.contains("TEMP B-TREE")),
+                            "{name}: {plan:?}"
+                        );
+                        let want = if to {
+                            "SEARCH r USING INDEX outbound_recipients_number_id"
+                        } else if state {
+                            "SEARCH m USING INDEX outbound_messages_state"
+                        } else if cursor || since {
+                            "SEARCH m USING INTEGER PRIMARY KEY"
+                        } else {
+                            // The newest first along the table itself, up to the limit.
+                            "SCAN m"
+                        };
+                        assert!(plan.iter().any(|p| p.starts_with(want)), "{name}: {plan:?}");
+                        assert!(
+                            !plan.iter().any(|p| p.starts_with("SCAN r")),
+                            "{name}: {plan:?}"
+                        );
+                    }
+                }
+            }
+        }
+        for from in [false, true] {
+            for cursor in [false, true] {
+                for since in [false, true] {
+                    let plan = plan(&conn, &inbound_list_sql(from, cursor, since));
+                    let name = format!("from {from} cursor {cursor} since {since}");
+                    assert!(
+                        !plan.iter().any(|p| p.contains("TEMP B-TREE")),
+                        "{name}: {plan:?}"
+                    );
+                    if from {
+                        assert!(
+                            plan.iter()
+                                .any(|p| p.contains("inbound_messages_sender_seq")),
+                            "{name}: {plan:?}"
+                        );
+                    }
+                }
+            }
         }
     }
 }

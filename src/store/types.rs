@@ -463,6 +463,19 @@ pub struct MessageFilter {
     pub state: Option<State>,
     /// Only messages created by this token.
     pub created_by: Option<String>,
+    /// Only messages with a recipient of this number (as stored).
+    pub to: Option<String>,
+    /// Only messages created at or after this time.
+    pub since: Option<Timestamp>,
+}
+
+/// Which messages [`Store::list_inbound`](super::Store::list_inbound) returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InboundFilter {
+    /// Only messages from this sender (as stored).
+    pub from: Option<String>,
+    /// Only messages completed at or after this time.
+    pub since: Option<Timestamp>,
 }
 
 /// One page of a keyset-paginated listing, newest first.
