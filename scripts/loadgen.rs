@@ -10,6 +10,7 @@
 //! target/release/smsgate-loadgen cmgs --count 200
 //! target/release/smsgate-loadgen recovery --fault unplug --runs 5
 //! target/release/smsgate-loadgen fleet --sends 240
+//! target/release/smsgate-loadgen queue
 //! ```
 //!
 //! - `ingest` starts `smsgate serve` as a child process with a fresh database in a temporary
@@ -34,6 +35,16 @@
 //!   parts per second against the modems' bound. Then, on an idle fleet of one appliance with
 //!   a traced simulator, it publishes sends one at a time and matches each publish (its PubAck)
 //!   to the first byte of the next `AT+CMGS`.
+//! - `queue` starts `smsgate serve --simulate 1` (the built-in simulated modem answers at once,
+//!   so the queue itself is what is timed) and posts a campaign of `--small` recipients, then,
+//!   once it is sent, one of `--large`. For each it prints the parts sent per second over
+//!   `--window` seconds right after the `202` and the server's CPU time per part. While the
+//!   large campaign is created, one client posts `POST /api/v1/messages` one after another and
+//!   the latencies are printed; while it waits, `--replies` priority-10 messages are posted one
+//!   at a time, each timed from its `202` to the `sent_at` the server records at its `+CMGS`.
+//!   Then, on a second server without a modem, it stores `--stored` messages (campaigns to a
+//!   pool of a quarter as many numbers) and times `--lookups` first pages of
+//!   `GET /api/v1/messages?to=N`, and as many with `since` too.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -113,6 +124,29 @@ enum Cmd {
         #[arg(long, default_value_t = 100)]
         latency: usize,
     },
+    /// The send queue at campaign scale: send rate with a small and a large campaign queued,
+    /// latency of other writes while a campaign is created and of priority replies while it
+    /// waits, and filtered listings over a large store.
+    Queue {
+        /// Recipients of the first campaign.
+        #[arg(long, default_value_t = 3_000)]
+        small: usize,
+        /// Recipients of the second campaign (at most 50,000, a campaign's limit).
+        #[arg(long, default_value_t = 50_000)]
+        large: usize,
+        /// Seconds each send rate is measured over, from the campaign's `202`.
+        #[arg(long, default_value_t = 5.0)]
+        window: f64,
+        /// Priority-10 messages posted, one at a time, while the large campaign waits.
+        #[arg(long, default_value_t = 20)]
+        replies: usize,
+        /// Messages stored for the listing figures.
+        #[arg(long, default_value_t = 200_000)]
+        stored: usize,
+        /// Listing requests timed, of each kind.
+        #[arg(long, default_value_t = 200)]
+        lookups: usize,
+    },
     /// Time to send again after a fault injected after 5 of 15 sends.
     Recovery {
         /// `unplug` (the tty is gone for `--seconds`) or `reboot` (module reset).
@@ -169,6 +203,24 @@ fn main() -> Result<()> {
         )),
         Cmd::Bulk { recipients, runs } => rt.block_on(bulk(&bin, recipients, runs)),
         Cmd::Cmgs { count } => rt.block_on(cmgs(&bin, count)),
+        Cmd::Queue {
+            small,
+            large,
+            window,
+            replies,
+            stored,
+            lookups,
+        } => rt.block_on(queue(
+            &bin,
+            QueueRun {
+                small,
+                large,
+                window: Duration::from_secs_f64(window),
+                replies,
+                stored,
+                lookups,
+            },
+        )),
         Cmd::Fleet {
             sends,
             modems,
@@ -401,6 +453,299 @@ async fn bulk(bin: &Path, n: usize, runs: usize) -> Result<()> {
     );
     if let Some((rss, hwm)) = memory(server.pid()) {
         println!("server RSS {:.1} MB, peak {:.1} MB", mb(rss), mb(hwm));
+    }
+    Ok(())
+}
+
+/// What `queue` measures.
+struct QueueRun {
+    small: usize,
+    large: usize,
+    window: Duration,
+    replies: usize,
+    stored: usize,
+    lookups: usize,
+}
+
+/// The numbers `from..from + n`, as `to` of a bulk request.
+fn campaign_request(from: usize, n: usize) -> Vec<u8> {
+    let to: Vec<String> = (from..from + n).map(|i| format!("+8190{i:08}")).collect();
+    json!({
+        "to": to,
+        "text": "明日10:00のご予約の確認です。変更はこのSMSに返信してください。",
+    })
+    .to_string()
+    .into_bytes()
+}
+
+/// Posts a campaign; its id and how long its `202` took.
+async fn post_campaign(c: &mut Conn, from: usize, n: usize) -> Result<(String, Duration)> {
+    let started = Instant::now();
+    let (status, body) = c
+        .request(
+            Method::POST,
+            "/api/v1/bulk",
+            Some(campaign_request(from, n)),
+        )
+        .await?;
+    let took = started.elapsed();
+    if status != StatusCode::ACCEPTED {
+        bail!("bulk answered {status}: {}", String::from_utf8_lossy(&body));
+    }
+    let v: serde_json::Value = serde_json::from_slice(&body)?;
+    if v["recipients"].as_u64() != Some(n as u64) {
+        bail!("the campaign queued {} of {n}", v["recipients"]);
+    }
+    let id = v["id"].as_str().context("no campaign id")?.to_owned();
+    Ok((id, took))
+}
+
+/// `smsgate_parts_sent_total` of `/metrics`.
+async fn parts_sent(c: &mut Conn) -> Result<u64> {
+    let (status, body) = c.request(Method::GET, "/metrics", None).await?;
+    if status != StatusCode::OK {
+        bail!("/metrics answered {status}");
+    }
+    let text = String::from_utf8_lossy(&body);
+    text.lines()
+        .find_map(|l| l.strip_prefix("smsgate_parts_sent_total "))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .map(|v| v as u64)
+        .context("no smsgate_parts_sent_total in /metrics")
+}
+
+/// Parts sent per second over `window`, and the server's CPU time per part (ms).
+async fn send_rate(c: &mut Conn, pid: u32, window: Duration) -> Result<(f64, f64, u64)> {
+    let (s0, (cpu0, _), t0) = (parts_sent(c).await?, sched(pid), Instant::now());
+    tokio::time::sleep(window).await;
+    let (s1, (cpu1, _)) = (parts_sent(c).await?, sched(pid));
+    let parts = s1.saturating_sub(s0);
+    let rate = parts as f64 / t0.elapsed().as_secs_f64();
+    let cpu_per_part = (cpu1.saturating_sub(cpu0)) as f64 / 1e6 / parts.max(1) as f64;
+    Ok((rate, cpu_per_part, parts))
+}
+
+/// Waits until `/metrics` counts `target` parts sent.
+async fn wait_sent(c: &mut Conn, target: u64, timeout: Duration) -> Result<()> {
+    let deadline = Instant::now() + timeout;
+    while parts_sent(c).await? < target {
+        if Instant::now() > deadline {
+            bail!("fewer than {target} parts sent within {timeout:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Ok(())
+}
+
+async fn queue(bin: &Path, run: QueueRun) -> Result<()> {
+    let dir = TempDir::new("queue")?;
+    let (server, addr) = start_server(bin, &dir.0, "", 1).await?;
+    let pid = server.pid();
+    let mut c = Conn::connect(addr).await?;
+    let mut watch = Conn::connect(addr).await?;
+    // Until the simulated modem is ready, nothing is sent.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, body) = c.request(Method::GET, "/api/v1/modems", None).await?;
+        let v: serde_json::Value = serde_json::from_slice(&body)?;
+        if v.as_array().is_some_and(|m| {
+            m.iter()
+                .any(|m| m["state"] == "ready" && m["registered"] == true)
+        }) {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("the simulated modem was not ready within 30 s");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    println!("load average {} at the start", loadavg());
+
+    // The small campaign: its rate, then it drains.
+    let before = parts_sent(&mut watch).await?;
+    let (_, took) = post_campaign(&mut c, 0, run.small).await?;
+    let (small_rate, small_cpu, n) = send_rate(&mut watch, pid, run.window).await?;
+    println!(
+        "{} queued (202 in {:.0} ms): {small_rate:.1} parts/s over {:.1} s ({n} parts), \
+         {small_cpu:.2} ms server CPU per part",
+        run.small,
+        ms(took),
+        run.window.as_secs_f64()
+    );
+    wait_sent(
+        &mut watch,
+        before + run.small as u64,
+        Duration::from_secs(600),
+    )
+    .await?;
+
+    // The large campaign, with one client posting messages while it is created.
+    let stop = Arc::new(AtomicBool::new(false));
+    let poster = {
+        let stop = stop.clone();
+        let mut conn = Conn::connect(addr).await?;
+        tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut n = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let t0 = Instant::now();
+                let body = json!({"to": format!("+8170{n:08}"), "text": "お問い合わせありがとうございます。"})
+                    .to_string()
+                    .into_bytes();
+                n += 1;
+                match conn
+                    .request(Method::POST, "/api/v1/messages", Some(body))
+                    .await
+                {
+                    Ok((StatusCode::ACCEPTED, _)) => lat.push(t0.elapsed()),
+                    Ok((status, body)) => {
+                        return Err(anyhow!("{status}: {}", String::from_utf8_lossy(&body)));
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(lat)
+        })
+    };
+    let (_, took) = post_campaign(&mut c, 100_000, run.large).await?;
+    stop.store(true, Ordering::Relaxed);
+    let mut lat = poster.await??;
+    lat.sort();
+    println!(
+        "{} queued (202 in {:.0} ms); meanwhile {} POST /api/v1/messages: p50 {:.1} ms, \
+         p99 {:.1} ms, max {:.1} ms",
+        run.large,
+        ms(took),
+        lat.len(),
+        ms(percentile(&lat, 50.0)),
+        ms(percentile(&lat, 99.0)),
+        ms(lat.last().copied().unwrap_or_default())
+    );
+    let (large_rate, large_cpu, n) = send_rate(&mut watch, pid, run.window).await?;
+    println!(
+        "{} queued: {large_rate:.1} parts/s over {:.1} s ({n} parts), {large_cpu:.2} ms server \
+         CPU per part; {:.2}x the rate with {} queued",
+        run.large,
+        run.window.as_secs_f64(),
+        large_rate / small_rate,
+        run.small
+    );
+
+    // Priority replies while the campaign waits: 202 to the server's sent_at.
+    let mut waits = Vec::with_capacity(run.replies);
+    for i in 0..run.replies {
+        let body = json!({"to": format!("+8180{i:08}"), "text": "担当者より折り返しご連絡します。", "priority": 10})
+            .to_string()
+            .into_bytes();
+        let (status, body) = c
+            .request(Method::POST, "/api/v1/messages", Some(body))
+            .await?;
+        let accepted = jiff::Timestamp::now();
+        if status != StatusCode::ACCEPTED {
+            bail!(
+                "reply answered {status}: {}",
+                String::from_utf8_lossy(&body)
+            );
+        }
+        let v: serde_json::Value = serde_json::from_slice(&body)?;
+        let id = v["id"].as_str().context("no message id")?.to_owned();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let sent_at = loop {
+            let (_, body) = c
+                .request(Method::GET, &format!("/api/v1/messages/{id}"), None)
+                .await?;
+            let v: serde_json::Value = serde_json::from_slice(&body)?;
+            if let Some(at) = v["recipients"][0]["sent_at"].as_str() {
+                break at.parse::<jiff::Timestamp>()?;
+            }
+            if Instant::now() > deadline {
+                bail!("reply {id} was not sent within 60 s");
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        };
+        let wait = sent_at.duration_since(accepted);
+        waits.push(Duration::from_secs_f64(wait.as_secs_f64().max(0.0)));
+    }
+    waits.sort();
+    let queued_now = {
+        let (_, body) = c.request(Method::GET, "/metrics", None).await?;
+        String::from_utf8_lossy(&body)
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("smsgate_queue_depth ")
+                    .map(|v| v.trim().to_owned())
+            })
+            .unwrap_or_default()
+    };
+    println!(
+        "{} priority-10 replies, 202 -> sent_at: p50 {:.1} ms, max {:.1} ms ({queued_now} still \
+         queued after them)",
+        run.replies,
+        ms(percentile(&waits, 50.0)),
+        ms(waits.last().copied().unwrap_or_default())
+    );
+    drop(server);
+
+    // Listings over a large store, on a server without a modem.
+    let dir = TempDir::new("queue-list")?;
+    let (server, addr) = start_server(bin, &dir.0, "", 0).await?;
+    let mut c = Conn::connect(addr).await?;
+    let pool = (run.stored / 4).clamp(1, 50_000);
+    let started = Instant::now();
+    let mut stored = 0;
+    while stored < run.stored {
+        let n = pool.min(run.stored - stored);
+        post_campaign(&mut c, 0, n).await?;
+        stored += n;
+    }
+    println!(
+        "stored {stored} messages to {pool} numbers in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let since = jiff::Timestamp::now().checked_sub(jiff::SignedDuration::from_secs_f64(
+        started.elapsed().as_secs_f64() / 2.0,
+    ))?;
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    for (kind, with_since) in [("to", false), ("to and since", true)] {
+        let mut times = Vec::with_capacity(run.lookups);
+        let mut found = 0;
+        for _ in 0..run.lookups {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let number = format!("%2B8190{:08}", seed as usize % pool);
+            let mut path = format!("/api/v1/messages?to={number}&limit=50");
+            if with_since {
+                path.push_str(&format!("&since={}", since.to_string().replace('+', "%2B")));
+            }
+            let t0 = Instant::now();
+            let (status, body) = c.request(Method::GET, &path, None).await?;
+            times.push(t0.elapsed());
+            if status != StatusCode::OK {
+                bail!(
+                    "{path} answered {status}: {}",
+                    String::from_utf8_lossy(&body)
+                );
+            }
+            let v: serde_json::Value = serde_json::from_slice(&body)?;
+            found += v["items"].as_array().map_or(0, Vec::len);
+        }
+        times.sort();
+        println!(
+            "GET /api/v1/messages filtered by {kind} over {stored}: p50 {:.1} ms, p99 {:.1} ms, \
+             max {:.1} ms ({:.1} messages a page)",
+            ms(percentile(&times, 50.0)),
+            ms(percentile(&times, 99.0)),
+            ms(times.last().copied().unwrap_or_default()),
+            found as f64 / run.lookups as f64
+        );
+    }
+    if let Some((rss, hwm)) = memory(server.pid()) {
+        println!(
+            "listing server RSS {:.1} MB, peak {:.1} MB",
+            mb(rss),
+            mb(hwm)
+        );
     }
     Ok(())
 }
