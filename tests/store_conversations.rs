@@ -610,3 +610,43 @@ async fn daily_report_counts_each_local_day_of_tokyo() {
         assert!(r.is_err(), "{from}..{to}");
     }
 }
+
+#[tokio::test]
+async fn a_search_finds_what_customers_and_staff_wrote_but_not_campaign_copies() {
+    let path = temp_db("search-bulk");
+    let store = Store::open_at(&path, t(0)).unwrap();
+    let (a, b, c) = ("+819011110001", "+819022220002", "+819033330003");
+    for n in [a, b, c] {
+        inbound(&store, n, "こんにちは", t(1)).await;
+    }
+    let reminder = "年末セールのお知らせ";
+    let campaign = smsgate::store::NewCampaign {
+        name: "sale".into(),
+        ..Default::default()
+    };
+    let copies = [a, b]
+        .iter()
+        .map(|n| NewMessage {
+            origin: Origin::Bulk,
+            ..NewMessage::new(vec![(*n).to_owned()], reminder)
+        })
+        .collect();
+    store.create_campaign(campaign, copies, t(2)).await.unwrap();
+    let reply = NewMessage {
+        origin: Origin::Reply,
+        ..NewMessage::new(vec![c.to_owned()], reminder)
+    };
+    store.enqueue(reply, t(3)).await.unwrap();
+    // (name, query: the trigram index, then the short-query scan)
+    for (name, q) in [("indexed", "セールの"), ("scanned", "セー")] {
+        let found: Vec<String> = store
+            .search_conversations(q, 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| c.number)
+            .collect();
+        assert_eq!(found, [c], "{name}");
+    }
+    store.close().await.unwrap();
+}

@@ -202,7 +202,7 @@ impl Prepared {
         loop {
             let id = id.clone();
             let done = store
-                .atomically(move |tx| tx.release_campaign(&id, now, CHUNK as i64))
+                .atomically_alone(move |tx| tx.release_campaign(&id, now, CHUNK as i64))
                 .await?;
             if done {
                 break;
@@ -232,7 +232,7 @@ async fn insert(
         }
         let (id, bulk) = (id.to_owned(), Arc::clone(&bulk));
         let (n, left_out) = store
-            .atomically(move |tx| {
+            .atomically_alone(move |tx| {
                 let mut messages = Vec::with_capacity(chunk.len());
                 let mut left_out = Vec::new();
                 for (number, text) in chunk {

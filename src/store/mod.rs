@@ -288,7 +288,16 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&Tx<'_>) -> Result<T, Error> + Send + 'static,
     {
-        let (job, rx) = TypedJob::boxed(move |conn| f(&Tx { conn }));
+        self.submit(false, f).await
+    }
+
+    /// Hands `f` to the writer (in a transaction of its own when `alone`) and waits for its reply.
+    async fn submit<T, F>(&self, alone: bool, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Tx<'_>) -> Result<T, Error> + Send + 'static,
+    {
+        let (job, rx) = TypedJob::boxed(alone, move |conn| f(&Tx { conn }));
         {
             let jobs = self.inner.jobs.lock().map_err(|_| Error::Closed)?;
             let sender = jobs.as_ref().ok_or(Error::Closed)?;
@@ -343,6 +352,17 @@ impl Store {
         F: FnOnce(&Tx<'_>) -> Result<T, Error> + Send + 'static,
     {
         self.write(f).await
+    }
+
+    /// [`Store::atomically`] for a job that takes longer than most (a chunk of a campaign): it
+    /// commits in a transaction of its own, so a short write queued beside it waits for it once
+    /// at most, never for its COMMIT as well.
+    pub async fn atomically_alone<T, F>(&self, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Tx<'_>) -> Result<T, Error> + Send + 'static,
+    {
+        self.submit(true, f).await
     }
 }
 

@@ -4,6 +4,11 @@
 //! tokenizer matches any substring of 3 or more characters: Japanese has no spaces to split
 //! words on, so a word index would find nothing. A trigram index cannot answer a shorter query;
 //! those (`返信`, `OK`) fall back to a plain substring scan, slower but still correct.
+//!
+//! Campaign messages (origin `bulk`) are left out, by the index's insert trigger (migration
+//! 0010) and by the fallback alike: one text sent to thousands would match every recipient and
+//! crowd out the conversations staff look for, and indexing each copy was most of the cost of
+//! queueing a campaign. A campaign's own page says who was sent what.
 
 use rusqlite::params;
 
@@ -87,7 +92,7 @@ impl Tx<'_> {
                SELECT sender AS number FROM inbound_messages WHERE text LIKE ?2 ESCAPE '\\' \
                UNION SELECT r.number FROM outbound_messages m \
                  JOIN outbound_recipients r ON r.message_id = m.id \
-                WHERE m.body LIKE ?2 ESCAPE '\\' AND ?5 > 0)"
+                WHERE m.body LIKE ?2 ESCAPE '\\' AND m.origin <> 'bulk' AND ?5 > 0)"
         };
         let sql = format!(
             "WITH {message_numbers} \

@@ -2,7 +2,9 @@
 //! transaction, commits once, and only then replies to each job (group commit).
 //!
 //! Each job runs inside its own savepoint, so a failing job rolls back alone and the others of its
-//! batch still commit. When COMMIT itself fails, every job of the batch gets the error.
+//! batch still commit. When COMMIT itself fails, every job of the batch gets the error. A job
+//! marked `alone` (a chunk of a campaign) gets a transaction of its own: a short job queued
+//! beside it then waits for it, but is not held back until it commits too.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -17,16 +19,23 @@ use super::error::copy_sqlite_error;
 /// Jobs drained into one transaction at most.
 const MAX_BATCH: usize = 512;
 
+/// A transaction that takes this long is logged (at debug level): what every write queued behind
+/// it waited.
+const SLOW: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// A unit of work for the writer.
 pub(crate) trait Job: Send {
     /// Runs inside the batch's transaction (in its own savepoint).
     fn run(&mut self, conn: &Connection);
     /// Replies, after COMMIT returned (`Ok`) or failed (`Err`).
     fn finish(self: Box<Self>, commit: Result<(), &rusqlite::Error>);
+    /// Committed in a transaction of its own.
+    fn alone(&self) -> bool;
 }
 
 /// A closure job with a oneshot reply.
 pub(crate) struct TypedJob<T, F> {
+    alone: bool,
     f: Option<F>,
     result: Option<Result<T, Error>>,
     reply: oneshot::Sender<Result<T, Error>>,
@@ -37,9 +46,10 @@ where
     T: Send + 'static,
     F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
 {
-    pub(crate) fn boxed(f: F) -> (Box<dyn Job>, oneshot::Receiver<Result<T, Error>>) {
+    pub(crate) fn boxed(alone: bool, f: F) -> (Box<dyn Job>, oneshot::Receiver<Result<T, Error>>) {
         let (reply, rx) = oneshot::channel();
         let job = TypedJob {
+            alone,
             f: Some(f),
             result: None,
             reply,
@@ -88,6 +98,10 @@ where
         };
         let _ = self.reply.send(out);
     }
+
+    fn alone(&self) -> bool {
+        self.alone
+    }
 }
 
 /// The writer loop; returns when every sender is gone and the queue is empty.
@@ -96,14 +110,28 @@ pub(crate) fn run(
     rx: mpsc::Receiver<Box<dyn Job>>,
     commits: Arc<tokio::sync::watch::Sender<u64>>,
 ) {
-    while let Ok(first) = rx.recv() {
+    // A job taken off the channel that must start a batch of its own.
+    let mut held: Option<Box<dyn Job>> = None;
+    loop {
+        let first = match held.take() {
+            Some(job) => job,
+            None => match rx.recv() {
+                Ok(job) => job,
+                Err(_) => break,
+            },
+        };
         let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
+        while !batch[0].alone() && batch.len() < MAX_BATCH {
             match rx.try_recv() {
+                Ok(job) if job.alone() => {
+                    held = Some(job);
+                    break;
+                }
                 Ok(job) => batch.push(job),
                 Err(_) => break,
             }
         }
+        let started = std::time::Instant::now();
         if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
             for job in batch {
                 job.finish(Err(&e));
@@ -133,7 +161,18 @@ pub(crate) fn run(
             }
             continue;
         }
-        match conn.execute_batch("COMMIT") {
+        let ran = started.elapsed();
+        let committed = conn.execute_batch("COMMIT");
+        let took = started.elapsed();
+        if took >= SLOW {
+            tracing::debug!(
+                jobs = batch.len(),
+                run_ms = ran.as_millis() as u64,
+                commit_ms = (took - ran).as_millis() as u64,
+                "slow write transaction"
+            );
+        }
+        match committed {
             Ok(()) => {
                 commits.send_modify(|n| *n += 1);
                 for job in batch {

@@ -84,3 +84,15 @@ WHERE r.state = 'queued';
 CREATE INDEX outbound_recipients_number_id ON outbound_recipients(number, id);
 CREATE INDEX inbound_messages_sender_seq ON inbound_messages(sender, seq);
 CREATE INDEX outbound_messages_created ON outbound_messages(created_at);
+
+-- Campaign messages stay out of the desk's text search. A campaign sends one text to thousands:
+-- indexing each copy was most of the work of queueing it, and a search for any of its words
+-- matched every recipient, crowding out the conversations staff look for. The campaign itself
+-- (GET /api/v1/bulk/{id}) says who was sent what.
+DROP TRIGGER outbound_search_insert;
+CREATE TRIGGER outbound_search_insert AFTER INSERT ON outbound_messages
+WHEN NEW.origin <> 'bulk' BEGIN
+    INSERT INTO message_search(rowid, text) VALUES (2 * NEW.seq + 1, NEW.body);
+END;
+DELETE FROM message_search
+WHERE rowid IN (SELECT 2 * seq + 1 FROM outbound_messages WHERE origin = 'bulk');
