@@ -108,6 +108,11 @@ async fn the_queue_index_follows_every_change_and_claims_keep_their_order() {
         "after enqueue and cancel"
     );
 
+    // What the fleet bridge asks before pulling more: due or sending, up to a cap.
+    assert_eq!(store.queued_recipients(t(10), 100).await.unwrap(), 5);
+    assert_eq!(store.queued_recipients(t(10), 3).await.unwrap(), 3);
+    assert_eq!(store.queued_recipients(t(100), 100).await.unwrap(), 6);
+
     // At t(10) the expiring one is past its time; the later one is not due; m2's is not ours.
     assert_eq!(
         claim_numbers(&store, t(10), Some("m1")).await,

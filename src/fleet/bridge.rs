@@ -379,8 +379,13 @@ impl Link {
             .iter()
             .filter(|m| m.state == ModemState::Ready && m.health.registered)
             .count() as u64;
-        let queued = self.state.store.queued_recipients(Timestamp::now()).await?;
-        Ok((ready * PULL_PER_MODEM).saturating_sub(queued))
+        let room = ready * PULL_PER_MODEM;
+        let queued = self
+            .state
+            .store
+            .queued_recipients(Timestamp::now(), room)
+            .await?;
+        Ok(room.saturating_sub(queued))
     }
 
     async fn pull(&self) -> Result<(), Error> {
@@ -556,7 +561,11 @@ impl Link {
                     })
                 })
                 .collect();
-            let queued = self.state.store.queued_recipients(Timestamp::now()).await?;
+            let queued = self
+                .state
+                .store
+                .queued_recipients(Timestamp::now(), u64::MAX)
+                .await?;
             let body = json!({
                 "site": self.subjects.site, "device": self.subjects.device,
                 "modems": modems, "queue_depth": queued, "last_seen": Timestamp::now().to_string(),
