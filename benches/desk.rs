@@ -131,6 +131,7 @@ fn state(store: Store) -> AppState {
         config: Arc::new(config),
         modems: Arc::new(Vec::<ModemStatus>::new()),
         dispatch: Arc::new(Notify::new()),
+        release: Arc::new(Notify::new()),
         metrics: Arc::new(Metrics::new()),
         desk: Arc::new(smsgate::desk::Desk::default()),
     }

@@ -218,13 +218,15 @@ pub async fn start(opts: Options) -> Result<Running, Error> {
         backoff_max: Duration::from_secs(cfg.queue.backoff_max_secs),
         max_parts: *cfg.queue.max_parts.get_ref() as usize,
     };
+    let release_wake = Arc::new(Notify::new());
     let dispatcher = Dispatcher::new(
         store.clone(),
         clock.clone(),
         settings,
         dispatch_wake.clone(),
         events,
-    );
+    )
+    .with_release(release_wake.clone());
     tracker.spawn(dispatcher.run(paced, cancel.clone()));
 
     let compat_delivery = crate::webhook::CompatDelivery {
@@ -264,6 +266,7 @@ pub async fn start(opts: Options) -> Result<Running, Error> {
         config: cfg.clone(),
         modems: Arc::new(modems.clone()),
         dispatch: dispatch_wake,
+        release: release_wake,
         metrics,
         rules,
         desk: Arc::new(crate::desk::Desk {

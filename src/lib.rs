@@ -14,6 +14,7 @@ pub mod cli;
 pub mod compat;
 pub mod config;
 pub mod desk;
+pub mod fault;
 pub mod fleet;
 pub mod gateway;
 pub mod http;

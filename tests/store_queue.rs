@@ -182,23 +182,14 @@ async fn a_campaign_being_created_is_not_sent_and_others_go_between_its_chunks()
     let c = store.get_campaign(&id).await.unwrap();
     assert_eq!((c.state.as_str(), c.recipients), ("releasing", 5));
     assert!(claim_numbers(&store, t(4), None).await.is_empty());
-    // Released two at a time, in order; claimable as each chunk commits.
-    let release = |store: &Store, id: &str| {
-        let id = id.to_owned();
-        let store = store.clone();
-        async move {
-            store
-                .atomically(move |tx| tx.release_campaign(&id, t(5), 2))
-                .await
-                .unwrap()
-        }
-    };
-    assert!(!release(&store, &id).await);
+    // Released two at a time, in order, by the dispatcher's releaser; claimable as each chunk
+    // commits.
+    assert_eq!(store.release_next(t(5), 2).await.unwrap(), Some(id.clone()));
     assert_eq!(
         claim_numbers(&store, t(6), None).await,
         ["+819000000000", "+819000000001"]
     );
-    while !release(&store, &id).await {}
+    while store.release_next(t(5), 2).await.unwrap().is_some() {}
     assert_eq!(store.get_campaign(&id).await.unwrap().state, "created");
     assert_eq!(
         claim_numbers(&store, t(6), None).await,

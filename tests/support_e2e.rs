@@ -602,6 +602,7 @@ async fn support_replies_overtake_a_bulk_campaign_of_500() {
         tokio::time::sleep(POLL).await;
     };
     assert_eq!(done["states"], json!({"delivered": 500}), "{done:#}");
+    assert_eq!(done["state"], "created", "{done:#}");
     s.wait_state(reply["id"].as_str().unwrap(), "delivered")
         .await;
 

@@ -135,17 +135,7 @@ impl Subjects {
     }
 }
 
-/// A crash point for the fleet's kill tests: the process aborts here when `SMSGATE_FAULT`
-/// names `point` (`fleet-after-commit`, `fleet-after-claim`, `fleet-after-ack`), as a `kill -9`
-/// at that instant would end it. Unset in service.
-pub fn fault(point: &str) {
-    static FAULT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    let set = FAULT.get_or_init(|| std::env::var("SMSGATE_FAULT").ok());
-    if set.as_deref() == Some(point) {
-        tracing::error!(point, "SMSGATE_FAULT: aborting");
-        std::process::abort();
-    }
-}
+pub use crate::fault::fault;
 
 /// A send's key in `sms_claims`: its `Nats-Msg-Id` in URL-safe base64, since a client's id may
 /// hold characters a key may not.

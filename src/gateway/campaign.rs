@@ -13,7 +13,9 @@
 //!    messages are inserted. Consent is checked at insert time, as for every message: a number
 //!    that says STOP while the campaign is being prepared is skipped as `opted_out`, never sent
 //!    to, and one that says it while the campaign is being inserted is cancelled like any
-//!    queued message.
+//!    queued message. The answer goes out once the chunk that completes the campaign commits;
+//! 3. [`release`], run by the dispatcher: the campaign's messages enter the send queue, again
+//!    in chunks.
 //!
 //! Its messages are queued at bulk priority ([`Origin::Bulk`]), below support replies and
 //! acknowledgements, so the dispatcher always takes a waiting support reply before the next
@@ -160,7 +162,8 @@ fn recipients(
 
 impl Prepared {
     /// Queues the campaign in chunks of [`CHUNK`] (see the module's doc), audited as `caller`
-    /// (`bulk.create`) in the transaction that completes it; returns once every message is in
+    /// (`bulk.create`) in the transaction that completes it; returns after that commit, the
+    /// campaign `releasing`: the dispatcher's releaser ([`release`]) then puts its messages into
     /// the send queue. A recipient that opted out (unless the campaign is transactional), whose
     /// text did not render or is too long is skipped, in that order of precedence; the others
     /// are spread from `start` at `rate_per_minute`. If a chunk fails, what was written is
@@ -199,17 +202,20 @@ impl Prepared {
             }
             return Err(e);
         }
-        loop {
-            let id = id.clone();
-            let done = store
-                .atomically_alone(move |tx| tx.release_campaign(&id, now, CHUNK as i64))
-                .await?;
-            if done {
-                break;
-            }
-        }
         store.get_campaign(&id).await
     }
+}
+
+/// Puts the messages of every `releasing` campaign into the send queue, [`CHUNK`] at a time,
+/// each chunk a writer job of its own; `released` is called after each. Returns how many chunks.
+pub async fn release(store: &Store, now: Timestamp, released: impl Fn()) -> Result<usize, Error> {
+    let mut chunks = 0;
+    while store.release_next(now, CHUNK as i64).await?.is_some() {
+        chunks += 1;
+        released();
+        crate::fault::fault("campaign-after-release");
+    }
+    Ok(chunks)
 }
 
 /// Inserts the recipients of the `creating` campaign `id` chunk by chunk, then finishes it
@@ -262,6 +268,7 @@ async fn insert(
             .await?;
         queued += n;
         skipped.extend(left_out);
+        crate::fault::fault("campaign-after-chunk");
     }
     let id = id.to_owned();
     store

@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use serde_json::json;
 
-use super::{Clock, Events};
+use super::{Clock, Events, campaign};
 use crate::modem::cms::CmsClass;
 use crate::modem::{ModemHandle, ModemState, SendError};
 use crate::sms::address::Address;
@@ -62,6 +62,7 @@ pub struct Dispatcher {
     clock: Arc<dyn Clock>,
     settings: Settings,
     wake: Arc<Notify>,
+    release: Arc<Notify>,
     events: Events,
 }
 
@@ -78,8 +79,16 @@ impl Dispatcher {
             clock,
             settings,
             wake,
+            release: Arc::new(Notify::new()),
             events,
         }
+    }
+
+    /// Wakes the releaser, which puts completed campaigns' messages into the send queue
+    /// ([`campaign::release`]); it also looks once a second.
+    pub fn with_release(mut self, release: Arc<Notify>) -> Self {
+        self.release = release;
+        self
     }
 
     /// Runs one worker per modem, and the expiry sweep, until cancelled. A
@@ -95,6 +104,9 @@ impl Dispatcher {
         let d = this.clone();
         let c = cancel.clone();
         tasks.spawn(async move { d.expiry(c).await });
+        let d = this.clone();
+        let c = cancel.clone();
+        tasks.spawn(async move { d.releaser(c).await });
         while tasks.join_next().await.is_some() {}
     }
 
@@ -128,6 +140,29 @@ impl Dispatcher {
             }
             tokio::select! {
                 _ = cancel.cancelled() => return,
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+        }
+    }
+
+    async fn releaser(&self, cancel: CancellationToken) {
+        loop {
+            let woken = self.release.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            let wake = &self.wake;
+            // Each chunk released wakes the workers: sending starts with the first.
+            if let Err(e) = campaign::release(&self.store, self.clock.now(), || {
+                wake.notify_waiters();
+                wake.notify_one();
+            })
+            .await
+            {
+                tracing::warn!(error = %e, "releasing a campaign into the queue failed");
+            }
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = &mut woken => {}
                 _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             }
         }

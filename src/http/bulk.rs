@@ -4,7 +4,9 @@
 //! The handler checks the request; [`campaign`] reads and renders the campaign on a read
 //! connection and queues it in chunks, each a short transaction, so other writers go between
 //! them; `202` goes out after the chunk that completes it has committed (a stop before that
-//! leaves nothing to send: the next start discards the partial campaign). Its messages are queued at bulk priority,
+//! leaves nothing to send: the next start discards the partial campaign). The dispatcher then
+//! puts its messages into the send queue, in chunks too; until it is done the campaign's `state`
+//! is `releasing`. Its messages are queued at bulk priority,
 //! below support replies, so a campaign never starves the support line; `rate_per_minute`
 //! additionally spreads the campaign's `send_at` times.
 
@@ -189,7 +191,7 @@ pub(crate) fn checked(
 }
 
 /// Prepares and queues a checked campaign, audited as `caller` (`bulk.create`) in the
-/// transaction that completes it, and wakes the dispatcher.
+/// transaction that completes it, and wakes the dispatcher's releaser.
 pub(crate) async fn queue(
     state: &AppState,
     caller: String,
@@ -198,7 +200,7 @@ pub(crate) async fn queue(
     let now = Timestamp::now();
     let prepared = campaign::prepare(&state.store, &state.rules, bulk).await?;
     let queued = prepared.queue(&state.store, caller, now).await?;
-    state.dispatch.notify_one();
+    state.release.notify_one();
     Ok(queued)
 }
 

@@ -118,6 +118,9 @@ pub struct AppState {
     pub modems: Arc<dyn ModemDirectory>,
     /// Woken after every accepted message so the dispatcher looks at once.
     pub dispatch: Arc<Notify>,
+    /// Woken after a campaign is committed so the dispatcher's releaser puts it into the send
+    /// queue at once.
+    pub release: Arc<Notify>,
     pub metrics: Arc<Metrics>,
     /// The rules in force (config file's and API-managed) and the `[support]` policy.
     pub rules: Arc<crate::rules::Live>,

@@ -8,8 +8,8 @@
 //!    (the queue's insert trigger skips a `creating` campaign), so none is sent yet;
 //! 3. [`Tx::finish_campaign`]: its count and skips, `releasing`; from this commit on the
 //!    campaign stands;
-//! 4. [`Tx::release_campaign`], once per chunk: its messages enter the queue; `created` after the
-//!    last.
+//! 4. [`Tx::release_campaign`], once per chunk (the dispatcher's releaser, through
+//!    [`Tx::release_next`]): its messages enter the queue; `created` after the last.
 //!
 //! A crash before step 3 leaves a `creating` campaign, which the start discards (no message of
 //! it was sent); after it, a `releasing` one, which the start releases ([`Tx::resume_campaigns`]).
@@ -73,6 +73,12 @@ impl Store {
         now: Timestamp,
     ) -> Result<Campaign, Error> {
         self.write(move |tx| tx.create_campaign(&campaign, messages, now))
+            .await
+    }
+
+    /// [`Tx::release_next`] in a transaction of its own.
+    pub async fn release_next(&self, now: Timestamp, limit: i64) -> Result<Option<String>, Error> {
+        self.atomically_alone(move |tx| tx.release_next(now, limit))
             .await
     }
 
@@ -174,7 +180,7 @@ impl Tx<'_> {
         // What the queue's insert trigger does for a message queued on its own.
         self.conn
             .prepare_cached(
-                "INSERT INTO outbound_queue \
+                "INSERT OR IGNORE INTO outbound_queue \
                  (recipient_id, pin, priority, msg_seq, idx, due_at, expires_at, ready) \
                  SELECT r.id, COALESCE(m.modem, ''), m.priority, m.seq, r.idx, \
                         MAX(m.send_at, r.next_attempt_at), m.expires_at, \
@@ -187,6 +193,22 @@ impl Tx<'_> {
             .prepare_cached("UPDATE campaigns SET released_seq = ?2 WHERE id = ?1")?
             .execute(params![id, to])?;
         Ok(false)
+    }
+
+    /// Puts up to `limit` more messages of the oldest `releasing` campaign into the send queue;
+    /// that campaign's id, or `None` when no campaign is releasing.
+    pub fn release_next(&self, now: Timestamp, limit: i64) -> Result<Option<String>, Error> {
+        let id: Option<String> = self
+            .conn
+            .prepare_cached(
+                "SELECT id FROM campaigns WHERE state = 'releasing' ORDER BY created_at LIMIT 1",
+            )?
+            .query_row([], |r| r.get(0))
+            .optional()?;
+        if let Some(id) = &id {
+            self.release_campaign(id, now, limit)?;
+        }
+        Ok(id)
     }
 
     /// At start: discards the campaigns a stop interrupted while `creating` (their messages are

@@ -35,6 +35,7 @@ pub fn state_with(
         config: Arc::new(config),
         modems: Arc::new(modems),
         dispatch: Arc::new(Notify::new()),
+        release: Arc::new(Notify::new()),
         metrics: Arc::new(Metrics::new()),
         desk: Arc::new(smsgate::desk::Desk::default()),
     }
