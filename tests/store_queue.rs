@@ -251,3 +251,76 @@ async fn a_stop_while_creating_discards_the_campaign_and_one_while_releasing_com
     assert_eq!(queue_drift(&path), (vec![], vec![]));
     store.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_scheduled_campaign_coming_due_does_not_hide_a_more_urgent_message() {
+    let path = temp_db("queue-promote");
+    let store = Store::open_at(&path, t(0)).unwrap();
+    // More than one claim makes ready at once, all due at t(100), at bulk priority.
+    store
+        .atomically(|tx| {
+            for i in 0..1500 {
+                let m = NewMessage {
+                    priority: -10,
+                    send_at: Some(t(100)),
+                    ..msg(&format!("+8190{i:08}"), "定期点検のお知らせ")
+                };
+                tx.enqueue(&m, t(1))?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let urgent = NewMessage {
+        priority: 10,
+        send_at: Some(t(101)),
+        ..msg("+819099990000", "至急ご連絡ください")
+    };
+    store.enqueue(urgent, t(1)).await.unwrap();
+    assert_eq!(
+        claim_numbers_limit(&store, t(200), 1).await,
+        ["+819099990000"]
+    );
+    assert_eq!(queue_drift(&path), (vec![], vec![]));
+    store.close().await.unwrap();
+}
+
+async fn claim_numbers_limit(store: &Store, now: Timestamp, limit: usize) -> Vec<String> {
+    store
+        .claim_due(now, limit, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|j| j.number)
+        .collect()
+}
+
+#[tokio::test]
+async fn since_finds_a_message_created_later_but_stored_earlier() {
+    let path = temp_db("queue-since");
+    let store = Store::open_at(&path, t(0)).unwrap();
+    // A campaign stamps its messages with the time it was asked for and stores them after a
+    // message that came in meanwhile: creation times out of storage order.
+    let early = store
+        .enqueue(msg("+819011110000", "a"), t(10))
+        .await
+        .unwrap();
+    let late = store
+        .enqueue(msg("+819022220000", "b"), t(5))
+        .await
+        .unwrap();
+    let page = store
+        .list_messages(
+            smsgate::store::MessageFilter {
+                since: Some(t(5)),
+                ..Default::default()
+            },
+            None,
+            10,
+        )
+        .await
+        .unwrap();
+    let ids: Vec<&str> = page.items.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids, [late.id.as_str(), early.id.as_str()]);
+    store.close().await.unwrap();
+}

@@ -194,10 +194,31 @@ impl Prepared {
         let id = store
             .atomically(move |tx| tx.begin_campaign(&campaign, now))
             .await?;
-        let written = insert(store, &id, Arc::new(bulk), skipped, recipients, caller, now).await;
+        // On a task of its own: a client that hangs up does not leave the campaign half written
+        // until the next start.
+        let written = {
+            let (store, id) = (store.clone(), id.clone());
+            tokio::spawn(async move {
+                insert(
+                    &store,
+                    &id,
+                    Arc::new(bulk),
+                    skipped,
+                    recipients,
+                    caller,
+                    now,
+                )
+                .await
+            })
+            .await
+            .unwrap_or_else(|e| Err(Error::Invalid(format!("writing the campaign stopped: {e}"))))
+        };
         if let Err(e) = written {
             let gone = id.clone();
-            if let Err(d) = store.atomically(move |tx| tx.discard_campaign(&gone)).await {
+            if let Err(d) = store
+                .atomically_alone(move |tx| tx.discard_campaign(&gone))
+                .await
+            {
                 tracing::error!(campaign = %id, error = %d, "discarding a failed campaign failed; the next start discards it");
             }
             return Err(e);
@@ -207,10 +228,15 @@ impl Prepared {
 }
 
 /// Puts the messages of every `releasing` campaign into the send queue, [`CHUNK`] at a time,
-/// each chunk a writer job of its own; `released` is called after each. Returns how many chunks.
-pub async fn release(store: &Store, now: Timestamp, released: impl Fn()) -> Result<usize, Error> {
+/// each chunk a writer job of its own, at the time `now` gives then (a message due by then is
+/// ready at once); `released` is called after each. Returns how many chunks.
+pub async fn release(
+    store: &Store,
+    now: impl Fn() -> Timestamp,
+    released: impl Fn(),
+) -> Result<usize, Error> {
     let mut chunks = 0;
-    while store.release_next(now, CHUNK as i64).await?.is_some() {
+    while store.release_next(now(), CHUNK as i64).await?.is_some() {
         chunks += 1;
         released();
         crate::fault::fault("campaign-after-release");

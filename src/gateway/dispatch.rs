@@ -152,10 +152,14 @@ impl Dispatcher {
             woken.as_mut().enable();
             let wake = &self.wake;
             // Each chunk released wakes the workers: sending starts with the first.
-            if let Err(e) = campaign::release(&self.store, self.clock.now(), || {
-                wake.notify_waiters();
-                wake.notify_one();
-            })
+            if let Err(e) = campaign::release(
+                &self.store,
+                || self.clock.now(),
+                || {
+                    wake.notify_waiters();
+                    wake.notify_one();
+                },
+            )
             .await
             {
                 tracing::warn!(error = %e, "releasing a campaign into the queue failed");

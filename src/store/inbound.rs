@@ -293,23 +293,19 @@ impl Tx<'_> {
         let from = match filter.since {
             None => None,
             Some(since) => {
-                let first: Option<i64> = self
+                // As for outbound messages (`outbound::SINCE_SLACK_MS`).
+                let last_before: Option<i64> = self
                     .conn
                     .prepare_cached(
-                        "SELECT seq FROM inbound_messages WHERE completed_at >= ?1 \
-                         ORDER BY completed_at, seq LIMIT 1",
+                        "SELECT seq FROM inbound_messages WHERE completed_at < ?1 \
+                         ORDER BY completed_at DESC, seq DESC LIMIT 1",
                     )?
-                    .query_row([ms(since)], |r| r.get(0))
+                    .query_row(
+                        [ms(since).saturating_sub(super::outbound::SINCE_SLACK_MS)],
+                        |r| r.get(0),
+                    )
                     .optional()?;
-                match first {
-                    Some(f) => Some((f, ms(since))),
-                    None => {
-                        return Ok(Page {
-                            items: Vec::new(),
-                            next_cursor: None,
-                        });
-                    }
-                }
+                Some((last_before.map_or(0, |k: i64| k + 1), ms(since)))
             }
         };
         let limit = limit.clamp(1, 1000);

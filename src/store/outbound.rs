@@ -343,7 +343,7 @@ impl Tx<'_> {
     /// Atomically moves up to `limit` due recipients to `sending`, most urgent first.
     ///
     /// See [`Store::claim_due`](super::Store::claim_due). The cost does not grow with the queue:
-    /// recipients whose time came are made ready (at most [`PROMOTE_BATCH`] a claim, oldest due
+    /// recipients whose time came are made ready (at most [`PROMOTE_BATCH`] a claim, most urgent
     /// first), then the first `limit` ready entries of the modem's pin and of the unpinned are
     /// read off `outbound_queue_next` and merged ([`CLAIM_SQL`]).
     pub fn claim_due(
@@ -353,9 +353,7 @@ impl Tx<'_> {
         modem: Option<&str>,
     ) -> Result<Vec<DispatchJob>, Error> {
         let now_ms = ms(now);
-        self.conn
-            .prepare_cached(PROMOTE_SQL)?
-            .execute(params![now_ms, PROMOTE_BATCH])?;
+        self.promote(now_ms)?;
         let pins = match modem {
             Some(m) => vec![String::new(), m.to_owned()],
             None => self.ready_pins()?,
@@ -413,6 +411,30 @@ impl Tx<'_> {
             update_rollup(self.conn, &id, now)?;
         }
         Ok(jobs)
+    }
+
+    /// Makes ready up to [`PROMOTE_BATCH`] waiting recipients whose time came: the highest
+    /// priority first (one seek per priority present among the waiting), oldest due first
+    /// within it. A scheduled campaign coming due all at once so never hides a reply or a retry
+    /// of higher priority that comes due after it.
+    fn promote(&self, now_ms: i64) -> Result<(), Error> {
+        let mut next_priority = self.conn.prepare_cached(NEXT_PRIORITY_SQL)?;
+        let mut promote = self.conn.prepare_cached(PROMOTE_SQL)?;
+        let mut budget = PROMOTE_BATCH;
+        let mut below = i64::MAX;
+        // Priorities are i32: i64::MAX is above every one.
+        while budget > 0 {
+            let Some(priority) = next_priority
+                .query_row([below], |r| r.get::<_, i64>(0))
+                .optional()?
+            else {
+                break;
+            };
+            let n = promote.execute(params![priority, now_ms, budget])?;
+            budget -= i64::try_from(n).unwrap_or(budget);
+            below = priority;
+        }
+        Ok(())
     }
 
     /// The pins (modem names, `''` for any) that have a ready recipient, each found by one seek.
@@ -739,26 +761,20 @@ impl Tx<'_> {
         let from = match filter.since {
             None => None,
             Some(since) => {
-                let first: Option<i64> = self
+                // The last row created before `since` minus the slack: every row stored before
+                // it was created before `since` (SINCE_SLACK_MS), so the walk stops there.
+                let last_before: Option<i64> = self
                     .conn
                     .prepare_cached(if by_number {
-                        "SELECT id FROM outbound_recipients WHERE created_at >= ?1 \
-                         ORDER BY created_at, id LIMIT 1"
+                        "SELECT id FROM outbound_recipients WHERE created_at < ?1 \
+                         ORDER BY created_at DESC, id DESC LIMIT 1"
                     } else {
-                        "SELECT seq FROM outbound_messages WHERE created_at >= ?1 \
-                         ORDER BY created_at, seq LIMIT 1"
+                        "SELECT seq FROM outbound_messages WHERE created_at < ?1 \
+                         ORDER BY created_at DESC, seq DESC LIMIT 1"
                     })?
-                    .query_row([ms(since)], |r| r.get(0))
+                    .query_row([ms(since).saturating_sub(SINCE_SLACK_MS)], |r| r.get(0))
                     .optional()?;
-                match first {
-                    Some(f) => Some((f, ms(since))),
-                    None => {
-                        return Ok(Page {
-                            items: Vec::new(),
-                            next_cursor: None,
-                        });
-                    }
-                }
+                Some((last_before.map_or(0, |k| k + 1), ms(since)))
             }
         };
         let sql = list_sql(filter, before.is_some(), from.is_some());
@@ -805,6 +821,13 @@ impl Tx<'_> {
     }
 }
 
+/// How far out of order creation times may be among stored rows: a campaign stamps its messages
+/// with the time it was asked for and writes them over the seconds after, while other messages
+/// commit between its chunks. A `since` walk stops at the last row created before `since` minus
+/// this (and filters on the time itself): every row stored before that one was created before
+/// `since`, as long as no two rows are further out of order than this.
+pub(crate) const SINCE_SLACK_MS: i64 = 5 * 60 * 1000;
+
 /// The listing's statement for the filters present: a parameter per present filter, in the
 /// order `to`, `state`, `created_by`, the cursor's position, the first position at or after
 /// `since` and `since` itself, then the limit. A missing filter is left out of the text rather
@@ -850,10 +873,14 @@ pub(crate) fn list_sql(filter: &MessageFilter, cursor: bool, since: bool) -> Str
     sql
 }
 
-/// Recipients waiting for their time made ready once it came, oldest due first.
+/// The highest priority below `?1` among the recipients waiting for their time.
+const NEXT_PRIORITY_SQL: &str = "SELECT priority FROM outbound_queue WHERE ready = 0 \
+     AND priority < ?1 ORDER BY priority DESC LIMIT 1";
+
+/// Recipients of one priority waiting for their time made ready once it came, oldest due first.
 const PROMOTE_SQL: &str = "UPDATE outbound_queue SET ready = 1 WHERE recipient_id IN \
-     (SELECT recipient_id FROM outbound_queue WHERE ready = 0 AND due_at <= ?1 \
-      ORDER BY due_at LIMIT ?2)";
+     (SELECT recipient_id FROM outbound_queue WHERE ready = 0 AND priority = ?1 \
+      AND due_at <= ?2 ORDER BY due_at LIMIT ?3)";
 
 /// At most this many recipients made ready by one claim, so the claim after a scheduled
 /// campaign's hour stays short; the rest follow on the next claims.
@@ -878,7 +905,7 @@ fn recipient_state(conn: &Connection, recipient_id: i64) -> Result<(State, Strin
 mod tests {
     use rusqlite::Connection;
 
-    use super::{CLAIM_SQL, PROMOTE_SQL};
+    use super::{CLAIM_SQL, NEXT_PRIORITY_SQL, PROMOTE_SQL};
 
     fn plan(sql: &str, params: impl rusqlite::Params) -> Vec<String> {
         let mut conn = Connection::open_in_memory().unwrap();
@@ -902,8 +929,13 @@ mod tests {
             ),
             (
                 "recipients whose time came",
-                plan(PROMOTE_SQL, rusqlite::params![0, 1000]),
-                "outbound_queue_waiting",
+                plan(PROMOTE_SQL, rusqlite::params![0, 0, 1000]),
+                "outbound_queue_promote",
+            ),
+            (
+                "the next priority with waiting recipients",
+                plan(NEXT_PRIORITY_SQL, rusqlite::params![i64::MAX]),
+                "outbound_queue_promote",
             ),
         ];
         for (name, plan, index) in cases {

@@ -6,8 +6,8 @@
 -- triggers below, inside the transaction of every change.
 --
 -- `ready` splits the queue in two: due rows (1), found by priority then age in
--- outbound_queue_next; rows waiting for their time (0), found by time in outbound_queue_waiting
--- and made ready by the claim when it comes.
+-- outbound_queue_next; rows waiting for their time (0), made ready by the claim when it comes,
+-- most urgent first (outbound_queue_promote), and counted by time (outbound_queue_waiting).
 CREATE TABLE outbound_queue (
     recipient_id    INTEGER PRIMARY KEY REFERENCES outbound_recipients(id) ON DELETE CASCADE,
     pin             TEXT    NOT NULL,             -- the modem the message is pinned to, '' for any
@@ -20,6 +20,8 @@ CREATE TABLE outbound_queue (
 );
 CREATE INDEX outbound_queue_next ON outbound_queue(pin, priority DESC, msg_seq, idx) WHERE ready = 1;
 CREATE INDEX outbound_queue_waiting ON outbound_queue(due_at) WHERE ready = 0;
+-- Waiting rows made ready most urgent first: per priority, oldest due first.
+CREATE INDEX outbound_queue_promote ON outbound_queue(priority, due_at) WHERE ready = 0;
 
 -- A campaign is inserted in chunks: `creating` until its last chunk commits (its messages are
 -- not in outbound_queue yet, so none is sent), `releasing` while its messages enter the queue,
