@@ -56,6 +56,9 @@ pub struct Config {
     /// `[fleet]`: this appliance as one of a fleet on NATS JetStream (`src/fleet`); off without it.
     #[serde(default)]
     pub fleet: Option<Fleet>,
+    /// `[[prompts]]`: messages that expect an answer (surveys, reminders; `src/rules/prompt.rs`).
+    #[serde(default)]
+    pub prompts: Vec<crate::rules::prompt::PromptSpec>,
 }
 
 /// `[fleet]`: the hub and this appliance's place in the fleet (docs/fleet.md).
@@ -348,6 +351,8 @@ pub const EVENTS: &[&str] = &[
     "message.delivered",
     "message.failed",
     "modem.state",
+    "prompt.answered",
+    "prompt.expired",
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -585,6 +590,28 @@ impl Config {
         if let Err(e) = self.support.validate() {
             return Err(invalid(e.span, &e.key, e.message));
         }
+        for (i, p) in self.prompts.iter().enumerate() {
+            let at = prompt_span(text, i);
+            if let Err(e) = p.check() {
+                return Err(invalid(at, &format!("prompts.{}", p.name), e));
+            }
+            if self.prompts[..i].iter().any(|q| q.name == p.name) {
+                return Err(invalid(
+                    at,
+                    &format!("prompts.{}", p.name),
+                    "a second prompt with this name".into(),
+                ));
+            }
+        }
+        if let Some(name) = &self.support.survey_on_close
+            && !self.prompts.iter().any(|p| &p.name == name.get_ref())
+        {
+            return Err(invalid(
+                name.span(),
+                "support.survey_on_close",
+                format!("no [[prompts]] entry is named {:?}", name.get_ref()),
+            ));
+        }
         let known = |t: &str| self.support.template(t).is_some();
         let hooks = |u: &str| self.webhooks.iter().any(|w| w.url.get_ref() == u);
         if let Err(e) = crate::rules::rule::check_templates(&self.rules, &known)
@@ -618,6 +645,13 @@ fn rule_span(text: &str, index: usize, field: &str) -> std::ops::Range<usize> {
 }
 
 /// 1-based line of a byte offset.
+/// Where the `index`-th `[[prompts]]` table starts in `text` (its header), else the start.
+fn prompt_span(text: &str, index: usize) -> std::ops::Range<usize> {
+    text.match_indices("[[prompts]]")
+        .nth(index)
+        .map_or(0..0, |(at, h)| at..at + h.len())
+}
+
 fn line_of(text: &str, offset: usize) -> usize {
     text.get(..offset).map_or(0, |t| t.matches('\n').count()) + 1
 }

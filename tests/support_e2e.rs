@@ -689,3 +689,231 @@ async fn csv_import_reports_bad_lines_and_imports_nothing_unless_told_to_skip() 
     );
     s.stop().await;
 }
+
+const PROMPTS: &str = r#"
+[[prompts]]
+name = "csat"
+kind = "csat"
+text = "本日の対応はいかがでしたか？ 1(不満)〜5(満足)でご返信ください。"
+thanks = "ご回答ありがとうございました。"
+low = { below = 3, text = "ご不便をおかけしました。担当者よりご連絡します。", needs_human = true }
+window_secs = 86400
+
+[[prompts]]
+name = "appointment"
+kind = "choice"
+text = "{name}様 {field.date} のご予約です。1: 確定 2: 変更希望"
+choices = { "1" = "confirmed", "2" = "reschedule" }
+on = { reschedule = { needs_human = true, text = "担当者よりご連絡します。" } }
+window_secs = 172800
+"#;
+
+const SURVEY: &str = "本日の対応はいかがでしたか？ 1(不満)〜5(満足)でご返信ください。";
+const THANKS: &str = "ご回答ありがとうございました。";
+const SORRY: &str = "ご不便をおかけしました。担当者よりご連絡します。";
+
+impl Service {
+    /// The customer texts `text` to prompt `id` and the service reads it: returns the prompt.
+    async fn answer(&self, id: &str, from: &str, text: &str) -> Value {
+        self.sim(Request::Deliver {
+            from: from.to_owned(),
+            text: text.to_owned(),
+            encoding: None,
+            class: None,
+        })
+        .await;
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let p = self.get(&format!("/api/v1/prompts/sent/{id}")).await;
+            if p["state"] != "waiting" {
+                return p;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "never answered: {p:#}"
+            );
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// The texts of the messages queued to `number`, oldest first (sent or not).
+    async fn texts_to(&self, number: &str) -> Vec<String> {
+        let v = self
+            .get(&format!(
+                "/api/v1/messages?to={}",
+                number.replace('+', "%2B")
+            ))
+            .await;
+        let mut texts: Vec<String> = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["text"].as_str().unwrap().to_owned())
+            .collect();
+        texts.reverse();
+        texts
+    }
+
+    /// Posts prompt `name` to `to`; waits until the question is delivered; the prompt's id.
+    async fn ask(&self, name: &str, to: &str, reference: &str) -> String {
+        let (status, v) = self
+            .json(
+                Method::POST,
+                &format!("/api/v1/prompts/{name}/send"),
+                Some(json!({"to": to, "ref": reference})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+        assert_eq!(v["ref"], reference, "{v}");
+        self.wait_state(v["message"].as_str().unwrap(), "delivered")
+            .await;
+        v["id"].as_str().unwrap().to_owned()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn surveys_and_reminders_are_answered_followed_up_and_tallied() {
+    let extra = format!(
+        "{}{PROMPTS}",
+        support("survey_on_close = \"csat\"", ALWAYS_OPEN)
+    );
+    let s = Service::start("prompts", &extra).await;
+
+    // A customer writes, is acknowledged, and staff close the conversation: one survey.
+    let aiko = "+819011112222";
+    let conv = s.text_in(aiko, "荷物が届きません").await;
+    let id = conv["id"].as_str().unwrap();
+    for _ in 0..2 {
+        let (status, v) = s
+            .json(
+                Method::PATCH,
+                &format!("/api/v1/conversations/{id}"),
+                Some(json!({"state": "closed", "assignee": "sato"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+    }
+    s.wait_sent_to(aiko, 2).await;
+    assert_eq!(s.texts_to(aiko).await, [ACK_OPEN, SURVEY], "one survey");
+    let survey: String = rusqlite::Connection::open(s.dir.join("smsgate.db"))
+        .unwrap()
+        .query_row(
+            "SELECT id FROM prompts_sent WHERE number = ?1",
+            [aiko],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let question = s.get(&format!("/api/v1/prompts/sent/{survey}")).await;
+    s.wait_state(question["message"].as_str().unwrap(), "delivered")
+        .await;
+
+    // A full-width 5: answered, thanked once, not acknowledged, the conversation left closed.
+    let p = s.answer(&survey, aiko, "５").await;
+    assert_eq!(
+        (p["state"].clone(), p["score"].clone()),
+        (json!("answered"), json!(5)),
+        "{p:#}"
+    );
+    assert_eq!(p["assignee"], "sato", "{p:#}");
+    assert_eq!(s.texts_to(aiko).await, [ACK_OPEN, SURVEY, THANKS]);
+    assert_eq!(s.conversation_of(aiko).await.unwrap()["state"], "closed");
+
+    // A 2: the apology, and a person looks.
+    let ken = "+819033334444";
+    let asked = s.ask("csat", ken, "call-2026-1207-01").await;
+    let p = s.answer(&asked, ken, "2です").await;
+    assert_eq!(p["score"], 2, "{p:#}");
+    assert_eq!(s.texts_to(ken).await, [SURVEY, SORRY]);
+    assert_eq!(
+        s.conversation_of(ken).await.unwrap()["state"],
+        "needs_human"
+    );
+
+    // A reminder rendered with the contact's fields, answered "2": reschedule, a person looks.
+    let (status, v) = s
+        .import(
+            "",
+            "number,name,date\n+819055556666,Aiko Tanaka,12/24 10:00\n",
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let yui = "+819055556666";
+    let asked = s.ask("appointment", yui, "crm-42").await;
+    let p = s.answer(&asked, yui, "２").await;
+    assert_eq!(p["choice"], "reschedule", "{p:#}");
+    assert_eq!(
+        s.texts_to(yui).await,
+        [
+            "Aiko Tanaka様 12/24 10:00 のご予約です。1: 確定 2: 変更希望",
+            "担当者よりご連絡します。"
+        ]
+    );
+    assert_eq!(
+        s.conversation_of(yui).await.unwrap()["state"],
+        "needs_human"
+    );
+
+    // A campaign may ask a prompt: each recipient's answer is read the same way.
+    let mio = "+819077778888";
+    let (status, v) = s
+        .json(
+            Method::POST,
+            "/api/v1/bulk",
+            Some(json!({"to": [mio], "prompt": "csat", "name": "survey"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+    let (asked, message): (String, String) = rusqlite::Connection::open(s.dir.join("smsgate.db"))
+        .unwrap()
+        .query_row(
+            "SELECT id, message_id FROM prompts_sent WHERE number = ?1",
+            [mio],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    s.wait_state(&message, "delivered").await;
+    // Not a bare score: asked again (the question once more), no acknowledgement.
+    s.sim(Request::Deliver {
+        from: mio.to_owned(),
+        text: "満足です、ありがとう".to_owned(),
+        encoding: None,
+        class: None,
+    })
+    .await;
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while s.texts_to(mio).await.len() < 2 {
+        assert!(tokio::time::Instant::now() < deadline, "never asked again");
+        tokio::time::sleep(POLL).await;
+    }
+    assert_eq!(s.texts_to(mio).await, [SURVEY, SURVEY]);
+    let p = s.answer(&asked, mio, "5").await;
+    assert_eq!(p["score"], 5, "{p:#}");
+    assert_eq!(p["ref"], v["id"], "the campaign is its ref: {p:#}");
+
+    // Tallied per local day (the days around today, should the test straddle midnight).
+    let today = jiff::tz::TimeZone::get("Asia/Tokyo")
+        .unwrap()
+        .to_datetime(Timestamp::now())
+        .date();
+    let (from, to) = (today.yesterday().unwrap(), today.tomorrow().unwrap());
+    let r = s
+        .get(&format!("/api/v1/reports/prompts?from={from}&to={to}"))
+        .await;
+    let csat = r["prompts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "csat")
+        .unwrap();
+    let sum = |field: &str| -> u64 {
+        csat["days"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|d| d[field].as_u64().unwrap())
+            .sum()
+    };
+    assert_eq!((sum("sent"), sum("answered")), (3, 3), "{r:#}");
+    assert_eq!(csat["staff"]["sato"]["answered"], 1, "{r:#}");
+    s.stop().await;
+}

@@ -165,6 +165,7 @@ fn request(state: &AppState, f: &BulkForm) -> Result<BulkRequest, String> {
         rate_per_minute,
         ttl: None,
         transactional: None,
+        prompt: None,
     })
 }
 

@@ -31,7 +31,9 @@ use super::process::{Content, render_for};
 use crate::phone::{self, Region};
 use crate::rules::Live;
 use crate::rules::template::check_cost;
-use crate::store::{Campaign, Contact, Error, NewCampaign, NewMessage, Origin, Skipped, Store, Tx};
+use crate::store::{
+    Campaign, Contact, Error, NewCampaign, NewMessage, NewPromptSent, Origin, Skipped, Store, Tx,
+};
 
 /// Most recipients one campaign may have.
 pub const MAX_RECIPIENTS: usize = 50_000;
@@ -69,6 +71,17 @@ pub struct NewBulk {
     pub created_by: String,
     /// The default region the numbers of `to` are normalised in (`[support] country`).
     pub region: Option<Region>,
+    /// Each message is this prompt's question, expecting an answer (a reminder to a group).
+    pub prompt: Option<BulkPrompt>,
+}
+
+/// The prompt a campaign asks ([`crate::rules::prompt`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BulkPrompt {
+    pub name: String,
+    /// `csat`, `nps` or `choice`.
+    pub kind: String,
+    pub window_secs: u64,
 }
 
 /// A campaign rendered and ready to be queued by [`Prepared::queue`].
@@ -288,7 +301,27 @@ async fn insert(
                     });
                 }
                 let n = messages.len();
-                tx.add_to_campaign(&id, messages, now)?;
+                let asked: Vec<(String, Timestamp)> = messages
+                    .iter()
+                    .map(|m| (m.recipients[0].clone(), m.send_at.unwrap_or(now)))
+                    .collect();
+                let ids = tx.add_to_campaign(&id, messages, now)?;
+                if let Some(p) = &bulk.prompt {
+                    for (message_id, (number, sent_at)) in ids.into_iter().zip(asked) {
+                        let prompt = NewPromptSent {
+                            name: p.name.clone(),
+                            kind: p.kind.clone(),
+                            number,
+                            reference: Some(id.clone()),
+                            message_id,
+                            sent_at,
+                            window_secs: p.window_secs,
+                            conversation: None,
+                            assignee: None,
+                        };
+                        tx.record_prompt(&prompt, now)?;
+                    }
+                }
                 Ok((n, left_out))
             })
             .await?;
@@ -446,6 +479,7 @@ mod tests {
             max_attempts: 3,
             created_by: "crm".into(),
             region: None,
+            prompt: None,
         };
         let prepared = prepare(&store, &rules, bulk).await.unwrap();
         // A STOP committed after the campaign was read is still honoured.

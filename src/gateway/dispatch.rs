@@ -130,7 +130,12 @@ impl Dispatcher {
                             now,
                         )?;
                     }
-                    Ok(ids.len())
+                    // A prompt's window that closed unanswered ends it, reported the same way.
+                    let prompts = tx.expire_prompts(now)?;
+                    for p in &prompts {
+                        events.webhooks_tx(tx, "prompt.expired", super::prompts::view(p), now)?;
+                    }
+                    Ok(ids.len() + prompts.len())
                 })
                 .await;
             match expired {

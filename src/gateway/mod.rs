@@ -13,6 +13,7 @@ pub mod campaign;
 pub mod dispatch;
 pub mod ingest;
 pub mod process;
+pub mod prompts;
 
 use std::sync::Arc;
 
@@ -95,6 +96,21 @@ impl Events {
         if let Some(fleet) = &self.fleet {
             fleet.event_tx(tx, kind, &data, now)?;
         }
+        if !self.webhooks.is_empty() {
+            crate::webhook::publish_tx(tx, &self.webhooks, kind, data, now)?;
+        }
+        Ok(())
+    }
+
+    /// Queues `kind` for the configured webhooks only, in `tx`: an event of smsgate's own that
+    /// neither the compatibility APIs nor the fleet carry (`prompt.*`).
+    pub fn webhooks_tx(
+        &self,
+        tx: &Tx<'_>,
+        kind: &str,
+        data: Value,
+        now: Timestamp,
+    ) -> Result<(), crate::store::Error> {
         if !self.webhooks.is_empty() {
             crate::webhook::publish_tx(tx, &self.webhooks, kind, data, now)?;
         }

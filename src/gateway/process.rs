@@ -26,6 +26,7 @@ use serde_json::json;
 use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
+use super::prompts::{self, Reading};
 use super::{Clock, Events};
 
 use crate::config::Config;
@@ -37,7 +38,7 @@ use crate::rules::rule::Action;
 use crate::rules::template::{self, TemplateError};
 use crate::store::{
     self, Contact, ConversationState, ConversationUpdate, InboundMessage, NewEvent, NewMessage,
-    Origin, Store, Tx,
+    Origin, PromptSent, Store, Tx,
 };
 use crate::webhook;
 
@@ -161,6 +162,19 @@ impl Processor {
     ) -> Result<Processed, store::Error> {
         let policy = self.live.policy();
         let rules = self.live.rules();
+        // An answer to a prompt is no new inquiry: recorded, followed up, and nothing else.
+        let unreadable = match prompts::read(tx, &self.config, policy, m, now)? {
+            Reading::NotAnAnswer => false,
+            Reading::Unreadable { .. } => true,
+            Reading::Answered {
+                prompt,
+                reply,
+                needs_human,
+            } => return self.prompt_handled(tx, m, &prompt, reply, needs_human, true, now),
+            Reading::Reask { prompt, reply } => {
+                return self.prompt_handled(tx, m, &prompt, Some(reply), false, false, now);
+            }
+        };
         // A new episode begins with this message when it is the first contact or reopens a
         // closed conversation. (Not `opened_at == now`: a second message processed in the same
         // millisecond, as a backlog at start may be, would get a second acknowledgement.)
@@ -206,21 +220,14 @@ impl Processor {
             confirm = changed && opt != Opt::Help;
         }
 
-        let received = json!({
-            "id": m.id, "from": m.sender, "text": m.text, "modem": m.modem,
-            "parts": m.parts, "complete": m.complete,
-            "received_at": m.completed_at.to_string(),
-            "conversation": conv.id, "rule": out.rule, "opt": decision.opt.map(Opt::as_str),
-        });
-        if let Some(fleet) = &self.fleet {
-            fleet.inbound_tx(tx, &received, now)?;
-        }
-        let mut events = webhook::rows_for(
-            &self.config.webhooks,
-            "message.received",
-            &webhook::event("message.received", received, now),
-        )
-        .map_err(|e| store::Error::Invalid(e.to_string()))?;
+        let mut events = self.received(
+            tx,
+            m,
+            Some(&conv.id),
+            out.rule.as_deref(),
+            decision.opt.map(Opt::as_str),
+            now,
+        )?;
 
         if let Some(fired) = decision.fired {
             tx.set_inbound_rule(&m.id, fired.name)?;
@@ -313,8 +320,94 @@ impl Processor {
             }
         }
 
+        if unreadable {
+            // The prompt's re-ask was not understood either: a person reads it.
+            let human = ConversationUpdate {
+                state: Some(ConversationState::NeedsHuman),
+                ..ConversationUpdate::default()
+            };
+            tx.update_conversation(&conv.id, &human, now)?;
+        }
         if let Some(hooks) = &self.compat {
             events.extend(hooks.inbound_rows(tx, m, decision.opt.is_some(), now)?);
+        }
+        tx.finish_inbound(&m.id, &[], &events, now)?;
+        Ok(out)
+    }
+
+    /// The `message.received` event rows of `m` (and its fleet event).
+    fn received(
+        &self,
+        tx: &Tx<'_>,
+        m: &InboundMessage,
+        conversation: Option<&str>,
+        rule: Option<&str>,
+        opt: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Vec<NewEvent>, store::Error> {
+        let received = json!({
+            "id": m.id, "from": m.sender, "text": m.text, "modem": m.modem,
+            "parts": m.parts, "complete": m.complete,
+            "received_at": m.completed_at.to_string(),
+            "conversation": conversation, "rule": rule, "opt": opt,
+        });
+        if let Some(fleet) = &self.fleet {
+            fleet.inbound_tx(tx, &received, now)?;
+        }
+        webhook::rows_for(
+            &self.config.webhooks,
+            "message.received",
+            &webhook::event("message.received", received, now),
+        )
+        .map_err(|e| store::Error::Invalid(e.to_string()))
+    }
+
+    /// Finishes `m` as an answer to `prompt` (or a reply the re-ask asks for): marked with the
+    /// prompt, `reply` queued unless the number opted out meanwhile, its conversation marked
+    /// `needs_human` when asked (not reopened otherwise), `message.received` and, once
+    /// `answered`, `prompt.answered` in the same transaction.
+    #[allow(clippy::too_many_arguments)]
+    fn prompt_handled(
+        &self,
+        tx: &Tx<'_>,
+        m: &InboundMessage,
+        prompt: &PromptSent,
+        reply: Option<String>,
+        needs_human: bool,
+        answered: bool,
+        now: Timestamp,
+    ) -> Result<Processed, store::Error> {
+        let rule = format!("prompt:{}", prompt.name);
+        tx.set_inbound_rule(&m.id, &rule)?;
+        let mut out = Processed {
+            rule: Some(rule.clone()),
+            ..Processed::default()
+        };
+        if let Some(text) = reply
+            && !tx.opted_out(&m.sender)?
+        {
+            out.queued
+                .push(tx.enqueue(&self.auto_message(&m.sender, text), now)?.id);
+        }
+        let conversation = if needs_human {
+            Some(prompts::needs_human(tx, &m.sender, now)?)
+        } else {
+            tx.conversation_with(&m.sender)?.map(|c| c.id)
+        };
+        out.conversation = conversation.clone().unwrap_or_default();
+        let mut events = self.received(tx, m, conversation.as_deref(), Some(&rule), None, now)?;
+        if answered {
+            events.extend(
+                webhook::rows_for(
+                    &self.config.webhooks,
+                    "prompt.answered",
+                    &webhook::event("prompt.answered", prompts::view(prompt), now),
+                )
+                .map_err(|e| store::Error::Invalid(e.to_string()))?,
+            );
+        }
+        if let Some(hooks) = &self.compat {
+            events.extend(hooks.inbound_rows(tx, m, false, now)?);
         }
         tx.finish_inbound(&m.id, &[], &events, now)?;
         Ok(out)
@@ -689,5 +782,100 @@ mod tests {
         let out = p.process(m, at(7)).await.unwrap();
         assert_eq!(out.queued.len(), 0);
         assert_eq!(out.rule.as_deref(), Some("fwd"), "processed, not failed");
+    }
+
+    const PROMPT: &str = "[[prompts]]\nname = \"csat\"\nkind = \"csat\"\n\
+        text = \"How did we do? 1-5\"\nthanks = \"Thank you!\"\nwindow_secs = 60\n";
+
+    /// Sends prompt `csat` to `to` at `at(0)`, its question sent at `at(1)`; the prompt's id.
+    async fn asked(store: &Store, p: &Processor, to: &str) -> String {
+        let (config, live, to) = (p.config.clone(), p.live.clone(), to.to_owned());
+        let id = store
+            .atomically(move |tx| {
+                let ask = super::prompts::Ask {
+                    spec: &config.prompts[0],
+                    to,
+                    send_at: None,
+                    reference: None,
+                    origin: Origin::Api,
+                    created_by: "crm".into(),
+                    conversation: None,
+                    assignee: None,
+                };
+                Ok(
+                    super::prompts::send(tx, &config, live.policy(), &ask, at(0))?
+                        .unwrap()
+                        .0
+                        .id,
+                )
+            })
+            .await
+            .unwrap();
+        let job = store.claim_due(at(1), 1, None).await.unwrap().remove(0);
+        let part = crate::store::NewPart {
+            seq: 1,
+            total: 1,
+            pdu_hex: "00".into(),
+        };
+        let parts = store.add_parts(job.recipient_id, vec![part]).await.unwrap();
+        store
+            .record_part_sent(parts[0].id, 1, "m0", at(1))
+            .await
+            .unwrap();
+        id
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_answer_is_asked_again_once_then_a_person_reads_it() {
+        let (store, p) = processor("prompt_reask", &format!("{ALWAYS_OPEN}{PROMPT}"));
+        let id = asked(&store, &p, "+819012345678").await;
+        let m = received(&store, "+819012345678", 1, "hmm, not sure").await;
+        let out = p.process(m, at(2)).await.unwrap();
+        assert_eq!(out.rule.as_deref(), Some("prompt:csat"));
+        assert_eq!(
+            out.queued.len(),
+            1,
+            "the question again, no acknowledgement"
+        );
+        let again = store.get_message(&out.queued[0]).await.unwrap();
+        assert_eq!(again.body, "How did we do? 1-5");
+        let m = received(&store, "+819012345678", 2, "what do you mean?").await;
+        let out = p.process(m, at(3)).await.unwrap();
+        assert_eq!(out.rule, None, "processed as any message");
+        let conv = store.get_conversation(&out.conversation).await.unwrap();
+        assert_eq!(conv.state, ConversationState::NeedsHuman);
+        // Still waiting: a score later in the window counts.
+        let m = received(&store, "+819012345678", 3, "4").await;
+        p.process(m, at(4)).await.unwrap();
+        assert_eq!(store.get_prompt_sent(&id).await.unwrap().score, Some(4));
+    }
+
+    #[tokio::test]
+    async fn stop_wins_over_a_prompt_and_a_late_answer_is_a_message() {
+        let (store, p) = processor("prompt_stop", &format!("{ALWAYS_OPEN}{PROMPT}"));
+        let id = asked(&store, &p, "+819011112222").await;
+        let m = received(&store, "+819011112222", 1, "STOP").await;
+        let out = p.process(m, at(2)).await.unwrap();
+        assert_eq!(out.opt, Some(Opt::Stop));
+        assert_eq!(store.get_prompt_sent(&id).await.unwrap().state, "waiting");
+
+        let id = asked(&store, &p, "+819033334444").await;
+        // The windows (60 s from the questions' time, at(0)) close unanswered; the one STOP
+        // left waiting too.
+        let expired = store
+            .atomically(|tx| tx.expire_prompts(at(59)))
+            .await
+            .unwrap();
+        assert!(expired.is_empty(), "{expired:?}");
+        let expired = store
+            .atomically(|tx| tx.expire_prompts(at(60)))
+            .await
+            .unwrap();
+        assert_eq!(expired.len(), 2);
+        assert_eq!(store.get_prompt_sent(&id).await.unwrap().state, "expired");
+        let m = received(&store, "+819033334444", 2, "5").await;
+        let out = p.process(m, at(62)).await.unwrap();
+        assert_eq!(out.rule, None, "no prompt waits: an ordinary message");
+        assert_eq!(out.queued.len(), 1, "acknowledged as a new inquiry");
     }
 }

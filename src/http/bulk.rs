@@ -25,7 +25,8 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{Json, Path};
 use super::messages::parse_time;
 use super::types::content_from;
-use crate::gateway::campaign::{self, NewBulk};
+use crate::gateway::campaign::{self, BulkPrompt, NewBulk};
+use crate::gateway::process::Content;
 use crate::store::{Campaign, Skipped};
 
 /// Most recipients one campaign may have.
@@ -58,6 +59,9 @@ pub struct BulkRequest {
     pub ttl: Option<u64>,
     /// Sent to opted-out numbers too, where `support.allow_transactional_to_opted_out` is true.
     pub transactional: Option<bool>,
+    /// A `[[prompts]]` name instead of `text` or `template`: each message is that prompt's
+    /// question and its answer is read and tallied (an appointment reminder to a group).
+    pub prompt: Option<String>,
 }
 
 /// A campaign.
@@ -138,7 +142,29 @@ pub(crate) fn checked(
     req: BulkRequest,
     caller: String,
 ) -> Result<NewBulk, ApiError> {
-    let content = content_from(req.text, req.template)?;
+    let (content, prompt) = match req.prompt {
+        None => (content_from(req.text, req.template)?, None),
+        Some(name) => {
+            if req.text.is_some() || req.template.is_some() {
+                return Err(ApiError::invalid(
+                    "invalid_body",
+                    "give \"prompt\" without \"text\" or \"template\": its question is the text",
+                ));
+            }
+            let spec = state
+                .config
+                .prompts
+                .iter()
+                .find(|p| p.name == name)
+                .ok_or_else(|| ApiError::NotFound(format!("prompt {name}")))?;
+            let prompt = BulkPrompt {
+                name,
+                kind: spec.kind.as_str().to_owned(),
+                window_secs: spec.window_secs,
+            };
+            (Content::Text(spec.text.clone()), Some(prompt))
+        }
+    };
     if req.group.is_none() && req.to.is_empty() {
         return Err(ApiError::invalid(
             "no_recipients",
@@ -187,6 +213,7 @@ pub(crate) fn checked(
         max_attempts: *state.config.queue.max_attempts.get_ref(),
         created_by: caller,
         region: state.region(),
+        prompt,
     })
 }
 

@@ -501,9 +501,11 @@ pub(crate) async fn apply_update(
     update: ConversationUpdate,
 ) -> Result<Conversation, ApiError> {
     let now = unique_now();
+    let app = state.clone();
     let conv = state
         .store
         .atomically(move |tx| {
+            let was_closed = tx.get_conversation(&id)?.state == ConversationState::Closed;
             // MAX_TAGS bounds one request; this bounds the conversation, which PATCHes would
             // otherwise grow without end.
             if !update.add_tags.is_empty() {
@@ -523,9 +525,14 @@ pub(crate) async fn apply_update(
             }
             let conv = tx.update_conversation(&id, &update, now)?;
             tx.audit(&caller, "conversation.update", Some(&id), now)?;
+            if !was_closed && conv.state == ConversationState::Closed {
+                super::prompts::survey_on_close(tx, &app, &conv, &caller, now)?;
+            }
             Ok(conv)
         })
         .await?;
+    // A survey may have been queued.
+    state.dispatch.notify_one();
     Ok(conv)
 }
 

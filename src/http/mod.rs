@@ -58,6 +58,7 @@ pub mod conversations;
 pub mod error;
 pub mod extract;
 pub mod messages;
+pub mod prompts;
 pub mod reports;
 pub mod rules;
 pub mod system;
@@ -304,6 +305,7 @@ pub fn router(state: AppState) -> Router {
         // Conversations, reports and audit.
         .merge(conversations::routes())
         .merge(reports::routes())
+        .merge(prompts::routes())
         .merge(audit::routes())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

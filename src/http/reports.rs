@@ -190,6 +190,21 @@ pub async fn daily(
     State(state): State<AppState>,
     Query(q): Query<DailyQuery>,
 ) -> Result<axum::Json<DailyReport>, ApiError> {
+    let (from, to, tz, name) = report_range(&state, &q)?;
+    let days = state.store.daily_report(from, to, tz).await?;
+    Ok(axum::Json(DailyReport {
+        tz: name,
+        from: from.to_string(),
+        to: to.to_string(),
+        days: days.iter().map(DayView::from).collect(),
+    }))
+}
+
+/// The days and zone of a report's query, checked: first and last day, the zone and its name.
+pub(crate) fn report_range(
+    state: &AppState,
+    q: &DailyQuery,
+) -> Result<(Date, Date, TimeZone, String), ApiError> {
     let from = parse_date("from", q.from.as_deref())?;
     let to = parse_date("to", q.to.as_deref())?;
     if from > to {
@@ -209,7 +224,7 @@ pub async fn daily(
     }
     let (tz, name) = match q.tz.as_deref() {
         None => {
-            let tz = default_report_tz(&state);
+            let tz = default_report_tz(state);
             let name = tz.iana_name().unwrap_or("UTC").to_owned();
             (tz, name)
         }
@@ -223,11 +238,5 @@ pub async fn daily(
             (tz, n.to_owned())
         }
     };
-    let days = state.store.daily_report(from, to, tz).await?;
-    Ok(axum::Json(DailyReport {
-        tz: name,
-        from: from.to_string(),
-        to: to.to_string(),
-        days: days.iter().map(DayView::from).collect(),
-    }))
+    Ok((from, to, tz, name))
 }

@@ -73,6 +73,8 @@ pub struct Support {
     /// `[support.templates]`: name = body; added to and overriding [`DEFAULT_TEMPLATES`].
     #[serde(default)]
     pub templates: BTreeMap<String, Spanned<String>>,
+    /// A `[[prompts]]` name: closing a conversation sends that prompt, once per episode.
+    pub survey_on_close: Option<Spanned<String>>,
 }
 
 impl Default for Support {
@@ -88,6 +90,7 @@ impl Default for Support {
             keywords: Keywords::default(),
             guard: GuardConfig::default(),
             templates: BTreeMap::new(),
+            survey_on_close: None,
         }
     }
 }

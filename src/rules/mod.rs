@@ -19,6 +19,7 @@ pub mod hours;
 pub mod live;
 pub mod normalize;
 pub mod opt;
+pub mod prompt;
 pub mod rule;
 pub mod template;
 

@@ -127,19 +127,21 @@ impl Tx<'_> {
         Ok(id)
     }
 
-    /// Stores `messages` as part of the `creating` campaign `id`, outside the send queue.
+    /// Stores `messages` as part of the `creating` campaign `id`, outside the send queue; their
+    /// ids, in order.
     pub fn add_to_campaign(
         &self,
         id: &str,
         messages: Vec<NewMessage>,
         now: Timestamp,
-    ) -> Result<(), Error> {
+    ) -> Result<Vec<String>, Error> {
         self.campaign_in(id, "creating")?;
+        let mut ids = Vec::with_capacity(messages.len());
         for mut m in messages {
             m.campaign = Some(id.to_owned());
-            self.enqueue_only(&m, now)?;
+            ids.push(self.enqueue_only(&m, now)?.0);
         }
-        Ok(())
+        Ok(ids)
     }
 
     /// Ends the creation of campaign `id`: its count of messages and its skipped recipients are

@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_compat.sql"),
     include_str!("migrations/0009_fleet.sql"),
     include_str!("migrations/0010_queue.sql"),
+    include_str!("migrations/0011_prompts.sql"),
 ];
 
 /// The schema version this code writes.

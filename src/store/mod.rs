@@ -37,6 +37,7 @@ mod inbound;
 mod inbox;
 mod migrate;
 mod outbound;
+mod prompts;
 mod reports;
 mod retention;
 mod rollup;
@@ -61,6 +62,7 @@ pub use campaigns::{Campaign, NewCampaign, Skipped};
 pub use compat::{CompatWebhook, KannelDlr, RecipientFacts};
 pub use consent::ConsentChange;
 pub use fleet::{FleetOut, FleetSendState, FleetStatus};
+pub use prompts::{NewPromptSent, PromptFigures, PromptSent, PromptTally, tally as tally_prompts};
 // contacts and templates (the contacts API)
 pub use consent::ConsentState;
 pub use contacts::{Contact, ContactFilter, ImportCounts, NewContact};

@@ -1,0 +1,26 @@
+-- Prompts sent: messages that expect an answer from that number within a window
+-- (src/rules/prompt.rs, src/store/prompts.rs).
+CREATE TABLE prompts_sent (
+    id              TEXT    PRIMARY KEY,          -- "pr_..."
+    name            TEXT    NOT NULL,             -- the [[prompts]] entry
+    kind            TEXT    NOT NULL CHECK (kind IN ('csat', 'nps', 'choice')),
+    number          TEXT    NOT NULL,
+    ref             TEXT,                         -- the caller's id (a call, a CRM record)
+    message_id      TEXT    REFERENCES outbound_messages(id) ON DELETE SET NULL,
+    episode         INTEGER,                      -- survey_on_close: the episode it closed
+    assignee        TEXT,                         -- survey_on_close: who resolved it
+    state           TEXT    NOT NULL CHECK (state IN ('waiting', 'answered', 'expired')),
+    answer          TEXT,                         -- the customer's text
+    score           INTEGER,
+    choice          TEXT,
+    reasked         INTEGER NOT NULL DEFAULT 0,
+    sent_at         INTEGER NOT NULL,             -- the question's send_at: the window opens
+    expires_at      INTEGER NOT NULL,
+    answered_at     INTEGER,
+    created_at      INTEGER NOT NULL
+);
+CREATE INDEX prompts_sent_waiting ON prompts_sent(number, sent_at) WHERE state = 'waiting';
+CREATE INDEX prompts_sent_expiry ON prompts_sent(expires_at) WHERE state = 'waiting';
+CREATE INDEX prompts_sent_at ON prompts_sent(sent_at);
+-- One survey per closed episode.
+CREATE UNIQUE INDEX prompts_sent_episode ON prompts_sent(episode, name) WHERE episode IS NOT NULL;
