@@ -96,10 +96,7 @@ impl Events {
         if let Some(fleet) = &self.fleet {
             fleet.event_tx(tx, kind, &data, now)?;
         }
-        if !self.webhooks.is_empty() {
-            crate::webhook::publish_tx(tx, &self.webhooks, kind, data, now)?;
-        }
-        Ok(())
+        self.webhooks_tx(tx, kind, data, now)
     }
 
     /// Queues `kind` for the configured webhooks only, in `tx`: an event of smsgate's own that

@@ -318,14 +318,7 @@ impl Tx<'_> {
         if let Some(f) = &filter.from {
             args.push(f.clone().into());
         }
-        if let Some(b) = before {
-            args.push(b.into());
-        }
-        if let Some((first, since)) = from {
-            args.push(first.into());
-            args.push(since.into());
-        }
-        args.push(((limit + 1) as i64).into());
+        super::outbound::push_keyset(&mut args, before, from, limit);
         let mut items = stmt
             .query_map(rusqlite::params_from_iter(args), inbound_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;

@@ -789,14 +789,7 @@ impl Tx<'_> {
         if let Some(by) = &filter.created_by {
             args.push(by.clone().into());
         }
-        if let Some(b) = before {
-            args.push(b.into());
-        }
-        if let Some((first, since)) = from {
-            args.push(first.into());
-            args.push(since.into());
-        }
-        args.push(((limit + 1) as i64).into());
+        push_keyset(&mut args, before, from, limit);
         let rows = stmt
             .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(0))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -819,6 +812,24 @@ impl Tx<'_> {
         };
         Ok(Page { items, next_cursor })
     }
+}
+
+/// Appends a listing's trailing parameters (see [`list_sql`]): the cursor's position, the
+/// `since` bound and time, and one more row than the page holds (to tell whether more follow).
+pub(crate) fn push_keyset(
+    args: &mut Vec<rusqlite::types::Value>,
+    before: Option<i64>,
+    since: Option<(i64, i64)>,
+    limit: usize,
+) {
+    if let Some(b) = before {
+        args.push(b.into());
+    }
+    if let Some((first, at)) = since {
+        args.push(first.into());
+        args.push(at.into());
+    }
+    args.push(((limit + 1) as i64).into());
 }
 
 /// How far out of order creation times may be among stored rows: a campaign stamps its messages
