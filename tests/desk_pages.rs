@@ -686,3 +686,45 @@ async fn a_session_survives_a_restart_and_logout_ends_it() {
     assert_eq!(status, StatusCode::SEE_OTHER, "logged out: back to /login");
     assert!(audit_has(&env, "desk:aiko", "desk.logout").await);
 }
+
+#[tokio::test]
+async fn the_reports_page_shows_the_surveys_and_who_earned_them() {
+    let (env, admin, _) = env("desk_pages_prompts").await;
+    let now = Timestamp::now();
+    env.state
+        .store
+        .atomically(move |tx| {
+            for (number, score) in [("+819011110001", 5), ("+819011110002", 2)] {
+                let m = tx.enqueue(
+                    &smsgate::store::NewMessage::new(vec![number.into()], "1-5?"),
+                    now,
+                )?;
+                let p = tx
+                    .record_prompt(
+                        &smsgate::store::NewPromptSent {
+                            name: "csat".into(),
+                            kind: "csat".into(),
+                            number: number.into(),
+                            reference: None,
+                            message_id: m.id,
+                            sent_at: now,
+                            window_secs: 3600,
+                            conversation: None,
+                            assignee: Some("sato".into()),
+                        },
+                        now,
+                    )?
+                    .unwrap();
+                tx.answer_prompt(&p.id, &score.to_string(), Some(score), None, now)?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let cases: &[(&str, &str)] = &[
+        ("/reports", "Surveys and reminders"),
+        ("/reports", "CSAT 50% · 3.5"),
+        ("/reports", "csat · sato"),
+    ];
+    pages_show(&env, &admin, cases).await;
+}

@@ -200,6 +200,55 @@ struct ReportsPage {
     inbound: u64,
     outbound: u64,
     delivered: u64,
+    prompts: Vec<PromptRow>,
+    staff: Vec<PromptRow>,
+}
+
+/// One line of the prompts table: a prompt over the days shown, or one staff member's surveys.
+struct PromptRow {
+    name: String,
+    sent: u64,
+    answered: u64,
+    rate: String,
+    score: String,
+    choices: String,
+    median: String,
+}
+
+impl PromptRow {
+    fn new(name: String, kind: &str, f: &crate::store::PromptFigures) -> PromptRow {
+        let pct = |v: Option<f64>| v.map(|v| format!("{}%", fmt_num(v))).unwrap_or_default();
+        let score = match kind {
+            "csat" => format!(
+                "CSAT {} · {}",
+                pct(f.csat_pct),
+                f.mean_score.map(fmt_num).unwrap_or_default()
+            ),
+            "nps" => format!(
+                "NPS {} · {}",
+                f.nps.map(fmt_num).unwrap_or_default(),
+                f.mean_score.map(fmt_num).unwrap_or_default()
+            ),
+            _ => String::new(),
+        };
+        PromptRow {
+            name,
+            sent: f.sent,
+            answered: f.answered,
+            rate: pct(f.response_rate.map(|r| r * 100.0)),
+            score,
+            choices: f
+                .choices
+                .iter()
+                .map(|(c, n)| format!("{c} {n}"))
+                .collect::<Vec<_>>()
+                .join(" · "),
+            median: f
+                .median_answer_secs
+                .map(|s| format!("{}{}", fmt_num(s / 60.0), " min"))
+                .unwrap_or_default(),
+        }
+    }
 }
 
 fn view(
@@ -239,6 +288,7 @@ async fn page(
         .checked_sub(jiff::Span::new().days(DAYS - 1))
         .unwrap_or(to);
     let tz_name = tz.iana_name().unwrap_or("UTC").to_owned();
+    let (prompts, staff) = prompt_rows(&state, from, to, &tz).await?;
     let days: Vec<DayView> = state
         .store
         .daily_report(from, to, tz)
@@ -313,8 +363,41 @@ async fn page(
         to: to.to_string(),
         tz: tz_name,
         charts,
+        prompts,
+        staff,
     };
     Ok(Html(page.render()?))
+}
+
+/// The prompts' figures over the days shown, then the surveys on closing per staff member.
+async fn prompt_rows(
+    state: &AppState,
+    from: jiff::civil::Date,
+    to: jiff::civil::Date,
+    tz: &jiff::tz::TimeZone,
+) -> Result<(Vec<PromptRow>, Vec<PromptRow>), DeskError> {
+    let start = |d: jiff::civil::Date| {
+        d.to_zoned_datetime(tz.clone())
+            .and_then(|z| z.start_of_day())
+            .map(|z| z.timestamp())
+    };
+    let (Ok(lo), Ok(hi)) = (start(from), to.tomorrow().and_then(start)) else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    let rows = state.store.prompts_between(lo, hi).await?;
+    let prompts = crate::store::prompt_totals(&rows)
+        .into_iter()
+        .map(|(name, kind, f)| PromptRow::new(name, &kind, &f))
+        .collect();
+    let staff = crate::store::tally_prompts(&rows, tz)
+        .into_iter()
+        .flat_map(|t| {
+            t.staff
+                .into_iter()
+                .map(move |(who, f)| PromptRow::new(format!("{} · {who}", t.name), &t.kind, &f))
+        })
+        .collect();
+    Ok((prompts, staff))
 }
 
 #[cfg(test)]

@@ -62,7 +62,10 @@ pub use campaigns::{Campaign, NewCampaign, Skipped};
 pub use compat::{CompatWebhook, KannelDlr, RecipientFacts};
 pub use consent::ConsentChange;
 pub use fleet::{FleetOut, FleetSendState, FleetStatus};
-pub use prompts::{NewPromptSent, PromptFigures, PromptSent, PromptTally, tally as tally_prompts};
+pub use prompts::{
+    NewPromptSent, PromptFigures, PromptSent, PromptTally, tally as tally_prompts,
+    totals as prompt_totals,
+};
 // contacts and templates (the contacts API)
 pub use consent::ConsentState;
 pub use contacts::{Contact, ContactFilter, ImportCounts, NewContact};

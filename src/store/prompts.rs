@@ -307,6 +307,22 @@ pub fn tally(prompts: &[PromptSent], tz: &jiff::tz::TimeZone) -> Vec<PromptTally
         .collect()
 }
 
+/// Each prompt's figures over all of `prompts` (name, kind, figures), by name.
+pub fn totals(prompts: &[PromptSent]) -> Vec<(String, String, PromptFigures)> {
+    let mut groups: std::collections::BTreeMap<&str, Vec<&PromptSent>> = Default::default();
+    for p in prompts {
+        groups.entry(&p.name).or_default().push(p);
+    }
+    groups
+        .into_iter()
+        .map(|(name, ps)| {
+            let kind = ps[0].kind.clone();
+            let f = figures(&kind, &ps);
+            (name.to_owned(), kind, f)
+        })
+        .collect()
+}
+
 fn figures(kind: &str, prompts: &[&PromptSent]) -> PromptFigures {
     let mut f = PromptFigures::default();
     let mut scores = Vec::new();
