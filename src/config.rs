@@ -644,7 +644,6 @@ fn rule_span(text: &str, index: usize, field: &str) -> std::ops::Range<usize> {
         .map_or(0..0, Spanned::span)
 }
 
-/// 1-based line of a byte offset.
 /// Where the `index`-th `[[prompts]]` table starts in `text` (its header), else the start.
 fn prompt_span(text: &str, index: usize) -> std::ops::Range<usize> {
     text.match_indices("[[prompts]]")
@@ -652,6 +651,7 @@ fn prompt_span(text: &str, index: usize) -> std::ops::Range<usize> {
         .map_or(0..0, |(at, h)| at..at + h.len())
 }
 
+/// 1-based line of a byte offset.
 fn line_of(text: &str, offset: usize) -> usize {
     text.get(..offset).map_or(0, |t| t.matches('\n').count()) + 1
 }

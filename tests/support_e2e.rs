@@ -824,10 +824,18 @@ async fn surveys_and_reminders_are_answered_followed_up_and_tallied() {
     let p = s.answer(&asked, ken, "2です").await;
     assert_eq!(p["score"], 2, "{p:#}");
     assert_eq!(s.texts_to(ken).await, [SURVEY, SORRY]);
-    assert_eq!(
-        s.conversation_of(ken).await.unwrap()["state"],
-        "needs_human"
-    );
+    let ken_conv = s.conversation_of(ken).await.unwrap();
+    assert_eq!(ken_conv["state"], "needs_human");
+    // Resolved and closed: not surveyed again within the survey's window.
+    let (status, v) = s
+        .json(
+            Method::PATCH,
+            &format!("/api/v1/conversations/{}", ken_conv["id"].as_str().unwrap()),
+            Some(json!({"state": "closed"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(s.texts_to(ken).await, [SURVEY, SORRY]);
 
     // A reminder rendered with the contact's fields, answered "2": reschedule, a person looks.
     let (status, v) = s
@@ -872,10 +880,10 @@ async fn surveys_and_reminders_are_answered_followed_up_and_tallied() {
         )
         .unwrap();
     s.wait_state(&message, "delivered").await;
-    // Not a bare score: asked again (the question once more), no acknowledgement.
+    // Out of range: asked again (the question once more), no acknowledgement.
     s.sim(Request::Deliver {
         from: mio.to_owned(),
-        text: "満足です、ありがとう".to_owned(),
+        text: "6点".to_owned(),
         encoding: None,
         class: None,
     })

@@ -163,7 +163,7 @@ impl Processor {
         let policy = self.live.policy();
         let rules = self.live.rules();
         // An answer to a prompt is no new inquiry: recorded, followed up, and nothing else.
-        let unreadable = match prompts::read(tx, &self.config, policy, m, now)? {
+        let unreadable = match prompts::read(tx, &self.config, policy, m)? {
             Reading::NotAnAnswer => false,
             Reading::Unreadable { .. } => true,
             Reading::Answered {
@@ -172,7 +172,7 @@ impl Processor {
                 needs_human,
             } => return self.prompt_handled(tx, m, &prompt, reply, needs_human, true, now),
             Reading::Reask { prompt, reply } => {
-                return self.prompt_handled(tx, m, &prompt, Some(reply), false, false, now);
+                return self.prompt_handled(tx, m, &prompt, reply, false, false, now);
             }
         };
         // A new episode begins with this message when it is the first contact or reopens a
@@ -829,7 +829,13 @@ mod tests {
     async fn an_unreadable_answer_is_asked_again_once_then_a_person_reads_it() {
         let (store, p) = processor("prompt_reask", &format!("{ALWAYS_OPEN}{PROMPT}"));
         let id = asked(&store, &p, "+819012345678").await;
-        let m = received(&store, "+819012345678", 1, "hmm, not sure").await;
+        // A question of the customer's own is no answer: processed as any message.
+        let m = received(&store, "+819012345678", 9, "Can you call me at 5 tomorrow?").await;
+        let out = p.process(m, at(2)).await.unwrap();
+        assert_eq!(out.rule, None);
+        assert_eq!(out.queued.len(), 1, "acknowledged as a new inquiry");
+        assert_eq!(store.get_prompt_sent(&id).await.unwrap().state, "waiting");
+        let m = received(&store, "+819012345678", 1, "6").await;
         let out = p.process(m, at(2)).await.unwrap();
         assert_eq!(out.rule.as_deref(), Some("prompt:csat"));
         assert_eq!(
@@ -839,7 +845,7 @@ mod tests {
         );
         let again = store.get_message(&out.queued[0]).await.unwrap();
         assert_eq!(again.body, "How did we do? 1-5");
-        let m = received(&store, "+819012345678", 2, "what do you mean?").await;
+        let m = received(&store, "+819012345678", 2, "0点").await;
         let out = p.process(m, at(3)).await.unwrap();
         assert_eq!(out.rule, None, "processed as any message");
         let conv = store.get_conversation(&out.conversation).await.unwrap();

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::process::render_for;
 use crate::config::Config;
 use crate::rules::decide::Policy;
-use crate::rules::prompt::{Answer, PromptSpec};
+use crate::rules::prompt::{Answer, PromptSpec, looks_like_answer};
 use crate::store::{
     self, ConversationState, ConversationUpdate, InboundMessage, MessageRecord, NewMessage,
     NewPromptSent, Origin, PromptSent, Tx,
@@ -53,7 +53,8 @@ pub fn send(
     let msg = NewMessage {
         priority: ask.origin.default_priority(),
         origin: ask.origin,
-        send_at: ask.send_at,
+        // A time in the past is now: the window opens when the question can go out.
+        send_at: ask.send_at.map(|t| t.max(now)),
         ttl: Some(Duration::from_secs(config.queue.default_ttl)),
         max_attempts: *config.queue.max_attempts.get_ref(),
         created_by: Some(ask.created_by.clone()),
@@ -89,58 +90,78 @@ pub enum Reading {
         reply: Option<String>,
         needs_human: bool,
     },
-    /// Not recognised, the first time: ask again with `reply`.
-    Reask { prompt: PromptSent, reply: String },
+    /// Not recognised, the first time: ask again with `reply` (none if it failed to render).
+    Reask {
+        prompt: PromptSent,
+        reply: Option<String>,
+    },
     /// Not recognised after the re-ask: a person reads it (the message is processed as any).
     Unreadable { prompt: PromptSent },
 }
 
-/// Reads `m` against the prompt its sender may be answering, and records the answer or the
-/// re-ask in `tx`.
+/// Reads `m` against the prompts its sender may be answering (judged at the time it arrived,
+/// not when it is processed), and records the answer or the re-ask in `tx`. The newest waiting
+/// prompt that recognises the text takes it; a text none recognises but that looks like a
+/// try at an answer (`6`, `4 5`) asks the newest again, once; anything else is a message for a
+/// person.
 pub fn read(
     tx: &Tx<'_>,
     config: &Config,
     policy: &Policy,
     m: &InboundMessage,
-    now: Timestamp,
 ) -> Result<Reading, store::Error> {
-    let Some(p) = tx.waiting_prompt(&m.sender, now)? else {
-        return Ok(Reading::NotAnAnswer);
-    };
-    // A prompt taken out of the config is no longer read.
-    let Some(spec) = config.prompts.iter().find(|s| s.name == p.name) else {
-        return Ok(Reading::NotAnAnswer);
-    };
     if policy.opts.classify(&m.text).is_some() {
         return Ok(Reading::NotAnAnswer);
     }
-    let contact = tx.get_contact(&m.sender)?;
-    let render = |text: &str| {
-        render_for(policy, text, contact.as_ref(), &m.sender, false).unwrap_or_else(|e| {
-            tracing::warn!(prompt = %spec.name, error = %e, "prompt text failed to render; sent as written");
-            text.to_owned()
+    let at = m.completed_at;
+    // A prompt taken out of the config is no longer read.
+    let waiting: Vec<(PromptSent, &PromptSpec)> = tx
+        .waiting_prompts(&m.sender, at)?
+        .into_iter()
+        .filter_map(|p| {
+            let spec = config.prompts.iter().find(|s| s.name == p.name)?;
+            Some((p, spec))
         })
+        .collect();
+    let contact = tx.get_contact(&m.sender)?;
+    let render = |spec: &PromptSpec, text: &str| match render_for(
+        policy,
+        text,
+        contact.as_ref(),
+        &m.sender,
+        true,
+    ) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            tracing::warn!(prompt = %spec.name, error = %e, "prompt text failed to render; not sent");
+            None
+        }
     };
-    match spec.recognise(&m.text) {
-        Some(answer) => {
+    for (p, spec) in &waiting {
+        if let Some(answer) = spec.recognise(&m.text) {
             let (score, choice) = match &answer {
                 Answer::Score(s) => (Some(*s), None),
                 Answer::Choice(c) => (None, Some(c.as_str())),
             };
-            let prompt = tx.answer_prompt(&p.id, &m.text, score, choice, now)?;
+            let prompt = tx.answer_prompt(&p.id, &m.text, score, choice, at)?;
             let (reply, needs_human) = spec.follow_up(&answer);
-            Ok(Reading::Answered {
+            return Ok(Reading::Answered {
                 prompt,
-                reply: reply.map(render),
+                reply: reply.and_then(|r| render(spec, r)),
                 needs_human,
-            })
+            });
         }
-        None if !p.reasked => {
+    }
+    match waiting.into_iter().next() {
+        Some((p, spec)) if looks_like_answer(&m.text) => {
+            if p.reasked {
+                return Ok(Reading::Unreadable { prompt: p });
+            }
             tx.reask_prompt(&p.id)?;
-            let reply = render(spec.reask.as_deref().unwrap_or(&spec.text));
+            let reply = render(spec, spec.reask.as_deref().unwrap_or(&spec.text));
             Ok(Reading::Reask { prompt: p, reply })
         }
-        None => Ok(Reading::Unreadable { prompt: p }),
+        _ => Ok(Reading::NotAnAnswer),
     }
 }
 

@@ -156,7 +156,12 @@ pub(crate) fn checked(
                 .prompts
                 .iter()
                 .find(|p| p.name == name)
-                .ok_or_else(|| ApiError::NotFound(format!("prompt {name}")))?;
+                .ok_or_else(|| {
+                    ApiError::invalid(
+                        "unknown_prompt",
+                        format!("no [[prompts]] entry is named {name:?}"),
+                    )
+                })?;
             let prompt = BulkPrompt {
                 name,
                 kind: spec.kind.as_str().to_owned(),

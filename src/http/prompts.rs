@@ -243,9 +243,9 @@ fn csv_response(tallies: &[crate::store::PromptTally]) -> Result<Response, ApiEr
         for (day, staff, f) in rows {
             let choices: Vec<String> = f.choices.iter().map(|(c, n)| format!("{c}={n}")).collect();
             let record: [String; 12] = [
-                t.name.clone(),
+                no_formula(&t.name),
                 day.to_owned(),
-                staff.to_owned(),
+                no_formula(staff),
                 f.sent.to_string(),
                 f.answered.to_string(),
                 f.expired.to_string(),
@@ -253,7 +253,7 @@ fn csv_response(tallies: &[crate::store::PromptTally]) -> Result<Response, ApiEr
                 num(f.csat_pct),
                 num(f.mean_score),
                 num(f.nps),
-                choices.join(";"),
+                no_formula(&choices.join(";")),
                 num(f.median_answer_secs),
             ];
             write(&mut w, &record)?;
@@ -265,6 +265,16 @@ fn csv_response(tallies: &[crate::store::PromptTally]) -> Result<Response, ApiEr
         )))
     })?;
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response())
+}
+
+/// `s` with a leading `=`, `+`, `-` or `@` escaped by `'`, so a spreadsheet opening the report
+/// does not run it as a formula.
+fn no_formula(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    }
 }
 
 /// The `survey_on_close` prompt for a conversation closing now, in `tx`: sent once per episode,
@@ -291,6 +301,14 @@ pub(crate) fn survey_on_close(
     if tx.opted_out(&conv.number)? {
         return Ok(());
     }
+    // Not twice within its window: a low score reopens the conversation, and closing it again
+    // must not ask the unhappy customer once more.
+    let window =
+        jiff::SignedDuration::from_secs(i64::try_from(spec.window_secs).unwrap_or(i64::MAX));
+    let since = now.checked_sub(window).unwrap_or(jiff::Timestamp::MIN);
+    if tx.prompted_since(&conv.number, &spec.name, since)? {
+        return Ok(());
+    }
     let ask = Ask {
         spec,
         to: conv.number.clone(),
@@ -301,6 +319,13 @@ pub(crate) fn survey_on_close(
         conversation: Some(conv.id.clone()),
         assignee: Some(conv.assignee.clone().unwrap_or_else(|| caller.to_owned())),
     };
-    prompts::send(tx, &state.config, state.rules.policy(), &ask, now)?;
-    Ok(())
+    // A survey that cannot be sent (a placeholder the contact cannot fill) never stops the close.
+    match prompts::send(tx, &state.config, state.rules.policy(), &ask, now) {
+        Ok(_) => Ok(()),
+        Err(e @ (crate::store::Error::Invalid(_) | crate::store::Error::OptedOut { .. })) => {
+            tracing::warn!(conversation = %conv.id, prompt = %spec.name, error = %e, "survey on close not sent");
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
 }

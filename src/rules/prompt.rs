@@ -93,6 +93,9 @@ pub enum Answer {
     Choice(String),
 }
 
+/// The longest answer window: 90 days.
+pub const MAX_WINDOW_SECS: u64 = 90 * 86_400;
+
 /// Most characters of a message read as an answer: a longer text is a message, not an answer.
 const MAX_ANSWER_CHARS: usize = 24;
 
@@ -125,8 +128,10 @@ impl PromptSpec {
         if self.text.trim().is_empty() {
             return Err("text is empty".into());
         }
-        if self.window_secs == 0 {
-            return Err("window_secs must be at least 1".into());
+        if self.window_secs == 0 || self.window_secs > MAX_WINDOW_SECS {
+            return Err(format!(
+                "window_secs must be 1 to {MAX_WINDOW_SECS} (90 days)"
+            ));
         }
         match self.kind {
             PromptKind::Choice => {
@@ -183,8 +188,30 @@ impl PromptSpec {
     }
 }
 
+/// Whether `text`, not recognised, still looks like a try at an answer (`6`, `4 5`, `５点かな`):
+/// short, with a number in it. Such a text is asked again; a longer one is a message for a
+/// person.
+pub fn looks_like_answer(text: &str) -> bool {
+    let core = strip_suffixes(normalise(text));
+    core.chars().count() <= 6
+        && core
+            .chars()
+            .any(|c| c.is_ascii_digit() || "〇一二三四五六七八九十".contains(c))
+}
+
+/// `core` without up to two polite suffixes (`5点でお願いします`).
+fn strip_suffixes(mut core: String) -> String {
+    for _ in 0..2 {
+        match SUFFIXES.iter().find_map(|s| core.strip_suffix(s)) {
+            Some(rest) => core = normalise(rest),
+            None => break,
+        }
+    }
+    core
+}
+
 /// `text` with full-width forms folded to ASCII (`５` -> `5`, `　` -> ` `), trimmed of spaces and
-/// punctuation at both ends.
+/// punctuation at both ends (but a sign: `-1` stays `-1`, no score).
 fn normalise(text: &str) -> String {
     let folded: String = text
         .chars()
@@ -197,7 +224,7 @@ fn normalise(text: &str) -> String {
     folded
         .trim_matches(|c: char| {
             c.is_whitespace()
-                || c.is_ascii_punctuation()
+                || (c.is_ascii_punctuation() && c != '-' && c != '+')
                 || "。、！？・〜ー…「」『』（）".contains(c)
         })
         .to_owned()
@@ -228,13 +255,7 @@ pub fn recognise(
     if text.chars().count() > MAX_ANSWER_CHARS {
         return None;
     }
-    let mut core = normalise(text);
-    for suffix in SUFFIXES {
-        if let Some(rest) = core.strip_suffix(suffix) {
-            core = normalise(rest);
-            break;
-        }
-    }
+    let core = strip_suffixes(normalise(text));
     match kind.range() {
         Some((lo, hi)) => number(&core)
             .filter(|n| (lo..=hi).contains(n))
@@ -294,6 +315,13 @@ mod tests {
             ("nps kanji ten", PromptKind::Nps, "十", score(10)),
             ("nps zero", PromptKind::Nps, "０点です", score(0)),
             ("nps eleven", PromptKind::Nps, "11", None),
+            ("a sign is no score", PromptKind::Nps, "-1", None),
+            (
+                "two suffixes",
+                PromptKind::Csat,
+                "5点でお願いします",
+                score(5),
+            ),
             ("empty", PromptKind::Nps, "", None),
         ];
         for (name, kind, text, want) in cases {

@@ -239,6 +239,12 @@ impl Tx<'_> {
     pub fn discard_campaign(&self, id: &str) -> Result<(), Error> {
         self.campaign_in(id, "creating")?;
         self.conn
+            .prepare_cached(
+                "DELETE FROM prompts_sent WHERE message_id IN \
+                 (SELECT id FROM outbound_messages WHERE campaign = ?1)",
+            )?
+            .execute([id])?;
+        self.conn
             .prepare_cached("DELETE FROM outbound_messages WHERE campaign = ?1")?
             .execute([id])?;
         self.conn

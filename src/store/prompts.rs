@@ -50,7 +50,7 @@ pub struct PromptSent {
 }
 
 const COLS: &str = "p.id, p.name, p.kind, p.number, p.ref, p.message_id, \
-     CASE WHEN p.state = 'waiting' AND m.state IN ('failed', 'expired', 'cancelled') \
+     CASE WHEN p.state = 'waiting' AND (m.id IS NULL OR m.state IN ('failed', 'expired', 'cancelled')) \
           THEN 'failed' ELSE p.state END, \
      p.answer, p.score, p.choice, p.reasked, p.assignee, p.sent_at, p.expires_at, p.answered_at";
 const FROM: &str = "prompts_sent p LEFT JOIN outbound_messages m ON m.id = p.message_id";
@@ -74,6 +74,9 @@ fn row(r: &Row<'_>) -> rusqlite::Result<PromptSent> {
         answered_at: opt_ts(r.get(14)?)?,
     })
 }
+
+/// Prompts ended by one expiry sweep at most; the rest wait for the next.
+const EXPIRE_BATCH: i64 = 500;
 
 impl Store {
     /// Prompt `id`.
@@ -120,6 +123,10 @@ impl Tx<'_> {
         };
         let id = new_id("pr_", ms(now));
         let window = i64::try_from(p.window_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+        // Capped at the latest time a timestamp can name, so the row always reads back.
+        let expires_at = ms(p.sent_at)
+            .saturating_add(window)
+            .min(Timestamp::MAX.as_second().saturating_mul(1000));
         let inserted = self
             .conn
             .prepare_cached(
@@ -137,7 +144,7 @@ impl Tx<'_> {
                 episode,
                 p.assignee,
                 ms(p.sent_at),
-                ms(p.sent_at).saturating_add(window),
+                expires_at,
                 ms(now)
             ])?;
         if inserted == 0 {
@@ -168,22 +175,39 @@ impl Tx<'_> {
             .ok_or_else(|| Error::NotFound(format!("prompt {id}")))
     }
 
-    /// The prompt `number` may be answering at `now`: the latest one still waiting whose
-    /// question went out (sent or delivered) and whose window is open.
-    pub fn waiting_prompt(
-        &self,
-        number: &str,
-        now: Timestamp,
-    ) -> Result<Option<PromptSent>, Error> {
-        Ok(self
+    /// The prompts `number` may be answering at `at`, newest first: still waiting, their
+    /// question handed to a modem (sent, delivered, or unknown: written but unconfirmed), their
+    /// window open. A few at most.
+    pub fn waiting_prompts(&self, number: &str, at: Timestamp) -> Result<Vec<PromptSent>, Error> {
+        let rows = self
             .conn
             .prepare_cached(&format!(
                 "SELECT {COLS} FROM {FROM} WHERE p.number = ?1 AND p.state = 'waiting' \
-                 AND p.sent_at <= ?2 AND p.expires_at > ?2 AND m.state IN ('sent', 'delivered') \
-                 ORDER BY p.sent_at DESC LIMIT 1"
+                 AND p.sent_at <= ?2 AND p.expires_at > ?2 \
+                 AND m.state IN ('sent', 'delivered', 'unknown') \
+                 ORDER BY p.sent_at DESC, p.id DESC LIMIT 5"
             ))?
-            .query_row(params![number, ms(now)], row)
-            .optional()?)
+            .query_map(params![number, ms(at)], row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// Whether `number` was sent prompt `name` at or after `since`.
+    pub fn prompted_since(
+        &self,
+        number: &str,
+        name: &str,
+        since: Timestamp,
+    ) -> Result<bool, Error> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT 1 FROM prompts_sent WHERE number = ?1 AND name = ?2 AND created_at >= ?3 \
+                 LIMIT 1",
+            )?
+            .query_row(params![number, name, ms(since)], |_| Ok(()))
+            .optional()?
+            .is_some())
     }
 
     /// Records the answer to prompt `id` (a score or a choice).
@@ -216,21 +240,31 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Expires the prompts whose window closed unanswered; returns them.
+    /// Ends up to [`EXPIRE_BATCH`] prompts whose window closed unanswered: `expired`, returned
+    /// (for their event); or `failed`, not returned, when their question never went out.
     pub fn expire_prompts(&self, now: Timestamp) -> Result<Vec<PromptSent>, Error> {
-        let ids = self
+        let due = self
             .conn
-            .prepare_cached(
-                "SELECT id FROM prompts_sent WHERE state = 'waiting' AND expires_at <= ?1",
-            )?
-            .query_map([ms(now)], |r| r.get::<_, String>(0))?
+            .prepare_cached(&format!(
+                "SELECT {COLS} FROM {FROM} WHERE p.state = 'waiting' AND p.expires_at <= ?1 \
+                 LIMIT ?2"
+            ))?
+            .query_map(params![ms(now), EXPIRE_BATCH], row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
+        let mut out = Vec::with_capacity(due.len());
+        for mut p in due {
+            let state = if p.state == "failed" {
+                "failed"
+            } else {
+                "expired"
+            };
             self.conn
-                .prepare_cached("UPDATE prompts_sent SET state = 'expired' WHERE id = ?1")?
-                .execute([&id])?;
-            out.push(self.get_prompt_sent(&id)?);
+                .prepare_cached("UPDATE prompts_sent SET state = ?2 WHERE id = ?1")?
+                .execute(params![p.id, state])?;
+            if state == "expired" {
+                p.state = state.to_owned();
+                out.push(p);
+            }
         }
         Ok(out)
     }

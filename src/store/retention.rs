@@ -28,6 +28,10 @@ impl Store {
                 [ms],
             )?;
             c.execute("DELETE FROM delivery_reports WHERE received_at < ?1", [ms])?;
+            c.execute(
+                "DELETE FROM prompts_sent WHERE created_at < ?1 AND state <> 'waiting'",
+                [ms],
+            )?;
             // What the hub has acknowledged is the hub's.
             c.execute(
                 "DELETE FROM fleet_outbox WHERE created_at < ?1 AND forwarded_at IS NOT NULL",

@@ -9,7 +9,8 @@ CREATE TABLE prompts_sent (
     message_id      TEXT    REFERENCES outbound_messages(id) ON DELETE SET NULL,
     episode         INTEGER,                      -- survey_on_close: the episode it closed
     assignee        TEXT,                         -- survey_on_close: who resolved it
-    state           TEXT    NOT NULL CHECK (state IN ('waiting', 'answered', 'expired')),
+    -- failed: the question was not sent (failed, expired, cancelled), found by the expiry sweep.
+    state           TEXT    NOT NULL CHECK (state IN ('waiting', 'answered', 'expired', 'failed')),
     answer          TEXT,                         -- the customer's text
     score           INTEGER,
     choice          TEXT,
@@ -22,5 +23,6 @@ CREATE TABLE prompts_sent (
 CREATE INDEX prompts_sent_waiting ON prompts_sent(number, sent_at) WHERE state = 'waiting';
 CREATE INDEX prompts_sent_expiry ON prompts_sent(expires_at) WHERE state = 'waiting';
 CREATE INDEX prompts_sent_at ON prompts_sent(sent_at);
+CREATE INDEX prompts_sent_message ON prompts_sent(message_id);
 -- One survey per closed episode.
 CREATE UNIQUE INDEX prompts_sent_episode ON prompts_sent(episode, name) WHERE episode IS NOT NULL;
