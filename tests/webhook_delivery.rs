@@ -554,7 +554,7 @@ async fn only_subscribed_endpoints_get_an_event() {
         .deliver_due(t(0))
         .await
         .unwrap();
-    assert_eq!(done.len(), 1 + 2 + 5);
+    assert_eq!(done.len(), 1 + 2 + smsgate::config::EVENTS.len());
     assert!(done.iter().all(|d| d.outcome == Outcome::Delivered));
 
     let kinds = |r: &Receiver| {
