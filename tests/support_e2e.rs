@@ -898,6 +898,41 @@ async fn surveys_and_reminders_are_answered_followed_up_and_tallied() {
     assert_eq!(p["score"], 5, "{p:#}");
     assert_eq!(p["ref"], v["id"], "the campaign is its ref: {p:#}");
 
+    // Prompts managed through the API: all or nothing, a bad one named; then in force.
+    let nps = json!({"name": "nps", "kind": "nps", "text": "友人に勧めますか？ 0〜10でお答えください。",
+                     "window_secs": 3600});
+    let bad = json!({"name": "broken", "kind": "choice", "text": "?", "window_secs": 60});
+    let (status, v) = s
+        .json(
+            Method::PUT,
+            "/api/v1/prompts",
+            Some(json!({"prompts": [nps, bad]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("broken"),
+        "{v}"
+    );
+    let (status, v) = s
+        .json(
+            Method::PUT,
+            "/api/v1/prompts",
+            Some(json!({"prompts": [nps]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["api"], json!(["nps"]), "{v}");
+    assert_eq!(v["prompts"].as_array().unwrap().len(), 3, "{v}");
+    let ren = "+819099990000";
+    let asked = s.ask("nps", ren, "visit-7").await;
+    let p = s.answer(&asked, ren, "１０点").await;
+    assert_eq!(
+        (p["kind"].clone(), p["score"].clone()),
+        (json!("nps"), json!(10)),
+        "{p:#}"
+    );
+
     // Tallied per local day (the days around today, should the test straddle midnight).
     let today = jiff::tz::TimeZone::get("Asia/Tokyo")
         .unwrap()

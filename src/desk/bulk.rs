@@ -178,8 +178,9 @@ async fn submit(
 ) -> Result<Response, DeskError> {
     require_admin(&staff)?;
     let send = f.action == "send";
-    let checked = request(&state, &f)
-        .and_then(|req| api::checked(&state, req, staff.audit_name()).map_err(|e| e.parts().2));
+    let checked = request(&state, &f).and_then(|req| {
+        api::checked(&state, req, staff.audit_name(), None).map_err(|e| e.parts().2)
+    });
     let result = match checked {
         Err(m) => Err(m),
         Ok(bulk) if send => match api::queue(&state, staff.audit_name(), bulk).await {

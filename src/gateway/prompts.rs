@@ -16,6 +16,25 @@ use crate::store::{
     NewPromptSent, Origin, PromptSent, Tx,
 };
 
+/// Every prompt in force: the API's, then the config file's not overridden by one of the same
+/// name.
+pub fn specs(tx: &Tx<'_>, config: &Config) -> Result<Vec<PromptSpec>, store::Error> {
+    let mut all = tx.api_prompts()?;
+    let from_config: Vec<PromptSpec> = config
+        .prompts
+        .iter()
+        .filter(|c| !all.iter().any(|a| a.name == c.name))
+        .cloned()
+        .collect();
+    all.extend(from_config);
+    Ok(all)
+}
+
+/// Prompt `name` as in force ([`specs`]).
+pub fn spec(tx: &Tx<'_>, config: &Config, name: &str) -> Result<Option<PromptSpec>, store::Error> {
+    Ok(specs(tx, config)?.into_iter().find(|s| s.name == name))
+}
+
 /// A prompt to send.
 #[derive(Debug, Clone)]
 pub struct Ask<'a> {
@@ -114,12 +133,16 @@ pub fn read(
         return Ok(Reading::NotAnAnswer);
     }
     let at = m.completed_at;
-    // A prompt taken out of the config is no longer read.
-    let waiting: Vec<(PromptSent, &PromptSpec)> = tx
-        .waiting_prompts(&m.sender, at)?
+    let waiting = tx.waiting_prompts(&m.sender, at)?;
+    if waiting.is_empty() {
+        return Ok(Reading::NotAnAnswer);
+    }
+    // A prompt no longer in force is no longer read.
+    let in_force = specs(tx, config)?;
+    let waiting: Vec<(PromptSent, &PromptSpec)> = waiting
         .into_iter()
         .filter_map(|p| {
-            let spec = config.prompts.iter().find(|s| s.name == p.name)?;
+            let spec = in_force.iter().find(|s| s.name == p.name)?;
             Some((p, spec))
         })
         .collect();

@@ -126,7 +126,18 @@ pub async fn create(
     Extension(Caller(caller)): Extension<Caller>,
     Json(req): Json<BulkRequest>,
 ) -> Result<(StatusCode, axum::Json<CampaignView>), ApiError> {
-    let bulk = checked(&state, req, caller.clone())?;
+    // A named prompt is looked up as in force (the API's, then the config file's).
+    let spec = match &req.prompt {
+        None => None,
+        Some(name) => {
+            let (config, name) = (state.config.clone(), name.clone());
+            state
+                .store
+                .read(move |tx| crate::gateway::prompts::spec(tx, &config, &name))
+                .await?
+        }
+    };
+    let bulk = checked(&state, req, caller.clone(), spec)?;
     let queued = queue(&state, caller, bulk).await?;
     Ok((
         StatusCode::ACCEPTED,
@@ -141,6 +152,7 @@ pub(crate) fn checked(
     state: &AppState,
     req: BulkRequest,
     caller: String,
+    prompt: Option<crate::rules::prompt::PromptSpec>,
 ) -> Result<NewBulk, ApiError> {
     let (content, prompt) = match req.prompt {
         None => (content_from(req.text, req.template)?, None),
@@ -151,17 +163,9 @@ pub(crate) fn checked(
                     "give \"prompt\" without \"text\" or \"template\": its question is the text",
                 ));
             }
-            let spec = state
-                .config
-                .prompts
-                .iter()
-                .find(|p| p.name == name)
-                .ok_or_else(|| {
-                    ApiError::invalid(
-                        "unknown_prompt",
-                        format!("no [[prompts]] entry is named {name:?}"),
-                    )
-                })?;
+            let spec = prompt.filter(|p| p.name == name).ok_or_else(|| {
+                ApiError::invalid("unknown_prompt", format!("no prompt is named {name:?}"))
+            })?;
             let prompt = BulkPrompt {
                 name,
                 kind: spec.kind.as_str().to_owned(),

@@ -28,9 +28,100 @@ const MAX_REF: usize = 128;
 /// The routes of this module (the caller adds authentication).
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/api/v1/prompts", get(list).put(replace))
         .route("/api/v1/prompts/{name}/send", post(send))
         .route("/api/v1/prompts/sent/{id}", get(get_one))
         .route("/api/v1/reports/prompts", get(report))
+}
+
+/// Most prompts managed through the API.
+pub const MAX_PROMPTS: usize = 100;
+
+/// `GET /api/v1/prompts`.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct PromptsView {
+    /// Every prompt in force: the API's, then the config file's not overridden by name.
+    #[schema(value_type = Vec<Object>)]
+    pub prompts: Vec<crate::rules::prompt::PromptSpec>,
+    /// The names of the API-managed ones.
+    pub api: Vec<String>,
+}
+
+/// `PUT /api/v1/prompts`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplacePrompts {
+    /// As the config's `[[prompts]]` entries, in JSON.
+    #[schema(value_type = Vec<Object>)]
+    pub prompts: Vec<crate::rules::prompt::PromptSpec>,
+}
+
+async fn view(state: &AppState) -> Result<PromptsView, ApiError> {
+    let config = state.config.clone();
+    let (prompts, api) = state
+        .store
+        .read(move |tx| {
+            let api: Vec<String> = tx.api_prompts()?.into_iter().map(|p| p.name).collect();
+            Ok((prompts::specs(tx, &config)?, api))
+        })
+        .await?;
+    Ok(PromptsView { prompts, api })
+}
+
+/// Every prompt in force.
+#[utoipa::path(
+    get, path = "/api/v1/prompts", tag = "prompts",
+    responses(
+        (status = 200, description = "The prompts in force and which are API-managed", body = PromptsView),
+        (status = 401, description = "No or a wrong token", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list(State(state): State<AppState>) -> Result<axum::Json<PromptsView>, ApiError> {
+    Ok(axum::Json(view(&state).await?))
+}
+
+/// Replace the API-managed prompts (one overrides the config file's of its name). All or
+/// nothing: a bad prompt is a 422 naming it, and nothing changes.
+#[utoipa::path(
+    put, path = "/api/v1/prompts", tag = "prompts",
+    request_body = ReplacePrompts,
+    responses(
+        (status = 200, description = "Stored and in force", body = PromptsView),
+        (status = 400, description = "Malformed JSON or an unknown field", body = ErrorBody),
+        (status = 401, description = "No or a wrong token", body = ErrorBody),
+        (status = 422, description = "A prompt is invalid (`invalid_prompt`), named in the message", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn replace(
+    State(state): State<AppState>,
+    Extension(Caller(caller)): Extension<Caller>,
+    Json(req): Json<ReplacePrompts>,
+) -> Result<axum::Json<PromptsView>, ApiError> {
+    if req.prompts.len() > MAX_PROMPTS {
+        return Err(ApiError::invalid(
+            "too_many_prompts",
+            format!("{} prompts; at most {MAX_PROMPTS}", req.prompts.len()),
+        ));
+    }
+    for (i, p) in req.prompts.iter().enumerate() {
+        p.check().map_err(|e| {
+            ApiError::invalid("invalid_prompt", format!("prompts[{i}] {:?}: {e}", p.name))
+        })?;
+        if req.prompts[..i].iter().any(|q| q.name == p.name) {
+            return Err(ApiError::invalid(
+                "invalid_prompt",
+                format!("prompts[{i}]: a second prompt named {:?}", p.name),
+            ));
+        }
+    }
+    let now = unique_now();
+    state
+        .store
+        .replace_prompts(req.prompts, &caller, now)
+        .await?;
+    Ok(axum::Json(view(&state).await?))
 }
 
 /// `POST /api/v1/prompts/{name}/send`.
@@ -65,9 +156,6 @@ pub async fn send(
     Path(name): Path<String>,
     Json(req): Json<SendPrompt>,
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
-    if !state.config.prompts.iter().any(|p| p.name == name) {
-        return Err(ApiError::NotFound(format!("prompt {name}")));
-    }
     let to = normalise(&state, &req.to)?;
     let send_at = req
         .send_at
@@ -87,13 +175,10 @@ pub async fn send(
     let (prompt, message) = state
         .store
         .atomically(move |tx| {
-            let spec = config
-                .prompts
-                .iter()
-                .find(|p| p.name == name)
+            let spec = prompts::spec(tx, &config, &name)?
                 .ok_or_else(|| crate::store::Error::NotFound(format!("prompt {name}")))?;
             let ask = Ask {
-                spec,
+                spec: &spec,
                 to,
                 send_at,
                 reference: req.reference,
@@ -290,12 +375,7 @@ pub(crate) fn survey_on_close(
     let Some(name) = &state.config.support.survey_on_close else {
         return Ok(());
     };
-    let Some(spec) = state
-        .config
-        .prompts
-        .iter()
-        .find(|p| &p.name == name.get_ref())
-    else {
+    let Some(spec) = prompts::spec(tx, &state.config, name.get_ref())? else {
         return Ok(());
     };
     if tx.opted_out(&conv.number)? {
@@ -310,7 +390,7 @@ pub(crate) fn survey_on_close(
         return Ok(());
     }
     let ask = Ask {
-        spec,
+        spec: &spec,
         to: conv.number.clone(),
         send_at: None,
         reference: Some(conv.id.clone()),

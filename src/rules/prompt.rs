@@ -7,10 +7,10 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// What a prompt asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PromptKind {
     /// Customer satisfaction: 1 to 5 (CSAT counts 4 and 5 as satisfied).
@@ -41,7 +41,7 @@ impl PromptKind {
 }
 
 /// A follow-up: a text sent after the answer, and whether a person must look.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FollowUp {
     /// Sent to the customer instead of `thanks`.
@@ -52,7 +52,7 @@ pub struct FollowUp {
 }
 
 /// `low`: the follow-up for a score below `below`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Low {
     pub below: u32,
@@ -62,7 +62,7 @@ pub struct Low {
 }
 
 /// `[[prompts]]`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PromptSpec {
     /// Letters, digits, `-` and `_`.

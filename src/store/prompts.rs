@@ -105,7 +105,57 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Replaces the prompts managed through the API, all or nothing.
+    pub async fn replace_prompts(
+        &self,
+        specs: Vec<crate::rules::prompt::PromptSpec>,
+        caller: &str,
+        now: Timestamp,
+    ) -> Result<(), Error> {
+        let caller = caller.to_owned();
+        self.write(move |tx| {
+            tx.audit(&caller, "prompts.replace", None, now)?;
+            tx.conn.execute("DELETE FROM prompts", [])?;
+            let mut insert = tx.conn.prepare_cached(
+                "INSERT INTO prompts (name, spec, updated_at) VALUES (?1, ?2, ?3)",
+            )?;
+            for s in &specs {
+                let json = serde_json::to_string(s).map_err(|e| Error::Invalid(e.to_string()))?;
+                insert.execute(params![s.name, json, ms(now)])?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// The prompts managed through the API, by name.
+    pub async fn api_prompts(&self) -> Result<Vec<crate::rules::prompt::PromptSpec>, Error> {
+        self.read(|tx| tx.api_prompts()).await
+    }
+}
+
 impl Tx<'_> {
+    /// The prompts managed through the API, by name. A row that no longer reads as a prompt
+    /// (written by a newer smsgate) is skipped with a warning.
+    pub fn api_prompts(&self) -> Result<Vec<crate::rules::prompt::PromptSpec>, Error> {
+        let rows = self
+            .conn
+            .prepare_cached("SELECT name, spec FROM prompts ORDER BY name")?
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(name, spec)| match serde_json::from_str(&spec) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    tracing::warn!(prompt = %name, error = %e, "stored prompt unreadable; skipped");
+                    None
+                }
+            })
+            .collect())
+    }
+
     /// Records a prompt whose question is queued; with a conversation, once per episode
     /// ([`Error::Conflict`]-free: `None` when its episode already had this prompt).
     pub fn record_prompt(

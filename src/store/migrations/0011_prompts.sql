@@ -1,3 +1,11 @@
+-- Prompts managed through the API (PUT /api/v1/prompts): name -> the spec as JSON, as the
+-- config's [[prompts]] entries are written. One of these overrides the config's of its name.
+CREATE TABLE prompts (
+    name            TEXT    PRIMARY KEY,
+    spec            TEXT    NOT NULL,
+    updated_at      INTEGER NOT NULL
+) WITHOUT ROWID;
+
 -- Prompts sent: messages that expect an answer from that number within a window
 -- (src/rules/prompt.rs, src/store/prompts.rs).
 CREATE TABLE prompts_sent (
