@@ -376,15 +376,7 @@ async fn prompt_rows(
     to: jiff::civil::Date,
     tz: &jiff::tz::TimeZone,
 ) -> Result<(Vec<PromptRow>, Vec<PromptRow>), DeskError> {
-    let start = |d: jiff::civil::Date| {
-        d.to_zoned_datetime(tz.clone())
-            .and_then(|z| z.start_of_day())
-            .map(|z| z.timestamp())
-    };
-    let (Ok(lo), Ok(hi)) = (start(from), to.tomorrow().and_then(start)) else {
-        return Ok((Vec::new(), Vec::new()));
-    };
-    let rows = state.store.prompts_between(lo, hi).await?;
+    let rows = state.store.prompts_on_days(from, to, tz.clone()).await?;
     let prompts = crate::store::prompt_totals(&rows)
         .into_iter()
         .map(|(name, kind, f)| PromptRow::new(name, &kind, &f))

@@ -271,18 +271,7 @@ pub async fn report(
         tz: q.tz,
     };
     let (from, to, tz, name) = report_range(&state, &days)?;
-    let start_of = |d: jiff::civil::Date| {
-        d.to_zoned_datetime(tz.clone())
-            .and_then(|z| z.start_of_day())
-            .map(|z| z.timestamp())
-            .map_err(|e| ApiError::invalid("invalid_range", format!("the day {d}: {e}")))
-    };
-    let start = start_of(from)?;
-    let end = start_of(
-        to.tomorrow()
-            .map_err(|e| ApiError::invalid("invalid_range", e.to_string()))?,
-    )?;
-    let rows = state.store.prompts_between(start, end).await?;
+    let rows = state.store.prompts_on_days(from, to, tz.clone()).await?;
     let tallies = tally_prompts(&rows, &tz);
     if csv {
         return csv_response(&tallies);

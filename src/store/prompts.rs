@@ -85,19 +85,26 @@ impl Store {
         self.read(move |tx| tx.get_prompt_sent(&id)).await
     }
 
-    /// Prompts whose question was due in `[from, to)`, oldest first (for the report).
-    pub async fn prompts_between(
+    /// Prompts whose question was due on the local days `from..=to` in `tz`, oldest first (for
+    /// the report).
+    pub async fn prompts_on_days(
         &self,
-        from: Timestamp,
-        to: Timestamp,
+        from: jiff::civil::Date,
+        to: jiff::civil::Date,
+        tz: jiff::tz::TimeZone,
     ) -> Result<Vec<PromptSent>, Error> {
+        let days = super::support_reports::day_bounds(from, to, &tz)?;
+        let (Some(first), Some(last)) = (days.first(), days.last()) else {
+            return Ok(Vec::new());
+        };
+        let (lo, hi) = (first.1, last.2);
         self.read(move |tx| {
             let mut stmt = tx.conn.prepare_cached(&format!(
                 "SELECT {COLS} FROM {FROM} WHERE p.sent_at >= ?1 AND p.sent_at < ?2 \
                  ORDER BY p.sent_at"
             ))?;
             let rows = stmt
-                .query_map(params![ms(from), ms(to)], row)?
+                .query_map(params![lo, hi], row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(rows)
         })
@@ -127,11 +134,6 @@ impl Store {
             Ok(())
         })
         .await
-    }
-
-    /// The prompts managed through the API, by name.
-    pub async fn api_prompts(&self) -> Result<Vec<crate::rules::prompt::PromptSpec>, Error> {
-        self.read(|tx| tx.api_prompts()).await
     }
 }
 

@@ -227,7 +227,11 @@ pub fn failure_cause(state: State, error: Option<&str>) -> String {
 }
 
 /// The local days `from..=to` in `tz` as `[start, end)` millisecond ranges.
-fn day_bounds(from: Date, to: Date, tz: &TimeZone) -> Result<Vec<(Date, i64, i64)>, Error> {
+pub(crate) fn day_bounds(
+    from: Date,
+    to: Date,
+    tz: &TimeZone,
+) -> Result<Vec<(Date, i64, i64)>, Error> {
     if from > to {
         return Err(Error::Invalid(format!(
             "the range {from}..{to} is reversed"
