@@ -200,6 +200,17 @@ impl Service {
         v
     }
 
+    /// The simulator receives `text` from `from`, as from the network.
+    async fn deliver(&self, from: &str, text: &str) {
+        self.sim(Request::Deliver {
+            from: from.to_owned(),
+            text: text.to_owned(),
+            encoding: None,
+            class: None,
+        })
+        .await;
+    }
+
     /// The simulator's raw `sent` list (one entry per part, in the order sent).
     async fn sent_raw(&self) -> Value {
         self.sim(Request::State).await["sent"].clone()
@@ -254,13 +265,7 @@ impl Service {
     /// that a person answers concurrently (that resets the count).
     async fn text_in(&self, from: &str, text: &str) -> Value {
         let before = self.unread(from).await;
-        self.sim(Request::Deliver {
-            from: from.to_owned(),
-            text: text.to_owned(),
-            encoding: None,
-            class: None,
-        })
-        .await;
+        self.deliver(from, text).await;
         let deadline = tokio::time::Instant::now() + PATIENCE;
         loop {
             if let Some(c) = self.conversation_of(from).await
@@ -715,13 +720,7 @@ const SORRY: &str = "ご不便をおかけしました。担当者よりご連�
 impl Service {
     /// The customer texts `text` to prompt `id` and the service reads it: returns the prompt.
     async fn answer(&self, id: &str, from: &str, text: &str) -> Value {
-        self.sim(Request::Deliver {
-            from: from.to_owned(),
-            text: text.to_owned(),
-            encoding: None,
-            class: None,
-        })
-        .await;
+        self.deliver(from, text).await;
         let deadline = tokio::time::Instant::now() + PATIENCE;
         loop {
             let p = self.get(&format!("/api/v1/prompts/sent/{id}")).await;
@@ -881,13 +880,7 @@ async fn surveys_and_reminders_are_answered_followed_up_and_tallied() {
         .unwrap();
     s.wait_state(&message, "delivered").await;
     // Out of range: asked again (the question once more), no acknowledgement.
-    s.sim(Request::Deliver {
-        from: mio.to_owned(),
-        text: "6点".to_owned(),
-        encoding: None,
-        class: None,
-    })
-    .await;
+    s.deliver(mio, "6点").await;
     let deadline = tokio::time::Instant::now() + PATIENCE;
     while s.texts_to(mio).await.len() < 2 {
         assert!(tokio::time::Instant::now() < deadline, "never asked again");
