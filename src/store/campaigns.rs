@@ -76,8 +76,22 @@ impl Store {
             .await
     }
 
-    /// [`Tx::release_next`] in a transaction of its own.
+    /// [`Tx::release_next`] in a transaction of its own. Looked for on a read connection first:
+    /// the dispatcher asks every second, and an idle appliance should not commit for nothing.
     pub async fn release_next(&self, now: Timestamp, limit: i64) -> Result<Option<String>, Error> {
+        let any = self
+            .read(|tx| {
+                Ok(tx
+                    .conn
+                    .prepare_cached("SELECT 1 FROM campaigns WHERE state = 'releasing' LIMIT 1")?
+                    .query_row([], |_| Ok(()))
+                    .optional()?
+                    .is_some())
+            })
+            .await?;
+        if !any {
+            return Ok(None);
+        }
         self.atomically_alone(move |tx| tx.release_next(now, limit))
             .await
     }
